@@ -1,0 +1,31 @@
+import mongoose from 'mongoose';
+import { Follow } from './follow.js';
+import { startIds, stopIds } from './ids.js';
+import { User } from './user.js';
+
+const models = [User, Follow];
+
+/** Connects, makes sure every index exists (the unique ones guard correctness), and leases an id worker slot. */
+export async function openDatabase(url: string): Promise<void> {
+  await mongoose.connect(url, {
+    serverSelectionTimeoutMS: 5_000,
+    // Fail fast while the store is unreachable instead of queueing requests behind it.
+    bufferCommands: false,
+    autoIndex: false,
+  });
+  await Promise.all(models.map((model) => model.createIndexes()));
+  await startIds();
+}
+
+export async function closeDatabase(): Promise<void> {
+  await stopIds().catch(() => undefined);
+  await mongoose.disconnect();
+}
+
+/** True for errors that mean the store cannot be reached right now (as opposed to a bad request). */
+export function isStoreUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return /^Mongo(ose)?(ServerSelection|NetworkTimeout|Network|NotConnected|TopologyClosed)Error$/.test(error.name)
+    || error.message.includes('buffering is disabled')
+    || error.message.includes('Client must be connected');
+}

@@ -1,0 +1,52 @@
+/**
+ * The status_code catalogue shared by REST answers and socket acknowledgements.
+ * Codes are stable: add new ones, never renumber.
+ */
+export const Status = {
+  OK: 0,
+  INVALID_PARAMETER: 10001,
+  UNKNOWN_ENDPOINT: 10002,
+  METHOD_NOT_ALLOWED: 10003,
+  BODY_REJECTED: 10004,
+  LOGIN_REQUIRED: 20001,
+  INVALID_TOKEN: 20002,
+  WRONG_CREDENTIALS: 20003,
+  USERNAME_TAKEN: 20004,
+  RATE_LIMITED: 20005,
+  USER_NOT_FOUND: 30001,
+  INTERNAL_ERROR: 50000,
+  STORE_UNAVAILABLE: 50001,
+} as const;
+
+export type StatusName = keyof typeof Status;
+export type StatusCode = (typeof Status)[StatusName];
+
+const defaultMessages: Record<StatusName, string> = {
+  OK: 'success',
+  INVALID_PARAMETER: 'invalid parameter',
+  UNKNOWN_ENDPOINT: 'unknown endpoint',
+  METHOD_NOT_ALLOWED: 'method not allowed',
+  BODY_REJECTED: 'request body rejected',
+  LOGIN_REQUIRED: 'login required: pass token',
+  INVALID_TOKEN: 'invalid or expired token: log in again',
+  WRONG_CREDENTIALS: 'wrong username or password',
+  USERNAME_TAKEN: 'username already taken',
+  RATE_LIMITED: 'too many attempts: try again later',
+  USER_NOT_FOUND: 'user not found',
+  INTERNAL_ERROR: 'internal error',
+  STORE_UNAVAILABLE: 'service temporarily unavailable: try again shortly',
+};
+
+/** A refusal the client can act on; transports turn it into their own envelope. */
+export class Refusal extends Error {
+  override name = 'Refusal';
+  readonly code: StatusCode;
+
+  constructor(
+    readonly status: Exclude<StatusName, 'OK'>,
+    message: string = defaultMessages[status],
+  ) {
+    super(message);
+    this.code = Status[status];
+  }
+}

@@ -1,0 +1,22 @@
+import mongoose, { Schema } from 'mongoose';
+
+const followSchema = new Schema(
+  {
+    _id: { type: Number, required: true },
+    followerId: { type: Number, required: true },
+    followeeId: { type: Number, required: true },
+  },
+  { versionKey: false, collection: 'follows' },
+);
+// One edge per pair; also answers "whom does the viewer follow among these users".
+followSchema.index({ followerId: 1, followeeId: 1 }, { unique: true });
+followSchema.index({ followeeId: 1, _id: -1 });
+
+export const Follow = mongoose.model('Follow', followSchema);
+
+/** The subset of `userIds` that `viewerId` follows, in one round trip. */
+export async function followedAmong(viewerId: number | undefined, userIds: readonly number[]): Promise<Set<number>> {
+  if (viewerId === undefined || userIds.length === 0) return new Set();
+  const edges = await Follow.find({ followerId: viewerId, followeeId: { $in: userIds } }, { followeeId: 1, _id: 0 }).lean();
+  return new Set(edges.map((edge) => edge.followeeId));
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import mongoose, { Schema } from 'mongoose';
+
+/**
+ * Snowflake-style ids that fit in a JavaScript safe integer (53 bits):
+ * 41 bits of milliseconds since EPOCH_MS, 6 bits of worker slot, 6 bits of sequence.
+ * Worker slots are leased in the database so that concurrent processes never share one.
+ */
+export const EPOCH_MS = Date.UTC(2025, 0, 1);
+const WORKER_BITS = 6;
+const SEQUENCE_BITS = 6;
+export const WORKER_SLOTS = 2 ** WORKER_BITS;
+const SEQUENCE_SIZE = 2 ** SEQUENCE_BITS;
+const LEASE_MS = 60_000;
+const RENEW_MS = 15_000;
+
+const WorkerLease = mongoose.model(
+  'WorkerLease',
+  new Schema({ _id: Number, owner: String, expiresAt: Date }, { versionKey: false, collection: 'worker_leases' }),
+);
+
+export class IdGenerator {
+  private lastMs = 0;
+  private sequence = 0;
+
+  constructor(
+    readonly worker: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!Number.isInteger(worker) || worker < 0 || worker >= WORKER_SLOTS) throw new RangeError(`worker slot ${worker}`);
+  }
+
+  next(): number {
+    let ms = Math.max(this.now() - EPOCH_MS, this.lastMs);
+    if (ms === this.lastMs) {
+      this.sequence += 1;
+      if (this.sequence === SEQUENCE_SIZE) {
+        ms += 1; // borrow from the next millisecond rather than wait for it
+        this.sequence = 0;
+      }
+    } else {
+      this.sequence = 0;
+    }
+    this.lastMs = ms;
+    return (ms * WORKER_SLOTS + this.worker) * SEQUENCE_SIZE + this.sequence;
+  }
+}
+
+/** The creation time encoded in an id, in epoch milliseconds. */
+export function idTime(id: number): number {
+  return Math.floor(id / (WORKER_SLOTS * SEQUENCE_SIZE)) + EPOCH_MS;
+}
+
+/** The smallest id that can be generated at `epochMs`: ids below it are older. */
+export function idFloor(epochMs: number): number {
+  return Math.max(0, epochMs - EPOCH_MS) * WORKER_SLOTS * SEQUENCE_SIZE;
+}
+
+let generator: IdGenerator | undefined;
+let lease: { slot: number; owner: string; timer: NodeJS.Timeout } | undefined;
+
+export function nextId(): number {
+  if (!generator) throw new Error('ids are not started: call startIds() after connecting');
+  return generator.next();
+}
+
+/** Leases a free worker slot for this process and keeps the lease alive. */
+export async function startIds(): Promise<number> {
+  const owner = randomUUID();
+  const slots = [...Array(WORKER_SLOTS).keys()].sort(() => Math.random() - 0.5);
+  for (const slot of slots) {
+    if (await claim(slot, owner)) {
+      const timer = setInterval(() => void renew(slot, owner), RENEW_MS).unref();
+      lease = { slot, owner, timer };
+      generator = new IdGenerator(slot);
+      return slot;
+    }
+  }
+  throw new Error(`all ${WORKER_SLOTS} id worker slots are leased by running processes`);
+}
+
+export async function stopIds(): Promise<void> {
+  if (!lease) return;
+  clearInterval(lease.timer);
+  await WorkerLease.deleteOne({ _id: lease.slot, owner: lease.owner });
+  lease = undefined;
+  generator = undefined;
+}
+
+async function claim(slot: number, owner: string): Promise<boolean> {
+  // An insert on _id is atomic on every MongoDB-protocol store; an expired lease is removed first.
+  await WorkerLease.deleteOne({ _id: slot, expiresAt: { $lt: new Date() } });
+  try {
+    await WorkerLease.create({ _id: slot, owner, expiresAt: new Date(Date.now() + LEASE_MS) });
+    return true;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+}
+
+async function renew(slot: number, owner: string): Promise<void> {
+  try {
+    const result = await WorkerLease.updateOne(
+      { _id: slot, owner },
+      { $set: { expiresAt: new Date(Date.now() + LEASE_MS) } },
+    );
+    if (result.matchedCount === 0) {
+      // The lease expired while this process could not renew it and someone else may hold the slot now.
+      await stopIds();
+      await startIds();
+    }
+  } catch {
+    // The store is unreachable; the next renewal retries well before the lease expires.
+  }
+}
+
+export function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 11000;
+}

@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './views.js';
+export { openDatabase, closeDatabase, isStoreUnavailable } from './db.js';
+export { createSessions, type Sessions } from './sessions.js';
+export * as users from './users.js';

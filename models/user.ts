@@ -1,0 +1,29 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+
+const counter = { type: Number, default: 0, min: 0 };
+
+const userSchema = new Schema(
+  {
+    _id: { type: Number, required: true },
+    username: { type: String, required: true },
+    /** The username folded for comparison: "Alice" and "alice" are one account. */
+    usernameKey: { type: String, required: true, unique: true },
+    passwordHash: { type: String, required: true, select: false },
+    avatar: String,
+    backgroundImage: String,
+    signature: String,
+    followCount: counter,
+    followerCount: counter,
+    totalFavorited: counter,
+    workCount: counter,
+    favoriteCount: counter,
+  },
+  { versionKey: false, collection: 'users' },
+);
+
+export type UserDoc = InferSchemaType<typeof userSchema>;
+export const User = mongoose.model('User', userSchema);
+
+export function usernameKey(username: string): string {
+  return username.normalize('NFKC').toLowerCase();
+}

@@ -1,0 +1,70 @@
+import { Refusal } from './errors.js';
+import { followedAmong } from './follow.js';
+import { isDuplicateKey, nextId } from './ids.js';
+import { checkPassword, hashPassword } from './passwords.js';
+import { User, usernameKey, type UserDoc } from './user.js';
+import { DEFAULT_AVATAR_PATH, DEFAULT_BACKGROUND_PATH, mediaUrl, type UserView } from './views.js';
+
+export async function register(username: string, password: string): Promise<number> {
+  const key = usernameKey(username);
+  if (await User.exists({ usernameKey: key })) throw new Refusal('USERNAME_TAKEN');
+  const id = nextId();
+  try {
+    await User.create({ _id: id, username, usernameKey: key, passwordHash: await hashPassword(password) });
+  } catch (error) {
+    // Two registrations of one name raced past the check above: the unique index lets one win.
+    if (isDuplicateKey(error) && (await User.exists({ usernameKey: key }))) throw new Refusal('USERNAME_TAKEN');
+    throw error;
+  }
+  return id;
+}
+
+/** The id of the user with these credentials; the same refusal whether the name or the password is wrong. */
+export async function authenticate(username: string, password: string): Promise<number> {
+  const user = await User.findOne({ usernameKey: usernameKey(username) }, { passwordHash: 1 }).lean();
+  if (!(await checkPassword(user?.passwordHash, password))) throw new Refusal('WRONG_CREDENTIALS');
+  return user!._id;
+}
+
+export async function userExists(id: number): Promise<boolean> {
+  return (await User.exists({ _id: id })) !== null;
+}
+
+/**
+ * Views of the given users as `viewerId` sees them, keyed by id; missing users are absent.
+ * Two round trips whatever the number of users.
+ */
+export async function userViews(
+  ids: readonly number[],
+  viewerId: number | undefined,
+  mediaBase: string,
+): Promise<Map<number, UserView>> {
+  const unique = [...new Set(ids)];
+  const [users, followed] = await Promise.all([
+    User.find({ _id: { $in: unique } }).lean(),
+    followedAmong(viewerId, unique.filter((id) => id !== viewerId)),
+  ]);
+  return new Map(users.map((user) => [user._id, toView(user, followed.has(user._id), mediaBase)]));
+}
+
+export async function userView(id: number, viewerId: number | undefined, mediaBase: string): Promise<UserView> {
+  const view = (await userViews([id], viewerId, mediaBase)).get(id);
+  if (!view) throw new Refusal('USER_NOT_FOUND');
+  return view;
+}
+
+function toView(user: UserDoc, isFollow: boolean, mediaBase: string): UserView {
+  return {
+    id: user._id,
+    name: user.username,
+    follow_count: user.followCount,
+    follower_count: user.followerCount,
+    is_follow: isFollow,
+    avatar: mediaUrl(mediaBase, user.avatar ?? DEFAULT_AVATAR_PATH),
+    background_image: mediaUrl(mediaBase, user.backgroundImage ?? DEFAULT_BACKGROUND_PATH),
+    signature: user.signature ?? '',
+    total_favorited: user.totalFavorited,
+    work_count: user.workCount,
+    favorite_count: user.favoriteCount,
+  };
+}

@@ -1,0 +1,38 @@
+/** The shapes clients see (douyin-api.md with compatibility.md), shared by REST and realtime. */
+export interface UserView {
+  id: number;
+  name: string;
+  follow_count: number;
+  follower_count: number;
+  is_follow: boolean;
+  avatar: string;
+  background_image: string;
+  signature: string;
+  total_favorited: number;
+  work_count: number;
+  favorite_count: number;
+}
+
+/** What a refused answer carries where a user is expected: every field, zero-valued. */
+export const EMPTY_USER: UserView = {
+  id: 0,
+  name: '',
+  follow_count: 0,
+  follower_count: 0,
+  is_follow: false,
+  avatar: '',
+  background_image: '',
+  signature: '',
+  total_favorited: 0,
+  work_count: 0,
+  favorite_count: 0,
+};
+
+/** Site-relative paths of the images used until a user sets their own. */
+export const DEFAULT_AVATAR_PATH = '/assets/avatar.png';
+export const DEFAULT_BACKGROUND_PATH = '/assets/background.png';
+
+/** Turns a stored media reference (absolute URL or site-relative path) into an absolute URL. */
+export function mediaUrl(base: string, reference: string): string {
+  return /^https?:\/\//.test(reference) ? reference : base + reference;
+}

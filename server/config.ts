@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The development secret; `NODE_ENV=production` refuses to start with it. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me';
+
+const port = (fallback: number) =>
+  z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const duration = z
+  .string()
+  .regex(/^\d+[smhd]?$/, 'must be a number of seconds or a number followed by s, m, h or d')
+  .transform(toSeconds)
+  .refine((s) => s >= 60, 'must be at least one minute');
+
+const environment = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port(8080),
+  REALTIME_PORT: port(8081),
+  MONGO_URL: z.url({ protocol: /^mongodb(\+srv)?$/, error: 'must be a mongodb:// or mongodb+srv:// URL' }).optional(),
+  EMBEDDED_STORE: z.enum(['auto', 'mongod', 'ferretdb']).default('auto'),
+  STORE_PORT: port(0),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  TOKEN_TTL: duration.default(7 * 24 * 3600),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and checks the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const blankAsUnset = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = environment.safeParse(blankAsUnset);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  const config = parsed.data;
+  if (config.NODE_ENV === 'production' && (!config.JWT_SECRET || config.JWT_SECRET === DEVELOPMENT_JWT_SECRET)) {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: must be set to your own secret when NODE_ENV=production');
+  }
+  return {
+    ...config,
+    DATA_DIR: path.resolve(config.DATA_DIR),
+    PUBLIC_URL: config.PUBLIC_URL?.replace(/\/+$/, ''),
+    JWT_SECRET: config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+    usesDevelopmentSecret: !config.JWT_SECRET,
+  };
+}
+
+function toSeconds(text: string): number {
+  const unit = text.at(-1)!;
+  const factor = { s: 1, m: 60, h: 3600, d: 86400 }[unit] ?? 1;
+  return Number.parseInt(text, 10) * factor;
+}

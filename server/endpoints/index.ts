@@ -1,0 +1,7 @@
+import type { Endpoint } from '../http/endpoint.js';
+import userInfo from './user-info.js';
+import userLogin from './user-login.js';
+import userRegister from './user-register.js';
+
+/** Every REST endpoint, in the order of douyin-api.md. */
+export const endpoints: Endpoint[] = [userRegister, userLogin, userInfo];

@@ -1,0 +1,53 @@
+import type { Logger } from 'pino';
+import { isStoreUnavailable, Refusal, Status } from '../../models/index.js';
+
+export interface HttpRefusal {
+  code: number;
+  message: string;
+  httpStatus: number;
+}
+
+export function successBody(fields: Record<string, unknown>) {
+  return { status_code: Status.OK, status_msg: 'success', ...fields };
+}
+
+export function refusalBody(refusal: HttpRefusal, fields: Record<string, unknown> = {}) {
+  return { status_code: refusal.code, status_msg: refusal.message, ...fields };
+}
+
+/**
+ * Maps anything thrown while answering to a refusal. Business refusals travel with HTTP 200 (clients
+ * read status_code); protocol problems keep their HTTP status; internals are logged, never shown.
+ */
+export function toRefusal(error: unknown, logger: Logger): HttpRefusal {
+  if (error instanceof Refusal) return { code: error.code, message: error.message, httpStatus: 200 };
+  const clientErrorStatus = clientErrorStatusOf(error);
+  if (clientErrorStatus) return fromClientError(clientErrorStatus, (error as Error).message);
+  if (isStoreUnavailable(error)) {
+    logger.warn({ err: error }, 'store unavailable');
+    return { code: Status.STORE_UNAVAILABLE, message: new Refusal('STORE_UNAVAILABLE').message, httpStatus: 503 };
+  }
+  logger.error({ err: error }, 'unexpected error');
+  return { code: Status.INTERNAL_ERROR, message: 'internal error', httpStatus: 500 };
+}
+
+/** The 4xx status of errors thrown by the HTTP layer (koa, the router, co-body, formidable), if any. */
+function clientErrorStatusOf(error: unknown): number | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { status, httpCode } = error as { status?: unknown; httpCode?: unknown };
+  const code = typeof status === 'number' ? status : httpCode;
+  return typeof code === 'number' && code >= 400 && code < 500 ? code : undefined;
+}
+
+function fromClientError(status: number, message: string): HttpRefusal {
+  switch (status) {
+    case 404:
+      return { code: Status.UNKNOWN_ENDPOINT, message: 'unknown endpoint', httpStatus: 404 };
+    case 405:
+      return { code: Status.METHOD_NOT_ALLOWED, message: message.toLowerCase(), httpStatus: 405 };
+    case 413:
+      return { code: Status.BODY_REJECTED, message: 'request body too large', httpStatus: 413 };
+    default:
+      return { code: Status.BODY_REJECTED, message: `malformed request body: ${message}`, httpStatus: status };
+  }
+}

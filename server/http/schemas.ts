@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** Parameter types shared by the endpoint definitions. Every parameter arrives as a string. */
+
+const text = (expected: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : `must be ${expected}`) });
+
+export const id = text('a positive integer')
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+  .transform(Number)
+  .refine(Number.isSafeInteger, 'is too large');
+
+export const USERNAME_RULE = '1 to 32 letters, digits or _ . - @';
+export const username = text('a string')
+  .transform((value) => value.normalize('NFC'))
+  .refine((value) => /^[\p{L}\p{N}_.@-]{1,32}$/u.test(value), `must be ${USERNAME_RULE}`);
+
+export const PASSWORD_RULE = '6 to 128 characters, no control characters';
+export const password = text('a string').regex(/^[^\p{Cc}]{6,128}$/u, `must be ${PASSWORD_RULE}`);
+
+/** Formats the first problem zod found as a status_msg, e.g. "user_id must be a positive integer". */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid parameters';
+  return `${issue.path.join('.') || 'parameters'} ${issue.message}`;
+}

@@ -1,0 +1,52 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { closeDatabase, createSessions, openDatabase } from '../models/index.js';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startEmbeddedStore, type RunningStore } from './store/embedded.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  if (config.usesDevelopmentSecret) logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production)');
+
+  let store: RunningStore | undefined;
+  if (!config.MONGO_URL) {
+    store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port: config.STORE_PORT }, logger);
+    logger.info({ store: store.description, url: store.url }, `store: ${store.description}`);
+  }
+  await openDatabase(config.MONGO_URL ?? `${store!.url}douyin`);
+
+  const app = createApp({
+    sessions: createSessions(config.JWT_SECRET, config.TOKEN_TTL),
+    logger,
+    publicUrl: config.PUBLIC_URL,
+  });
+  const server = app.listen(config.PORT, config.HOST);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port }, `REST API listening on http://${config.HOST}:${port}/douyin/`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await new Promise((resolve) => server.close(resolve));
+    await closeDatabase();
+    await store?.stop();
+    logger.info('stopped');
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('Failed to start:', error);
+  }
+  process.exit(1);
+});
