@@ -51,6 +51,11 @@ export function idTime(id: number): number {
   return Math.floor(id / (WORKER_SLOTS * SEQUENCE_SIZE)) + EPOCH_MS;
 }
 
+/** The worker slot that generated an id. */
+export function idWorker(id: number): number {
+  return Math.floor(id / SEQUENCE_SIZE) % WORKER_SLOTS;
+}
+
 /** The smallest id that can be generated at `epochMs`: ids below it are older. */
 export function idFloor(epochMs: number): number {
   return Math.max(0, epochMs - EPOCH_MS) * WORKER_SLOTS * SEQUENCE_SIZE;

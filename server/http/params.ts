@@ -11,9 +11,12 @@ export type RawParams = Record<string, string>;
  */
 export function collectParams(ctx: Context): RawParams {
   const params: RawParams = Object.create(null);
-  for (const source of [ctx.query, bodyFields(ctx)]) {
+  // A repeated name in a query string or form arrives as a list; JSON has no repeated names, so a list there is a list.
+  const repeatable = !ctx.request.is('json');
+  for (const [source, listsAreRepeats] of [[ctx.query, true], [bodyFields(ctx), repeatable]] as const) {
     for (const [name, value] of Object.entries(source)) {
-      for (const item of Array.isArray(value) ? value : [value]) addParam(params, name, item);
+      const items = listsAreRepeats && Array.isArray(value) ? value : [value];
+      for (const item of items) addParam(params, name, item);
     }
   }
   return params;

@@ -1,0 +1,48 @@
+import test from 'ava';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../server/config.js';
+
+test('defaults need no environment at all', (t) => {
+  const config = loadConfig({});
+  t.like(config, {
+    PORT: 8080, REALTIME_PORT: 8081, MONGO_URL: undefined, REDIS_URL: undefined, PUBLIC_URL: undefined,
+    EMBEDDED_STORE: 'auto', TOKEN_TTL: 604800, JWT_SECRET: DEVELOPMENT_JWT_SECRET, usesDevelopmentSecret: true,
+  });
+  t.true(config.DATA_DIR.endsWith('/data'));
+});
+
+test('values are converted and checked', (t) => {
+  const config = loadConfig({
+    PORT: '9000', TOKEN_TTL: '12h', PUBLIC_URL: 'https://cdn.example.com/', MONGO_URL: 'mongodb://db:27017/app',
+    REDIS_URL: 'redis://cache:6379', JWT_SECRET: 'x'.repeat(32),
+  });
+  t.like(config, { PORT: 9000, TOKEN_TTL: 43200, PUBLIC_URL: 'https://cdn.example.com', usesDevelopmentSecret: false });
+});
+
+test('an empty variable counts as unset', (t) => {
+  t.is(loadConfig({ PORT: '', MONGO_URL: '' }).PORT, 8080);
+});
+
+const invalid: Array<[Record<string, string>, string]> = [
+  [{ PORT: 'eighty' }, 'PORT'],
+  [{ PORT: '70000' }, 'PORT'],
+  [{ REALTIME_PORT: '-1' }, 'REALTIME_PORT'],
+  [{ MONGO_URL: 'http://db' }, 'MONGO_URL'],
+  [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+  [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],
+  [{ TOKEN_TTL: '5 days' }, 'TOKEN_TTL'],
+  [{ TOKEN_TTL: '10s' }, 'TOKEN_TTL'],
+  [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+  [{ EMBEDDED_STORE: 'postgres' }, 'EMBEDDED_STORE'],
+  [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+  [{ NODE_ENV: 'production', JWT_SECRET: DEVELOPMENT_JWT_SECRET }, 'JWT_SECRET'],
+];
+for (const [env, variable] of invalid) {
+  test(`${JSON.stringify(env)} is refused naming ${variable}`, (t) => {
+    const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError });
+    t.regex(error!.message, new RegExp(`^  ${variable}: `, 'm'));
+  });
+}
+
+test('production starts with a secret of its own', (t) => {
+  t.is(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(40) }).JWT_SECRET, 'y'.repeat(40));
+});
