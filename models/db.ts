@@ -1,13 +1,16 @@
 import mongoose from 'mongoose';
+import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
 import { startIds, stopIds } from './ids.js';
 import { User } from './user.js';
+import { Video } from './video.js';
 
-const models = [User, Follow];
+const models = [User, Follow, Video, Favorite];
 
 /** Connects, makes sure every index exists (the unique ones guard correctness), and leases an id worker slot. */
-export async function openDatabase(url: string): Promise<void> {
+export async function openDatabase(url: string, options: { monitorCommands?: boolean } = {}): Promise<void> {
   await mongoose.connect(url, {
+    ...options,
     serverSelectionTimeoutMS: 5_000,
     // Fail fast while the store is unreachable instead of queueing requests behind it.
     bufferCommands: false,

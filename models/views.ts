@@ -36,3 +36,14 @@ export const DEFAULT_BACKGROUND_PATH = '/assets/background.png';
 export function mediaUrl(base: string, reference: string): string {
   return /^https?:\/\//.test(reference) ? reference : base + reference;
 }
+
+export interface VideoView {
+  id: number;
+  author: UserView;
+  play_url: string;
+  cover_url: string;
+  favorite_count: number;
+  comment_count: number;
+  is_favorite: boolean;
+  title: string;
+}

@@ -1,9 +1,10 @@
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import { endpoints } from './endpoints/index.js';
-import { assets } from './http/assets.js';
+import { assets, asset } from './http/assets.js';
 import { mountEndpoint, type Services } from './http/endpoint.js';
 import { refusalBody, toRefusal } from './http/envelope.js';
+import { mediaFiles } from './http/media.js';
 
 export function createApp(services: Services): Koa {
   const app = new Koa();
@@ -14,6 +15,7 @@ export function createApp(services: Services): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, notImplemented: methodNotAllowed, methodNotAllowed }));
   app.use(assets());
+  app.use(mediaFiles(services.media, asset('cover.png')));
   return app;
 }
 

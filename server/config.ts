@@ -23,6 +23,7 @@ const environment = z.object({
   STORE_PORT: port(0),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(100),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TOKEN_TTL: duration.default(7 * 24 * 3600),

@@ -1,6 +1,10 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { closeDatabase, createSessions, openDatabase } from '../models/index.js';
+import { CoverMaker } from '../storage/cover-maker.js';
+import { ffmpegStatus } from '../storage/covers.js';
+import { LocalStorage } from '../storage/local.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -18,10 +22,19 @@ async function main(): Promise<void> {
   }
   await openDatabase(config.MONGO_URL ?? `${store!.url}douyin`);
 
+  const media = new LocalStorage(path.join(config.DATA_DIR, 'media'));
+  await media.init();
+  const ffmpeg = await ffmpegStatus();
+  if (!ffmpeg.available) logger.warn(`covers are placeholder images: ${ffmpeg.reason} (apt-get install ffmpeg)`);
+  const covers = new CoverMaker(media, ffmpeg.available, (error, videoKey) => logger.error({ err: error, videoKey }, 'cover extraction failed'));
+
   const app = createApp({
     sessions: createSessions(config.JWT_SECRET, config.TOKEN_TTL),
     logger,
     publicUrl: config.PUBLIC_URL,
+    media,
+    covers,
+    maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
   });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
@@ -34,6 +47,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await new Promise((resolve) => server.close(resolve));
+    await covers.idle();
     await closeDatabase();
     await store?.stop();
     logger.info('stopped');

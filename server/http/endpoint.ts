@@ -3,11 +3,15 @@ import type { Context } from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { rm } from 'node:fs/promises';
 import { Refusal, type Sessions } from '../../models/index.js';
+import type { CoverMaker } from '../../storage/cover-maker.js';
+import type { MediaStorage } from '../../storage/media-storage.js';
 import { resolveViewer } from './auth.js';
 import { refusalBody, successBody, toRefusal } from './envelope.js';
 import { collectParams } from './params.js';
 import { describeIssue } from './schemas.js';
+import { receiveUpload, type UploadedFile } from './upload.js';
 
 export type AuthMode = 'none' | 'optional' | 'required';
 type Viewer<A extends AuthMode> = A extends 'required' ? number : A extends 'optional' ? number | undefined : undefined;
@@ -16,6 +20,9 @@ export interface Services {
   sessions: Sessions;
   logger: Logger;
   publicUrl: string | undefined;
+  media: MediaStorage;
+  covers: CoverMaker;
+  maxUploadBytes: number;
 }
 
 export interface HandlerInput<S extends z.ZodRawShape, A extends AuthMode> {
@@ -23,6 +30,8 @@ export interface HandlerInput<S extends z.ZodRawShape, A extends AuthMode> {
   viewerId: Viewer<A>;
   /** Base of absolute media URLs: PUBLIC_URL, or the scheme and host the request came to. */
   mediaBase: string;
+  /** The file of an upload endpoint, at a temporary path the handler moves to keep it. */
+  upload: UploadedFile | undefined;
   services: Services;
 }
 
@@ -33,6 +42,8 @@ export interface Endpoint<S extends z.ZodRawShape = z.ZodRawShape, A extends Aut
   summary: string;
   auth: A;
   params: S;
+  /** For endpoints that take a file: the multipart field that holds it. */
+  upload?: { field: string };
   /** The documented response fields with zero values, sent along with every refusal. */
   refusal: Record<string, unknown>;
   handler(input: HandlerInput<S, A>): Promise<Record<string, unknown>>;
@@ -53,27 +64,33 @@ const parseBody = koaBody({
 export function mountEndpoint(router: Router, endpoint: Endpoint, services: Services): void {
   const schema = z.object(endpoint.params);
   const route = async (ctx: Context) => {
+    const tempPath = endpoint.upload && services.media.tempFile();
     try {
-      await parseBodyOf(ctx);
+      const upload = endpoint.upload
+        ? await receiveUpload(ctx, { field: endpoint.upload.field, maxBytes: services.maxUploadBytes }, tempPath!)
+        : await parseBodyOf(ctx);
       const raw = collectParams(ctx);
       const viewerId = await resolveViewer(endpoint.auth, raw.token ?? bearerToken(ctx), services.sessions);
       const parsed = schema.safeParse(raw);
       if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
       const mediaBase = services.publicUrl ?? `${ctx.protocol}://${ctx.host}`;
-      ctx.body = successBody(await endpoint.handler({ params: parsed.data, viewerId, mediaBase, services }));
+      ctx.body = successBody(await endpoint.handler({ params: parsed.data, viewerId, mediaBase, upload, services }));
     } catch (error) {
       const refusal = toRefusal(error, services.logger);
       ctx.status = refusal.httpStatus;
       ctx.body = refusalBody(refusal, endpoint.refusal);
+    } finally {
+      if (tempPath) await rm(tempPath, { force: true });
     }
   };
   // Registered without its trailing slash: the router then matches the path with or without it.
   router.register(endpoint.path.slice(0, -1), [endpoint.method], route);
 }
 
-async function parseBodyOf(ctx: Context): Promise<void> {
+async function parseBodyOf(ctx: Context): Promise<undefined> {
   try {
     await parseBody(ctx, async () => undefined);
+    return undefined;
   } catch (error) {
     const maxFilesExceeded = 1015; // formidable's code: a file part where maxFiles is 0
     if ((error as { code?: unknown }).code === maxFilesExceeded) throw new Refusal('BODY_REJECTED', 'this endpoint accepts no file upload');

@@ -24,3 +24,24 @@ export function describeIssue(error: z.ZodError): string {
   if (!issue) return 'invalid parameters';
   return `${issue.path.join('.') || 'parameters'} ${issue.message}`;
 }
+
+export const title = text('a string').regex(/^(?=.*\S)[^\p{Cc}]{1,100}$/u, 'must be 1 to 100 characters, not blank, no control characters');
+
+/**
+ * A time in epoch seconds or milliseconds (clients send both): values below 10^11 are seconds; 0 means
+ * none. It becomes two exclusive bounds in ms: `before` for "published before it", `after` for "created
+ * after it". A time in seconds covers its whole second in both, so paging with it never skips anything.
+ */
+export const timestamp = text('a timestamp')
+  .regex(/^\d{1,16}$/, 'must be a timestamp in seconds or milliseconds')
+  .transform(Number)
+  .transform((value) => {
+    if (value === 0) return undefined;
+    return value < 1e11 ? { before: (value + 1) * 1000, after: value * 1000 - 1 } : { before: value, after: value };
+  });
+
+export const limit = (max: number) =>
+  text('an integer')
+    .regex(/^\d{1,4}$/, `must be an integer from 1 to ${max}`)
+    .transform(Number)
+    .refine((value) => value >= 1 && value <= max, `must be an integer from 1 to ${max}`);

@@ -36,8 +36,18 @@ export function client(baseUrl: string) {
     return { httpStatus: response.status, body: parsed };
   }
 
+  /** A multipart POST with text fields and one file, as the app publishes. */
+  async function upload(path: string, fields: Params, file?: { field?: string; bytes: Uint8Array; filename?: string; type?: string }): Promise<Answer> {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) if (value !== undefined) form.append(name, String(value));
+    if (file) form.append(file.field ?? 'data', new Blob([file.bytes], { type: file.type ?? 'video/mp4' }), file.filename ?? 'clip.mp4');
+    const response = await fetch(new URL(path, baseUrl), { method: 'POST', body: form });
+    return { httpStatus: response.status, body: (await response.json()) as Record<string, any> };
+  }
+
   return {
     request,
+    upload,
     get: (path: string, params?: Params, encoding?: Encoding) => request('GET', path, params, encoding),
     post: (path: string, params?: Params, encoding?: Encoding) => request('POST', path, params, encoding),
     /** Registers a fresh user and returns its id and token. */

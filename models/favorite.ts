@@ -1,0 +1,23 @@
+import mongoose, { Schema } from 'mongoose';
+
+const favoriteSchema = new Schema(
+  {
+    _id: { type: Number, required: true },
+    userId: { type: Number, required: true },
+    videoId: { type: Number, required: true },
+  },
+  { versionKey: false, collection: 'favorites' },
+);
+// One like per user and video; also answers "which of these videos does the viewer like".
+favoriteSchema.index({ userId: 1, videoId: 1 }, { unique: true });
+favoriteSchema.index({ userId: 1, _id: -1 });
+favoriteSchema.index({ videoId: 1 });
+
+export const Favorite = mongoose.model('Favorite', favoriteSchema);
+
+/** The subset of `videoIds` that `viewerId` likes, in one round trip. */
+export async function favoritedAmong(viewerId: number | undefined, videoIds: readonly number[]): Promise<Set<number>> {
+  if (viewerId === undefined || videoIds.length === 0) return new Set();
+  const likes = await Favorite.find({ userId: viewerId, videoId: { $in: videoIds } }, { videoId: 1, _id: 0 }).lean();
+  return new Set(likes.map((like) => like.videoId));
+}

@@ -1,0 +1,23 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+
+const counter = { type: Number, default: 0, min: 0 };
+
+const videoSchema = new Schema(
+  {
+    _id: { type: Number, required: true },
+    authorId: { type: Number, required: true },
+    title: { type: String, required: true },
+    /** Publish time in epoch ms, distinct per video so that feed paging by time has no gaps or repeats. */
+    publishedAt: { type: Number, required: true },
+    videoKey: { type: String, required: true },
+    coverKey: { type: String, required: true },
+    favoriteCount: counter,
+    commentCount: counter,
+  },
+  { versionKey: false, collection: 'videos' },
+);
+videoSchema.index({ publishedAt: -1 }, { unique: true }); // the feed
+videoSchema.index({ authorId: 1, publishedAt: -1 }); // a user's publish list
+
+export type VideoDoc = InferSchemaType<typeof videoSchema>;
+export const Video = mongoose.model('Video', videoSchema);

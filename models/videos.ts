@@ -1,0 +1,83 @@
+import { Refusal } from './errors.js';
+import { favoritedAmong } from './favorite.js';
+import { isDuplicateKey } from './ids.js';
+import { User } from './user.js';
+import { userViews } from './users.js';
+import { Video, type VideoDoc } from './video.js';
+import { EMPTY_USER, mediaUrl, type VideoView } from './views.js';
+
+export const FEED_PAGE_SIZE = 30;
+
+export interface NewVideo {
+  id: number;
+  authorId: number;
+  title: string;
+  videoKey: string;
+  coverKey: string;
+}
+
+/** Records a published video and counts it in its author's work_count. */
+export async function publish(video: NewVideo): Promise<void> {
+  await insertWithDistinctTime(video, Date.now());
+  await User.updateOne({ _id: video.authorId }, { $inc: { workCount: 1 } });
+}
+
+async function insertWithDistinctTime(video: NewVideo, now: number): Promise<void> {
+  // Two videos published in the same millisecond: the unique index refuses the second, which takes the next one.
+  for (let publishedAt = now; publishedAt < now + 1_000; publishedAt += 1) {
+    try {
+      await Video.create({ ...video, _id: video.id, publishedAt });
+      return;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+  throw new Error('no free publish time within a second');
+}
+
+export interface Page {
+  /** Only videos published strictly before this time (epoch ms). */
+  before?: number;
+  limit: number;
+}
+
+export interface VideoPage {
+  videos: VideoView[];
+  /** Publish time of the oldest video returned: the `before` of the next page. */
+  nextTime: number | undefined;
+}
+
+/** The newest videos of everyone. Four round trips, whatever the page size. */
+export async function feed(page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
+  return pageOf({}, page, viewerId, mediaBase);
+}
+
+/** The videos `authorId` published, newest first. */
+export async function publishedBy(authorId: number, page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
+  if (!(await User.exists({ _id: authorId }))) throw new Refusal('USER_NOT_FOUND');
+  return pageOf({ authorId }, page, viewerId, mediaBase);
+}
+
+async function pageOf(filter: { authorId?: number }, page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
+  const query = page.before === undefined ? filter : { ...filter, publishedAt: { $lt: page.before } };
+  const docs = await Video.find(query).sort({ publishedAt: -1 }).limit(page.limit).lean();
+  return { videos: await videoViews(docs, viewerId, mediaBase), nextTime: docs.at(-1)?.publishedAt };
+}
+
+/** Views of these videos with their authors and the viewer's flags: three round trips for any number. */
+export async function videoViews(docs: readonly VideoDoc[], viewerId: number | undefined, mediaBase: string): Promise<VideoView[]> {
+  const [authors, liked] = await Promise.all([
+    userViews(docs.map((doc) => doc.authorId), viewerId, mediaBase),
+    favoritedAmong(viewerId, docs.map((doc) => doc._id)),
+  ]);
+  return docs.map((doc) => ({
+    id: doc._id,
+    author: authors.get(doc.authorId) ?? EMPTY_USER,
+    play_url: mediaUrl(mediaBase, `/media/${doc.videoKey}`),
+    cover_url: mediaUrl(mediaBase, `/media/${doc.coverKey}`),
+    favorite_count: doc.favoriteCount,
+    comment_count: doc.commentCount,
+    is_favorite: liked.has(doc._id),
+    title: doc.title,
+  }));
+}

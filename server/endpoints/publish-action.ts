@@ -1,0 +1,34 @@
+import { nextId, Refusal, videos } from '../../models/index.js';
+import { coverKey, videoKey } from '../../storage/media-storage.js';
+import { sniffVideo } from '../../storage/sniff.js';
+import { defineEndpoint } from '../http/endpoint.js';
+import { title } from '../http/schemas.js';
+
+/** How long a publish waits for its cover before answering (the app gives up after about 5 s). */
+const COVER_WAIT_MS = 1_500;
+
+export default defineEndpoint({
+  method: 'POST',
+  path: '/douyin/publish/action/',
+  summary: 'Publish a video: multipart with the file in `data`; the cover is a frame of the video',
+  auth: 'required',
+  params: { title },
+  upload: { field: 'data' },
+  refusal: {},
+  async handler({ params, viewerId, upload, services: { media, covers } }) {
+    if (!upload) throw new Refusal('INVALID_PARAMETER', 'data is required: the video file');
+    const format = await sniffVideo(upload.path);
+    if (!format) throw new Refusal('NOT_A_VIDEO', 'data is not a video: send MP4, MOV, WebM, MKV or 3GP');
+    const id = nextId();
+    const video = { id, authorId: viewerId, title: params.title, videoKey: videoKey(id, format.extension), coverKey: coverKey(id) };
+    await media.importFile(upload.path, video.videoKey);
+    try {
+      await videos.publish(video);
+    } catch (error) {
+      await media.remove(video.videoKey);
+      throw error;
+    }
+    await covers.start(video.videoKey, video.coverKey, COVER_WAIT_MS);
+    return {};
+  },
+});

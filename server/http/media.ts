@@ -1,0 +1,41 @@
+import path from 'node:path';
+import type { Context, Middleware } from 'koa';
+import send from 'send';
+import { isMediaKey, type MediaStorage } from '../../storage/media-storage.js';
+
+const MEDIA_PATH = /^\/media\/((videos|covers)\/[^/]+)$/;
+
+/**
+ * Serves stored media under /media/: HTTP Range (206, 416), ETag and Last-Modified validators, content
+ * type from the server-made extension. Only well-formed keys are looked up, so no request can name a
+ * file outside the storage. A cover that is not made yet answers with a placeholder that is not cached.
+ */
+export function mediaFiles(media: MediaStorage, placeholderCover: Buffer): Middleware {
+  return async (ctx, next) => {
+    const match = MEDIA_PATH.exec(ctx.path);
+    if (!match || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    const key = match[1]!;
+    if (!isMediaKey(key)) return next();
+    if (await media.exists(key)) return sendFile(ctx, media.localPath(key));
+    if (match[2] === 'covers') {
+      ctx.type = 'image/png';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = placeholderCover;
+    }
+    // Otherwise fall through to a plain 404.
+  };
+}
+
+function sendFile(ctx: Context, file: string): Promise<void> {
+  ctx.respond = false; // `send` writes the response itself: ranges, 304s and 416s included
+  ctx.res.statusCode = 200; // Koa's provisional 404 would make `send` skip its freshness check
+  return new Promise((resolve) => {
+    ctx.res.once('close', resolve);
+    send(ctx.req, path.basename(file), { root: path.dirname(file), maxAge: '365d', immutable: true, dotfiles: 'deny' })
+      .on('error', (error: { status?: number }) => {
+        ctx.res.statusCode = error.status ?? 500;
+        ctx.res.end();
+      })
+      .pipe(ctx.res);
+  });
+}

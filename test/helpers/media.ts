@@ -1,0 +1,31 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export async function fixtureDir(): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), 'douyin-fixtures-'));
+}
+
+/** Makes a real clip of one solid colour with ffmpeg. */
+export async function makeVideo(file: string, options: { color: string; seconds?: number; size?: string }): Promise<string> {
+  const { color, seconds = 2, size = '320x240' } = options;
+  const codec = file.endsWith('.webm') ? ['-c:v', 'libvpx', '-b:v', '200k'] : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p'];
+  await run('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `color=c=${color}:s=${size}:d=${seconds}:r=25`, ...codec, file]);
+  return file;
+}
+
+/** Decodes an image with ffmpeg: its size and its mean colour (each channel 0-255). */
+export async function decodeImage(bytes: Buffer, dir: string): Promise<{ width: number; height: number; rgb: number[] }> {
+  const file = path.join(dir, `image-${Math.random().toString(36).slice(2)}`);
+  await writeFile(file, bytes);
+  const probe = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file]);
+  const { width, height } = (JSON.parse(probe.stdout) as { streams: Array<{ width: number; height: number }> }).streams[0]!;
+  const pixel = await run('ffmpeg', ['-loglevel', 'error', '-i', file, '-vf', 'scale=1:1:flags=area', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    encoding: 'buffer',
+  });
+  return { width, height, rgb: [...(pixel.stdout as Buffer)] };
+}
