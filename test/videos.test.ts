@@ -292,3 +292,23 @@ test('publish list: only that user\'s videos, newest first; unknown user and bad
   t.like((await api.get('/douyin/publish/list/', { user_id: author.id })).body, { status_code: 20001, video_list: [] });
   t.like((await api.get('/douyin/feed/', { latest_time: 'yesterday' })).body, { status_code: 10001, video_list: [], next_time: 0 });
 });
+
+test('without ffmpeg, publishing still works, the cover stays a placeholder, and the start-up log says why', async (t) => {
+  const { store, red } = t.context;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-noffmpeg-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  // An empty directory as PATH: no ffmpeg to be found (the server itself is started by its full path).
+  const server = await startServer({ MONGO_URL: `${store.url}${DB}`, DATA_DIR: dataDir, PATH: t.context.fixtures });
+  t.teardown(() => server.stop());
+  t.true(server.output.some((line) => line.includes('covers are placeholder images: ffmpeg is not installed')), server.output.join('\n'));
+
+  const api = client(server.baseUrl);
+  const author = await api.newUser('noffmpeg');
+  const answer = await api.upload('/douyin/publish/action/', { token: author.token, title: 'no cover' }, { bytes: red });
+  t.is(answer.body.status_code, 0);
+  const video = (await api.get('/douyin/publish/list/', { token: author.token })).body.video_list[0];
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const cover = await fetch(video.cover_url);
+  t.is(cover.headers.get('content-type'), 'image/png');
+  t.is((await fetch(video.play_url)).status, 200);
+});
