@@ -1,11 +1,14 @@
 import mongoose from 'mongoose';
+import { Comment } from './comment.js';
+import { flush, recountTouchedCounters } from './counters.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
 import { startIds, stopIds } from './ids.js';
+import { Conversation, Message } from './message.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 
-const models = [User, Follow, Video, Favorite];
+const models = [User, Follow, Video, Favorite, Comment, Message, Conversation];
 
 /** Connects, makes sure every index exists (the unique ones guard correctness), and leases an id worker slot. */
 export async function openDatabase(url: string, options: { monitorCommands?: boolean } = {}): Promise<void> {
@@ -18,9 +21,17 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   });
   await Promise.all(models.map((model) => model.createIndexes()));
   await startIds();
+  recountTouchedCounters(await hasNonAtomicUpdates());
+}
+
+/** FerretDB applies updates as read-modify-write: concurrent $inc on one document can lose one. */
+async function hasNonAtomicUpdates(): Promise<boolean> {
+  const info = await mongoose.connection.db!.admin().command({ buildInfo: 1 });
+  return 'ferretdbVersion' in info;
 }
 
 export async function closeDatabase(): Promise<void> {
+  await flush();
   await stopIds().catch(() => undefined);
   await mongoose.disconnect();
 }

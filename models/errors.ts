@@ -17,6 +17,11 @@ export const Status = {
   RATE_LIMITED: 20005,
   USER_NOT_FOUND: 30001,
   VIDEO_NOT_FOUND: 30002,
+  COMMENT_NOT_FOUND: 30003,
+  CANNOT_FOLLOW_SELF: 40001,
+  CANNOT_MESSAGE_SELF: 40002,
+  FRIENDS_ONLY: 40003,
+  NOT_COMMENT_OWNER: 40004,
   INTERNAL_ERROR: 50000,
   STORE_UNAVAILABLE: 50001,
 } as const;
@@ -39,6 +44,11 @@ const defaultMessages: Record<StatusName, string> = {
   RATE_LIMITED: 'too many attempts: try again later',
   USER_NOT_FOUND: 'user not found',
   VIDEO_NOT_FOUND: 'video not found',
+  COMMENT_NOT_FOUND: 'comment not found',
+  CANNOT_FOLLOW_SELF: 'you cannot follow yourself',
+  CANNOT_MESSAGE_SELF: 'you cannot message yourself',
+  FRIENDS_ONLY: 'you can only message friends (users who follow you back)',
+  NOT_COMMENT_OWNER: 'only the comment\'s author or the video\'s author can delete it',
   INTERNAL_ERROR: 'internal error',
   STORE_UNAVAILABLE: 'service temporarily unavailable: try again shortly',
 };

@@ -5,12 +5,16 @@ const followSchema = new Schema(
     _id: { type: Number, required: true },
     followerId: { type: Number, required: true },
     followeeId: { type: Number, required: true },
+    /** True while the followee follows back: the two are friends. Kept on both edges. */
+    mutual: { type: Boolean, default: false },
   },
   { versionKey: false, collection: 'follows' },
 );
 // One edge per pair; also answers "whom does the viewer follow among these users".
 followSchema.index({ followerId: 1, followeeId: 1 }, { unique: true });
-followSchema.index({ followeeId: 1, _id: -1 });
+followSchema.index({ followerId: 1, _id: -1 }); // follow list, newest first
+followSchema.index({ followeeId: 1, _id: -1 }); // follower list
+followSchema.index({ followerId: 1, mutual: 1, _id: -1 }); // friend list
 
 export const Follow = mongoose.model('Follow', followSchema);
 

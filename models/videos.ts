@@ -1,3 +1,4 @@
+import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
 import { favoritedAmong } from './favorite.js';
 import { isDuplicateKey } from './ids.js';
@@ -19,7 +20,8 @@ export interface NewVideo {
 /** Records a published video and counts it in its author's work_count. */
 export async function publish(video: NewVideo): Promise<void> {
   await insertWithDistinctTime(video, Date.now());
-  await User.updateOne({ _id: video.authorId }, { $inc: { workCount: 1 } });
+  await incrementUser(video.authorId, 'workCount', 1);
+  touched({ users: [video.authorId] });
 }
 
 async function insertWithDistinctTime(video: NewVideo, now: number): Promise<void> {

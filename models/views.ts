@@ -47,3 +47,27 @@ export interface VideoView {
   is_favorite: boolean;
   title: string;
 }
+
+/** A friend in the friend list: the user plus the latest message between the two. */
+export interface FriendView extends UserView {
+  message: string;
+  /** 0: the viewer received `message`; 1: the viewer sent it. */
+  msgType: 0 | 1;
+}
+
+export interface CommentView {
+  id: number;
+  user: UserView;
+  content: string;
+  /** mm-dd */
+  create_date: string;
+}
+
+export interface MessageView {
+  id: number;
+  to_user_id: number;
+  from_user_id: number;
+  content: string;
+  /** Epoch milliseconds as a string of digits. */
+  create_time: string;
+}

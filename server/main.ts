@@ -6,6 +6,7 @@ import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
 import { LocalStorage } from '../storage/local.js';
 import { createApp } from './app.js';
+import { monthDayFormatter } from './http/dates.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startEmbeddedStore, type RunningStore } from './store/embedded.js';
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
     media,
     covers,
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
+    requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
+    formatDate: monthDayFormatter(config.TIME_ZONE),
   });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await new Promise((resolve) => server.close(resolve));
     await covers.idle();
+    await media.close();
     await closeDatabase();
     await store?.stop();
     logger.info('stopped');

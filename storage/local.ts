@@ -1,23 +1,42 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isMediaKey, type MediaStorage } from './media-storage.js';
 
-/** Media on local disk under `root`; uploads in progress under `root/.tmp` (same filesystem: renames are atomic). */
+/** Leftover uploads older than this belong to a process that died: no record points at them. */
+const STALE_UPLOAD_MS = 24 * 3600 * 1000;
+
+/**
+ * Media on local disk under `root`. Uploads in progress live in `root/.tmp/<process>/`, on the same
+ * filesystem so that renames into place are atomic; several processes may share one root.
+ */
 export class LocalStorage implements MediaStorage {
   readonly root: string;
+  private readonly uploads: string;
   private readonly tmp: string;
 
   constructor(root: string) {
     this.root = path.resolve(root);
-    this.tmp = path.join(this.root, '.tmp');
+    this.uploads = path.join(this.root, '.tmp');
+    this.tmp = path.join(this.uploads, randomUUID());
   }
 
   async init(): Promise<void> {
-    await Promise.all(['videos', 'covers', '.tmp'].map((dir) => mkdir(path.join(this.root, dir), { recursive: true })));
-    // Leftovers of uploads cut short by a crash belong to no record.
+    for (const dir of ['videos', 'covers', this.tmp]) await mkdir(path.resolve(this.root, dir), { recursive: true });
+    await this.removeStaleUploads();
+  }
+
+  /** Removes this process's upload directory (at shutdown). */
+  async close(): Promise<void> {
     await rm(this.tmp, { recursive: true, force: true });
-    await mkdir(this.tmp, { recursive: true });
+  }
+
+  private async removeStaleUploads(): Promise<void> {
+    for (const name of await readdir(this.uploads)) {
+      const dir = path.join(this.uploads, name);
+      const info = await stat(dir).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > STALE_UPLOAD_MS) await rm(dir, { recursive: true, force: true });
+    }
   }
 
   tempFile(): string {

@@ -1,25 +1,20 @@
 import anyTest, { type TestFn } from 'ava';
 import jwt from 'jsonwebtoken';
-import { client, type Client } from './helpers/api.js';
-import { startServer, TEST_JWT_SECRET, type ServerProcess } from './helpers/server.js';
-import { startTestStore } from './helpers/store.js';
-import type { RunningStore } from '../server/store/embedded.js';
+import { TEST_JWT_SECRET } from './helpers/server.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
-const test = anyTest as TestFn<{ store: RunningStore; server: ServerProcess; api: Client; me: { id: number; token: string } }>;
+const test = anyTest as TestFn<Stack & { me: { id: number; token: string } }>;
 
 test.before(async (t) => {
-  const store = await startTestStore();
-  const server = await startServer({ MONGO_URL: `${store.url}auth` });
-  const api = client(server.baseUrl);
-  t.context = { store, server, api, me: await api.newUser() };
+  const stack = await startStack('auth');
+  t.context = { ...stack, me: await stack.api.newUser() };
 });
 
 test.after.always(async (t) => {
-  await t.context.server?.stop();
-  await t.context.store?.stop();
+  await t.context.stop?.();
 });
 
-async function userInfoWith(t: { context: { api: Client } }, token: string) {
+async function userInfoWith(t: { context: Stack }, token: string) {
   return (await t.context.api.get('/douyin/user/', { token })).body;
 }
 

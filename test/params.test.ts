@@ -1,25 +1,19 @@
 import anyTest, { type TestFn } from 'ava';
-import { client, type Client } from './helpers/api.js';
-import { startServer, type ServerProcess } from './helpers/server.js';
-import { startTestStore } from './helpers/store.js';
-import type { RunningStore } from '../server/store/embedded.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
-const test = anyTest as TestFn<{ store: RunningStore; server: ServerProcess; api: Client; me: { id: number; token: string; username: string } }>;
+const test = anyTest as TestFn<Stack & { me: { id: number; token: string; username: string } }>;
 
 test.before(async (t) => {
-  const store = await startTestStore();
-  const server = await startServer({ MONGO_URL: `${store.url}params` });
-  const api = client(server.baseUrl);
-  t.context = { store, server, api, me: await api.newUser() };
+  const stack = await startStack('params');
+  t.context = { ...stack, me: await stack.api.newUser() };
 });
 
 test.after.always(async (t) => {
-  await t.context.server?.stop();
-  await t.context.store?.stop();
+  await t.context.stop?.();
 });
 
 /** Sends a raw request and parses the envelope. */
-async function raw(t: { context: { server: ServerProcess } }, path: string, init: RequestInit = {}) {
+async function raw(t: { context: Stack }, path: string, init: RequestInit = {}) {
   const response = await fetch(t.context.server.baseUrl + path, init);
   return { httpStatus: response.status, body: (await response.json()) as Record<string, any> };
 }

@@ -42,8 +42,12 @@ test('without MONGO_URL the server runs its own store under DATA_DIR, stops it o
 test('two server processes on one store hand out distinct ids under concurrent registrations', async (t) => {
   const store = await startTestStore();
   t.teardown(() => store.stop());
-  const servers = await Promise.all([1, 2].map(() => startServer({ MONGO_URL: `${store.url}ids` })));
-  t.teardown(() => Promise.all(servers.map((server) => server.stop())));
+  const servers = [];
+  for (let i = 0; i < 2; i += 1) {
+    const server = await startServer({ MONGO_URL: `${store.url}ids` });
+    t.teardown(() => server.stop());
+    servers.push(server);
+  }
   const apis = servers.map((server) => client(server.baseUrl));
   const users = await Promise.all(Array.from({ length: 40 }, (_, i) => apis[i % 2]!.newUser(`multi${i}`)));
   t.is(new Set(users.map((user) => user.id)).size, 40);

@@ -1,20 +1,14 @@
 import anyTest, { type TestFn } from 'ava';
-import { client, type Client } from './helpers/api.js';
-import { startServer, type ServerProcess } from './helpers/server.js';
-import { startTestStore } from './helpers/store.js';
-import type { RunningStore } from '../server/store/embedded.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
-const test = anyTest as TestFn<{ store: RunningStore; server: ServerProcess; api: Client }>;
+const test = anyTest as TestFn<Stack>;
 
 test.before(async (t) => {
-  const store = await startTestStore();
-  const server = await startServer({ MONGO_URL: `${store.url}users` });
-  t.context = { store, server, api: client(server.baseUrl) };
+  t.context = await startStack('users');
 });
 
 test.after.always(async (t) => {
-  await t.context.server?.stop();
-  await t.context.store?.stop();
+  await t.context.stop?.();
 });
 
 const USER_FIELDS = [

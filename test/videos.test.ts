@@ -63,12 +63,13 @@ function statusOf(url: string, headers: Record<string, string>): Promise<number 
   });
 }
 
+/** Every file under DATA_DIR/media, uploads in progress included. */
 async function mediaFiles(dataDir: string): Promise<string[]> {
-  const names: string[] = [];
-  for (const dir of ['videos', 'covers', '.tmp']) {
-    for (const name of await readdir(path.join(dataDir, 'media', dir))) names.push(`${dir}/${name}`);
-  }
-  return names.sort();
+  const entries = await readdir(path.join(dataDir, 'media'), { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(path.join(dataDir, 'media'), path.join(entry.parentPath, entry.name)))
+    .sort();
 }
 
 test('a published clip appears in the feed, plays back byte for byte, and gets a cover taken from it', async (t) => {
@@ -254,7 +255,7 @@ test('viewer flags: is_favorite and author.is_follow are the viewer\'s, false wh
   const video = (await api.get('/douyin/publish/list/', { token: author.token })).body.video_list[0];
   // Likes and follows get their endpoints in the interactions issue; the records are what the flags read.
   await db.collection('follows').insertOne({ _id: 1 as never, followerId: fan.id, followeeId: author.id });
-  await db.collection('favorites').insertOne({ _id: 2 as never, userId: fan.id, videoId: video.id });
+  await db.collection('favorites').insertOne({ _id: 2 as never, userId: fan.id, videoId: video.id, authorId: author.id });
 
   const flags = async (token?: string) => {
     const { body } = await api.get('/douyin/feed/', { token });

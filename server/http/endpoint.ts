@@ -23,6 +23,9 @@ export interface Services {
   media: MediaStorage;
   covers: CoverMaker;
   maxUploadBytes: number;
+  requireFriendship: boolean;
+  /** Formats a time as the `mm-dd` of comments, in the configured time zone. */
+  formatDate: (epochMs: number) => string;
 }
 
 export interface HandlerInput<S extends z.ZodRawShape, A extends AuthMode> {

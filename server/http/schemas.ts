@@ -45,3 +45,18 @@ export const limit = (max: number) =>
     .regex(/^\d{1,4}$/, `must be an integer from 1 to ${max}`)
     .transform(Number)
     .refine((value) => value >= 1 && value <= max, `must be an integer from 1 to ${max}`);
+
+export const actionType = text('1 or 2')
+  .regex(/^[12]$/, 'must be 1 or 2')
+  .transform((value) => Number(value) as 1 | 2);
+
+/** Free text that is not blank and has no control characters other than newlines. */
+export const content = (max: number) =>
+  text('a string').refine(
+    (value) => value.trim().length > 0 && [...value].length <= max && !/[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/.test(value),
+    `must be 1 to ${max} characters, not blank, no control characters`,
+  );
+
+/** Paging of the lists beyond the documented API: `cursor` is the previous page's `next_cursor`. */
+export const paging = { cursor: id.optional(), limit: limit(100).optional() };
+export const DEFAULT_PAGE_SIZE = 100;

@@ -50,6 +50,13 @@ export function client(baseUrl: string) {
     upload,
     get: (path: string, params?: Params, encoding?: Encoding) => request('GET', path, params, encoding),
     post: (path: string, params?: Params, encoding?: Encoding) => request('POST', path, params, encoding),
+    /** Publishes a clip and returns the new video's id. */
+    async publish(token: string, title: string, bytes: Uint8Array): Promise<number> {
+      const { body } = await upload('/douyin/publish/action/', { token, title }, { bytes });
+      if (body.status_code !== 0) throw new Error(`publish failed: ${JSON.stringify(body)}`);
+      const list = await request('GET', '/douyin/publish/list/', { token, limit: 1 });
+      return list.body.video_list[0].id as number;
+    },
     /** Registers a fresh user and returns its id and token. */
     async newUser(prefix = 'user'): Promise<{ id: number; token: string; username: string }> {
       const username = `${prefix}_${Math.random().toString(36).slice(2, 10)}`;

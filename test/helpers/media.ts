@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,4 +28,14 @@ export async function decodeImage(bytes: Buffer, dir: string): Promise<{ width: 
     encoding: 'buffer',
   });
   return { width, height, rgb: [...(pixel.stdout as Buffer)] };
+}
+
+let tiny: Promise<Buffer> | undefined;
+
+/** A real half-second clip, made once per test process. */
+export function tinyVideo(): Promise<Buffer> {
+  tiny ??= fixtureDir().then(async (dir) => {
+    return readFile(await makeVideo(path.join(dir, 'tiny.mp4'), { color: 'green', seconds: 0.5, size: '64x64' }));
+  });
+  return tiny;
 }

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { PROJECT_ROOT } from '../../server/paths.js';
 
@@ -14,12 +17,22 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `node dist/server/main.js` as its own process and waits until it listens. */
+/** Every server a test started: none may outlive the test process. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
+/**
+ * Runs `node dist/server/main.js` as its own process and waits until it listens. Without a DATA_DIR
+ * it gets a fresh temporary one, removed when the test process ends.
+ */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const dataDir = env.DATA_DIR ?? temporaryDataDir();
   const child = spawn(process.execPath, ['--enable-source-maps', MAIN], {
-    env: { PATH: process.env.PATH, PORT: '0', REALTIME_PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, ...env },
+    env: { PATH: process.env.PATH, PORT: '0', REALTIME_PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const output: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     const onLine = (line: string) => {
@@ -53,6 +66,12 @@ export async function runServerToExit(env: Record<string, string>): Promise<{ co
   child.stderr.on('data', (chunk) => (output += chunk));
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, output };
+}
+
+function temporaryDataDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'douyin-server-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 function listeningPort(line: string): number | undefined {

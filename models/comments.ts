@@ -1,0 +1,67 @@
+import { Comment, type CommentDoc } from './comment.js';
+import { incrementVideo, touched } from './counters.js';
+import { Refusal } from './errors.js';
+import { domainEvents } from './events.js';
+import { nextId } from './ids.js';
+import { withCursor, type Cursor } from './relations.js';
+import { userViews } from './users.js';
+import { Video } from './video.js';
+import { EMPTY_USER, type CommentView } from './views.js';
+
+export interface CommentFormat {
+  mediaBase: string;
+  /** Renders `create_date` (mm-dd) in the server's time zone. */
+  formatDate: (epochMs: number) => string;
+}
+
+export async function addComment(userId: number, videoId: number, content: string, format: CommentFormat): Promise<CommentView> {
+  const video = await Video.findById(videoId, { authorId: 1 }).lean();
+  if (!video) throw new Refusal('VIDEO_NOT_FOUND');
+  const comment = await Comment.create({ _id: nextId(), videoId, userId, content, createdAt: Date.now() });
+  await incrementVideo(videoId, 'commentCount', 1);
+  touched({ videos: [videoId] });
+  domainEvents.emit('comment:added', { videoId, commentId: comment._id, userId, authorId: video.authorId });
+  return (await commentViews([comment.toObject()], userId, format))[0]!;
+}
+
+/** Deletes a comment of `videoId`: allowed to the comment's author and to the video's author. */
+export async function deleteComment(userId: number, videoId: number, commentId: number, format: CommentFormat): Promise<CommentView> {
+  const [comment, video] = await Promise.all([
+    Comment.findOne({ _id: commentId, videoId }).lean(),
+    Video.findById(videoId, { authorId: 1 }).lean(),
+  ]);
+  if (!video) throw new Refusal('VIDEO_NOT_FOUND');
+  if (!comment) throw new Refusal('COMMENT_NOT_FOUND');
+  if (comment.userId !== userId && video.authorId !== userId) throw new Refusal('NOT_COMMENT_OWNER');
+  const view = (await commentViews([comment], userId, format))[0]!;
+  if ((await Comment.deleteOne({ _id: commentId })).deletedCount > 0) {
+    await incrementVideo(videoId, 'commentCount', -1);
+    touched({ videos: [videoId] });
+  }
+  return view;
+}
+
+/** Comments of a video, newest first. */
+export async function commentList(
+  videoId: number,
+  cursor: Cursor,
+  viewerId: number | undefined,
+  format: CommentFormat,
+): Promise<{ comments: CommentView[]; nextCursor: number }> {
+  if (!(await Video.exists({ _id: videoId }))) throw new Refusal('VIDEO_NOT_FOUND');
+  const docs = await Comment.find(withCursor({ videoId }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
+  return {
+    comments: await commentViews(docs, viewerId, format),
+    nextCursor: docs.length === cursor.limit ? docs.at(-1)!._id : 0,
+  };
+}
+
+export async function commentViews(docs: readonly CommentDoc[], viewerId: number | undefined, format: CommentFormat): Promise<CommentView[]> {
+  const users = await userViews(docs.map((doc) => doc.userId), viewerId, format.mediaBase);
+  return docs.map((doc) => ({
+    id: doc._id,
+    user: users.get(doc.userId) ?? EMPTY_USER,
+    content: doc.content,
+    create_date: format.formatDate(doc.createdAt),
+  }));
+}

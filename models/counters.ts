@@ -1,0 +1,166 @@
+import type { AnyBulkWriteOperation, Model } from 'mongoose';
+import { Comment } from './comment.js';
+import { Favorite } from './favorite.js';
+import { Follow } from './follow.js';
+import { User } from './user.js';
+import { Video } from './video.js';
+
+/**
+ * Counters are kept with $inc after the edge they count is written: exactly one request wins each
+ * edge change (unique indexes), so on MongoDB, where $inc is atomic, each counter is exact once the
+ * requests that changed it have answered. FerretDB's updates are read-modify-write, so two concurrent
+ * $inc on one document can lose one: there every touched counter is also recounted from its edges
+ * shortly after activity on it stops. Friendship flags (`mutual` on follow edges) are derived from two
+ * edges that concurrent requests may change at once, so on every store the flags of touched pairs are
+ * re-derived after activity settles. `recountAll` repairs everything (after a crash, say).
+ */
+const SETTLE_MS = 1_000;
+const MAX_DELAY_MS = 5_000;
+
+let recountTouched = false;
+const pending = { users: new Set<number>(), videos: new Set<number>(), pairs: new Map<string, [number, number]>() };
+let timer: NodeJS.Timeout | undefined;
+let firstTouch = 0;
+let running: Promise<void> = Promise.resolve();
+
+/** Turns on the recount of touched counters (for stores whose $inc is not atomic). */
+export function recountTouchedCounters(enabled: boolean): void {
+  recountTouched = enabled;
+}
+
+/** Notes counters that an operation changed with $inc, and pairs of users whose follow edges changed. */
+export function touched(changes: { users?: readonly number[]; videos?: readonly number[]; pair?: [number, number] }): void {
+  if (changes.pair) pending.pairs.set(changes.pair.join(':'), changes.pair);
+  if (recountTouched) {
+    changes.users?.forEach((id) => pending.users.add(id));
+    changes.videos?.forEach((id) => pending.videos.add(id));
+  }
+  if (pending.users.size + pending.videos.size + pending.pairs.size === 0) return;
+  const now = Date.now();
+  if (!timer) firstTouch = now;
+  clearTimeout(timer);
+  // Settle after a quiet second, but never wait more than a few seconds under constant activity.
+  timer = setTimeout(() => void flush(), Math.min(SETTLE_MS, firstTouch + MAX_DELAY_MS - now)).unref();
+}
+
+/** Recounts what is pending now; resolves when done (also used at shutdown). */
+export function flush(): Promise<void> {
+  clearTimeout(timer);
+  timer = undefined;
+  const users = [...pending.users];
+  const videos = [...pending.videos];
+  const pairs = [...pending.pairs.values()];
+  pending.users.clear();
+  pending.videos.clear();
+  pending.pairs.clear();
+  running = running.then(() => Promise.all([recountUsers(users), recountVideos(videos), repairPairs(pairs)])).then(
+    () => undefined,
+    () => touched({ users, videos }), // the store is away: try again later (pairs are re-derived on their next change)
+  );
+  return running;
+}
+
+/** $inc that never takes a counter below zero. */
+export function incrementUser(userId: number, field: string, step: 1 | -1) {
+  return User.updateOne(nonNegative(userId, field, step), { $inc: { [field]: step } });
+}
+
+export function incrementVideo(videoId: number, field: string, step: 1 | -1) {
+  return Video.updateOne(nonNegative(videoId, field, step), { $inc: { [field]: step } });
+}
+
+function nonNegative(id: number, field: string, step: 1 | -1) {
+  return step < 0 ? { _id: id, [field]: { $gt: 0 } } : { _id: id };
+}
+
+type CountSpec = { model: Model<any>; field: string; groupBy: string };
+
+const USER_COUNTERS: Record<string, CountSpec> = {
+  followCount: { model: Follow, field: 'followCount', groupBy: 'followerId' },
+  followerCount: { model: Follow, field: 'followerCount', groupBy: 'followeeId' },
+  favoriteCount: { model: Favorite, field: 'favoriteCount', groupBy: 'userId' },
+  totalFavorited: { model: Favorite, field: 'totalFavorited', groupBy: 'authorId' },
+  workCount: { model: Video, field: 'workCount', groupBy: 'authorId' },
+};
+
+const VIDEO_COUNTERS: Record<string, CountSpec> = {
+  favoriteCount: { model: Favorite, field: 'favoriteCount', groupBy: 'videoId' },
+  commentCount: { model: Comment, field: 'commentCount', groupBy: 'videoId' },
+};
+
+/** Sets the counters of these users from their edges; a fixed number of round trips for any number of ids. */
+export async function recountUsers(ids: readonly number[]): Promise<number> {
+  return recount(User, ids, USER_COUNTERS);
+}
+
+export async function recountVideos(ids: readonly number[]): Promise<number> {
+  return recount(Video, ids, VIDEO_COUNTERS);
+}
+
+async function recount(target: Model<any>, ids: readonly number[], specs: Record<string, CountSpec>): Promise<number> {
+  if (ids.length === 0) return 0;
+  const fields = Object.keys(specs);
+  const [current, ...counts] = await Promise.all([
+    target.find({ _id: { $in: ids } }, Object.fromEntries(fields.map((field) => [field, 1]))).lean<Array<Record<string, number>>>(),
+    ...fields.map((field) => countBy(specs[field]!, ids)),
+  ]);
+  const operations: AnyBulkWriteOperation[] = [];
+  for (const doc of current) {
+    const truth = Object.fromEntries(fields.map((field, i) => [field, counts[i]!.get(doc._id!) ?? 0]));
+    if (fields.some((field) => doc[field] !== truth[field])) {
+      operations.push({ updateOne: { filter: { _id: doc._id }, update: { $set: truth } } });
+    }
+  }
+  if (operations.length > 0) await target.bulkWrite(operations, { ordered: false });
+  return operations.length;
+}
+
+async function countBy(spec: CountSpec, ids: readonly number[]): Promise<Map<number, number>> {
+  const rows = await spec.model.aggregate<{ _id: number; n: number }>([
+    { $match: { [spec.groupBy]: { $in: ids } } },
+    { $group: { _id: `$${spec.groupBy}`, n: { $sum: 1 } } },
+  ]);
+  return new Map(rows.map((row) => [row._id, row.n]));
+}
+
+/** Recounts every counter and repairs every friendship flag; returns how many documents it fixed. */
+export async function recountAll(batchSize = 500): Promise<{ users: number; videos: number; follows: number }> {
+  return {
+    users: await inBatches(User, batchSize, recountUsers),
+    videos: await inBatches(Video, batchSize, recountVideos),
+    follows: await inBatches(Follow, batchSize, repairMutualFlags),
+  };
+}
+
+async function inBatches(model: Model<any>, size: number, work: (ids: number[]) => Promise<number>): Promise<number> {
+  let fixed = 0;
+  let after = -1;
+  for (;;) {
+    const batch = await model.find({ _id: { $gt: after } }, { _id: 1 }).sort({ _id: 1 }).limit(size).lean<Array<{ _id: number }>>();
+    if (batch.length === 0) return fixed;
+    fixed += await work(batch.map((doc) => doc._id));
+    after = batch.at(-1)!._id;
+  }
+}
+
+async function repairMutualFlags(edgeIds: readonly number[]): Promise<number> {
+  return repairEdges(await Follow.find({ _id: { $in: edgeIds } }).lean());
+}
+
+/** Re-derives the friendship flags of the edges between each pair of users. */
+export async function repairPairs(pairs: ReadonlyArray<readonly [number, number]>): Promise<number> {
+  if (pairs.length === 0) return 0;
+  const directions = pairs.flatMap(([a, b]) => [{ followerId: a, followeeId: b }, { followerId: b, followeeId: a }]);
+  return repairEdges(await Follow.find({ $or: directions }).lean());
+}
+
+async function repairEdges(edges: ReadonlyArray<{ _id: number; followerId: number; followeeId: number; mutual?: boolean | null }>): Promise<number> {
+  if (edges.length === 0) return 0;
+  const reverse = await Follow.find({ $or: edges.map((edge) => ({ followerId: edge.followeeId, followeeId: edge.followerId })) }, { followerId: 1, followeeId: 1 }).lean();
+  const exists = new Set(reverse.map((edge) => `${edge.followerId}>${edge.followeeId}`));
+  const operations = edges
+    .filter((edge) => Boolean(edge.mutual) !== exists.has(`${edge.followeeId}>${edge.followerId}`))
+    .map((edge) => ({ updateOne: { filter: { _id: edge._id }, update: { $set: { mutual: !edge.mutual } } } }));
+  if (operations.length > 0) await Follow.bulkWrite(operations, { ordered: false });
+  return operations.length;
+}

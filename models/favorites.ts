@@ -1,0 +1,59 @@
+import { incrementUser, incrementVideo, touched } from './counters.js';
+import { Refusal } from './errors.js';
+import { domainEvents } from './events.js';
+import { Favorite } from './favorite.js';
+import { isDuplicateKey, nextId } from './ids.js';
+import { withCursor, type Cursor } from './relations.js';
+import { User } from './user.js';
+import { Video } from './video.js';
+import { videoViews } from './videos.js';
+import type { VideoView } from './views.js';
+
+/** Likes (actionType 1) or unlikes (2) a video. Idempotent: repeating either changes nothing and succeeds. */
+export async function favorite(userId: number, videoId: number, actionType: 1 | 2): Promise<void> {
+  const video = await Video.findById(videoId, { authorId: 1 }).lean();
+  if (!video) throw new Refusal('VIDEO_NOT_FOUND');
+  const { authorId } = video;
+  const changed = actionType === 1 ? await addLike(userId, videoId, authorId) : await removeLike(userId, videoId);
+  if (!changed) return;
+  const step = actionType === 1 ? 1 : -1;
+  await Promise.all([
+    incrementVideo(videoId, 'favoriteCount', step),
+    incrementUser(userId, 'favoriteCount', step),
+    incrementUser(authorId, 'totalFavorited', step),
+  ]);
+  touched({ users: [userId, authorId], videos: [videoId] });
+  if (actionType === 1) domainEvents.emit('favorite:added', { videoId, userId, authorId });
+}
+
+async function addLike(userId: number, videoId: number, authorId: number): Promise<boolean> {
+  try {
+    await Favorite.create({ _id: nextId(), userId, videoId, authorId });
+    return true;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+}
+
+async function removeLike(userId: number, videoId: number): Promise<boolean> {
+  return (await Favorite.deleteOne({ userId, videoId })).deletedCount > 0;
+}
+
+/** The videos `userId` likes, most recently liked first, with `viewerId`'s flags. */
+export async function favoriteList(
+  userId: number,
+  cursor: Cursor,
+  viewerId: number,
+  mediaBase: string,
+): Promise<{ videos: VideoView[]; nextCursor: number }> {
+  if (!(await User.exists({ _id: userId }))) throw new Refusal('USER_NOT_FOUND');
+  const likes = await Favorite.find(withCursor({ userId }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
+  const docs = await Video.find({ _id: { $in: likes.map((like) => like.videoId) } }).lean();
+  const byId = new Map(docs.map((doc) => [doc._id, doc]));
+  const ordered = likes.flatMap((like) => byId.get(like.videoId) ?? []);
+  return {
+    videos: await videoViews(ordered, viewerId, mediaBase),
+    nextCursor: likes.length === cursor.limit ? likes.at(-1)!._id : 0,
+  };
+}

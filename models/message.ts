@@ -1,0 +1,40 @@
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+
+const messageSchema = new Schema(
+  {
+    _id: { type: Number, required: true },
+    fromUserId: { type: Number, required: true },
+    toUserId: { type: Number, required: true },
+    /** The conversation: both user ids, smaller first ("12:34"). */
+    pair: { type: String, required: true },
+    content: { type: String, required: true },
+    /** Epoch ms, distinct within a conversation so that "after this time" polling never skips a message. */
+    createdAt: { type: Number, required: true },
+    /** "sender:client_msg_id" when the client gave one: a retry finds the original instead of sending twice. */
+    dedupeKey: { type: String },
+  },
+  { versionKey: false, collection: 'messages' },
+);
+messageSchema.index({ pair: 1, createdAt: 1 }, { unique: true }); // chat history and polling
+messageSchema.index({ dedupeKey: 1 }, { unique: true, sparse: true });
+messageSchema.index({ toUserId: 1, _id: 1 }); // catch-up of everything a user received
+messageSchema.index({ fromUserId: 1, _id: 1 }); // ... and sent from another device
+
+export type MessageDoc = InferSchemaType<typeof messageSchema>;
+export const Message = mongoose.model('Message', messageSchema);
+
+/** The latest message of each conversation, kept on send, so friend lists need no per-friend query. */
+const conversationSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    lastMessageId: { type: Number, required: true },
+    fromUserId: { type: Number, required: true },
+    content: { type: String, required: true },
+  },
+  { versionKey: false, collection: 'conversations' },
+);
+export const Conversation = mongoose.model('Conversation', conversationSchema);
+
+export function pairKey(a: number, b: number): string {
+  return a < b ? `${a}:${b}` : `${b}:${a}`;
+}

@@ -1,0 +1,94 @@
+import { Refusal } from './errors.js';
+import { domainEvents, type MessageRecord } from './events.js';
+import { isDuplicateKey, nextId } from './ids.js';
+import { Conversation, Message, pairKey, type MessageDoc } from './message.js';
+import { areFriends } from './relations.js';
+import { User } from './user.js';
+import type { MessageView } from './views.js';
+
+export interface SendOptions {
+  /** Refuse unless the two follow each other (off by default: the app's suite messages before that). */
+  requireFriendship: boolean;
+  /** The client's id for this message: a retry with the same id returns the original and sends nothing. */
+  clientMsgId?: string | undefined;
+}
+
+/** Persists a message, then reports it; `created` is false when a retry found the original. */
+export async function sendMessage(
+  fromUserId: number,
+  toUserId: number,
+  content: string,
+  options: SendOptions,
+): Promise<{ message: MessageRecord; created: boolean }> {
+  if (fromUserId === toUserId) throw new Refusal('CANNOT_MESSAGE_SELF');
+  const dedupeKey = options.clientMsgId === undefined ? undefined : `${fromUserId}:${options.clientMsgId}`;
+  const original = dedupeKey && (await Message.findOne({ dedupeKey }).lean());
+  if (original) return { message: toRecord(original), created: false };
+  if (!(await User.exists({ _id: toUserId }))) throw new Refusal('USER_NOT_FOUND');
+  if (options.requireFriendship && !(await areFriends(fromUserId, toUserId))) throw new Refusal('FRIENDS_ONLY');
+
+  const id = nextId();
+  const pair = pairKey(fromUserId, toUserId);
+  // Messages of one conversation get distinct milliseconds, so polling with pre_msg_time never skips one.
+  for (let createdAt = Date.now(); ; createdAt += 1) {
+    try {
+      await Message.create({ _id: id, fromUserId, toUserId, pair, content, createdAt, dedupeKey });
+      const message = { id, fromUserId, toUserId, content, createdAt };
+      await rememberLatest(pair, message);
+      domainEvents.emit('message:created', { message });
+      return { message, created: true };
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const raced = dedupeKey && (await Message.findOne({ dedupeKey }).lean());
+      if (raced) return { message: toRecord(raced), created: false };
+    }
+  }
+}
+
+async function rememberLatest(pair: string, message: MessageRecord): Promise<void> {
+  try {
+    await Conversation.updateOne(
+      { _id: pair, lastMessageId: { $lt: message.id } },
+      { $set: { lastMessageId: message.id, fromUserId: message.fromUserId, content: message.content } },
+      { upsert: true },
+    );
+  } catch (error) {
+    // The conversation already holds a newer message: the upsert's insert collided with it. Nothing to do.
+    if (!isDuplicateKey(error)) throw error;
+  }
+}
+
+export interface HistoryPage {
+  /** Only messages created strictly after this time (epoch ms): the app's pre_msg_time polling. */
+  after?: number | undefined;
+  limit: number;
+}
+
+/**
+ * Messages between two users, oldest first. With `after`, the oldest `limit` messages after it (polling,
+ * or paging forward); without, the latest `limit` messages (opening a chat).
+ */
+export async function chatHistory(userId: number, otherId: number, page: HistoryPage): Promise<MessageRecord[]> {
+  if (!(await User.exists({ _id: otherId }))) throw new Refusal('USER_NOT_FOUND');
+  const pair = pairKey(userId, otherId);
+  if (page.after !== undefined) {
+    const docs = await Message.find({ pair, createdAt: { $gt: page.after } }).sort({ createdAt: 1 }).limit(page.limit).lean();
+    return docs.map(toRecord);
+  }
+  const docs = await Message.find({ pair }).sort({ createdAt: -1 }).limit(page.limit).lean();
+  return docs.reverse().map(toRecord);
+}
+
+export function messageView(message: MessageRecord): MessageView {
+  return {
+    id: message.id,
+    to_user_id: message.toUserId,
+    from_user_id: message.fromUserId,
+    content: message.content,
+    create_time: String(message.createdAt),
+  };
+}
+
+function toRecord(doc: MessageDoc): MessageRecord {
+  return { id: doc._id, fromUserId: doc.fromUserId, toUserId: doc.toUserId, content: doc.content, createdAt: doc.createdAt };
+}

@@ -1,0 +1,23 @@
+import { comments, EMPTY_USER, Refusal } from '../../models/index.js';
+import { defineEndpoint } from '../http/endpoint.js';
+import { actionType, content, id } from '../http/schemas.js';
+
+export const COMMENT_MAX_LENGTH = 500;
+
+export default defineEndpoint({
+  method: 'POST',
+  path: '/douyin/comment/action/',
+  summary: 'Comment on a video (action_type 1, comment_text) or delete a comment (2, comment_id)',
+  auth: 'required',
+  params: { video_id: id, action_type: actionType, comment_text: content(COMMENT_MAX_LENGTH).optional(), comment_id: id.optional() },
+  refusal: { comment: { id: 0, user: EMPTY_USER, content: '', create_date: '' } },
+  async handler({ params, viewerId, mediaBase, services }) {
+    const format = { mediaBase, formatDate: services.formatDate };
+    if (params.action_type === 1) {
+      if (params.comment_text === undefined) throw new Refusal('INVALID_PARAMETER', 'comment_text is required to comment');
+      return { comment: await comments.addComment(viewerId, params.video_id, params.comment_text, format) };
+    }
+    if (params.comment_id === undefined) throw new Refusal('INVALID_PARAMETER', 'comment_id is required to delete a comment');
+    return { comment: await comments.deleteComment(viewerId, params.video_id, params.comment_id, format) };
+  },
+});

@@ -1,0 +1,17 @@
+import { relations } from '../../models/index.js';
+import { defineEndpoint } from '../http/endpoint.js';
+import { DEFAULT_PAGE_SIZE, id, paging } from '../http/schemas.js';
+
+export default defineEndpoint({
+  method: 'GET',
+  path: '/douyin/relation/follower/list/',
+  summary: 'Who follows a user, most recent first, is_follow relative to the viewer; paged by cursor',
+  auth: 'required',
+  params: { user_id: id.optional(), ...paging },
+  refusal: { user_list: [], next_cursor: 0 },
+  async handler({ params, viewerId, mediaBase }) {
+    const cursor = { before: params.cursor, limit: params.limit ?? DEFAULT_PAGE_SIZE };
+    const page = await relations.followerList(params.user_id ?? viewerId, cursor, viewerId, mediaBase);
+    return { user_list: page.users, next_cursor: page.nextCursor };
+  },
+});

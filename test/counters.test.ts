@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import anyTest, { type TestFn } from 'ava';
+import mongoose from 'mongoose';
+import { PROJECT_ROOT } from '../server/paths.js';
+import { client, type Client } from './helpers/api.js';
+import { tinyVideo } from './helpers/media.js';
+import { startServer, type ServerProcess } from './helpers/server.js';
+import { startTestStore } from './helpers/store.js';
+import type { RunningStore } from '../server/store/embedded.js';
+
+type User = { id: number; token: string };
+interface Context {
+  store: RunningStore;
+  servers: ServerProcess[];
+  apis: Client[];
+  db: mongoose.Connection;
+  mongoUrl: string;
+}
+const test = anyTest.serial as TestFn<Context>;
+
+test.before(async (t) => {
+  const store = await startTestStore();
+  const mongoUrl = `${store.url}counters`;
+  const servers = await Promise.all([1, 2].map(() => startServer({ MONGO_URL: mongoUrl })));
+  const db = await mongoose.createConnection(mongoUrl).asPromise();
+  t.context = { store, servers, apis: servers.map((server) => client(server.baseUrl)), db, mongoUrl };
+});
+
+test.after.always(async (t) => {
+  await t.context.db?.close();
+  await Promise.all(t.context.servers?.map((server) => server.stop()) ?? []);
+  await t.context.store?.stop();
+});
+
+/** Every counter that differs from a count of the records it counts, as "collection id field: stored != truth". */
+async function drift(db: mongoose.Connection): Promise<string[]> {
+  const count = (collection: string, filter: object) => db.collection(collection).countDocuments(filter);
+  const problems: string[] = [];
+  for (const user of await db.collection('users').find().toArray()) {
+    const truth = {
+      followCount: await count('follows', { followerId: user._id }),
+      followerCount: await count('follows', { followeeId: user._id }),
+      favoriteCount: await count('favorites', { userId: user._id }),
+      totalFavorited: await count('favorites', { authorId: user._id }),
+      workCount: await count('videos', { authorId: user._id }),
+    };
+    for (const [field, value] of Object.entries(truth)) if (user[field] !== value) problems.push(`users ${user._id} ${field}: ${user[field]} != ${value}`);
+  }
+  for (const video of await db.collection('videos').find().toArray()) {
+    const truth = { favoriteCount: await count('favorites', { videoId: video._id }), commentCount: await count('comments', { videoId: video._id }) };
+    for (const [field, value] of Object.entries(truth)) if (video[field] !== value) problems.push(`videos ${video._id} ${field}: ${video[field]} != ${value}`);
+  }
+  return problems;
+}
+
+async function staleFriendships(db: mongoose.Connection): Promise<string[]> {
+  const edges = await db.collection('follows').find().toArray();
+  const present = new Set(edges.map((edge) => `${edge.followerId}>${edge.followeeId}`));
+  return edges
+    .filter((edge) => Boolean(edge.mutual) !== present.has(`${edge.followeeId}>${edge.followerId}`))
+    .map((edge) => `${edge.followerId}>${edge.followeeId} mutual=${edge.mutual}`);
+}
+
+async function eventually(check: () => Promise<string[]>, seconds: number): Promise<string[]> {
+  const deadline = Date.now() + seconds * 1000;
+  let problems = await check();
+  while (problems.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    problems = await check();
+  }
+  return problems;
+}
+
+const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
+
+test('counters survive hundreds of simultaneous likes, follows and comments on two processes', async (t) => {
+  const { apis, db, store } = t.context;
+  const clip = await tinyVideo();
+  const users: User[] = await Promise.all(Array.from({ length: 8 }, (_, i) => apis[i % 2]!.newUser(`crowd${i}`)));
+  const videos: number[] = [];
+  for (const author of users.slice(0, 3)) videos.push(await apis[0]!.publish(author.token, 'contested', clip));
+
+  const requests = Array.from({ length: 400 }, () => {
+    const api = pick(apis);
+    const user = pick(users);
+    const other = pick(users.filter((candidate) => candidate !== user));
+    switch (pick(['like', 'follow', 'comment'] as const)) {
+      case 'like':
+        return api.post('/douyin/favorite/action/', { token: user.token, video_id: pick(videos), action_type: pick([1, 1, 2]) });
+      case 'follow':
+        return api.post('/douyin/relation/action/', { token: user.token, to_user_id: other.id, action_type: pick([1, 1, 2]) });
+      case 'comment':
+        return api.post('/douyin/comment/action/', { token: user.token, video_id: pick(videos), action_type: 1, comment_text: 'race' });
+    }
+  });
+  const answers = await Promise.all(requests);
+  t.true(answers.every((answer) => answer.body.status_code === 0), JSON.stringify(answers.find((answer) => answer.body.status_code !== 0)?.body));
+
+  // MongoDB's $inc is atomic: exact as soon as every request has answered. FerretDB's is not: it converges.
+  const exactNow = !store.description.startsWith('FerretDB');
+  t.deepEqual(await eventually(() => drift(db), exactNow ? 0 : 10), []);
+  t.deepEqual(await eventually(() => staleFriendships(db), 10), [], 'friendship flags settle on every store');
+  const negatives = await db.collection('users').countDocuments({ $or: ['followCount', 'followerCount', 'favoriteCount', 'totalFavorited'].map((field) => ({ [field]: { $lt: 0 } })) });
+  t.is(negatives, 0);
+});
+
+test('npm run recount repairs counters and friendship flags that were broken behind the server\'s back', async (t) => {
+  const { apis, db, mongoUrl } = t.context;
+  const [a, b] = await Promise.all([apis[0]!.newUser('broken'), apis[1]!.newUser('fixed')]);
+  await apis[0]!.post('/douyin/relation/action/', { token: a.token, to_user_id: b.id, action_type: 1 });
+  await apis[1]!.post('/douyin/relation/action/', { token: b.token, to_user_id: a.id, action_type: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 2_000)); // let the servers' own settling pass first
+  await db.collection('users').updateOne({ _id: a.id as never }, { $set: { followerCount: 999, followCount: -3 } });
+  await db.collection('videos').updateMany({}, { $set: { commentCount: 12345 } });
+  await db.collection('follows').updateMany({ followerId: a.id }, { $set: { mutual: false } });
+  t.not((await drift(db)).length, 0);
+
+  const { stdout } = await promisify(execFile)(process.execPath, [`${PROJECT_ROOT}dist/server/tools/recount.js`], {
+    env: { PATH: process.env.PATH, MONGO_URL: mongoUrl, LOG_LEVEL: 'warn' },
+  });
+  t.regex(stdout, /^recounted: fixed [1-9]\d* users, [1-9]\d* videos, 1 friendship flags$/m);
+  t.deepEqual(await drift(db), []);
+  const friends = await apis[0]!.get('/douyin/relation/friend/list/', { token: a.token });
+  t.deepEqual(friends.body.user_list.map((user: { id: number }) => user.id), [b.id]);
+});

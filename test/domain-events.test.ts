@@ -1,0 +1,102 @@
+import anyTest, { type TestFn } from 'ava';
+import { Comment } from '../models/comment.js';
+import { addComment } from '../models/comments.js';
+import { closeDatabase, openDatabase } from '../models/db.js';
+import { domainEvents, type DomainEvents } from '../models/events.js';
+import { Favorite } from '../models/favorite.js';
+import { favorite } from '../models/favorites.js';
+import { Follow } from '../models/follow.js';
+import { nextId } from '../models/ids.js';
+import { Message } from '../models/message.js';
+import { sendMessage } from '../models/messages.js';
+import { follow } from '../models/relations.js';
+import { register } from '../models/users.js';
+import { publish } from '../models/videos.js';
+import { startTestStore } from './helpers/store.js';
+import type { RunningStore } from '../server/store/embedded.js';
+
+/** The domain reports each change once, after its write is persisted, whoever called it. */
+const test = anyTest.serial as TestFn<{ store: RunningStore; a: number; b: number; videoId: number }>;
+const format = { mediaBase: 'http://media.test', formatDate: () => '01-01' };
+
+test.before(async (t) => {
+  const store = await startTestStore();
+  await openDatabase(`${store.url}events`);
+  const a = await register('alice', 'secret-1');
+  const b = await register('bob', 'secret-1');
+  const videoId = nextId();
+  await publish({ id: videoId, authorId: b, title: 't', videoKey: `videos/${videoId}.mp4`, coverKey: `covers/${videoId}.jpg` });
+  t.context = { store, a, b, videoId };
+});
+
+test.after.always(async (t) => {
+  await closeDatabase();
+  await t.context.store?.stop();
+});
+
+/** Runs `work` and returns the events of `name` it emitted, each with whether its record was already stored. */
+async function recording<E extends keyof DomainEvents>(
+  name: E,
+  isStored: (...payload: DomainEvents[E]) => Promise<boolean>,
+  work: () => Promise<unknown>,
+): Promise<Array<{ payload: DomainEvents[E][0]; stored: boolean }>> {
+  const seen: Array<Promise<{ payload: DomainEvents[E][0]; stored: boolean }>> = [];
+  const listener = ((...payload: DomainEvents[E]) => {
+    seen.push(isStored(...payload).then((stored) => ({ payload: payload[0], stored })));
+  }) as never;
+  domainEvents.on(name, listener);
+  try {
+    await work();
+  } finally {
+    domainEvents.off(name, listener);
+  }
+  return Promise.all(seen);
+}
+
+test('message:created follows the stored message, and a retry with the same client id emits nothing', async (t) => {
+  const { a, b } = t.context;
+  const stored = async ({ message }: DomainEvents['message:created'][0]) => (await Message.exists({ _id: message.id })) !== null;
+  const events = await recording('message:created', stored, async () => {
+    await sendMessage(a, b, 'hi', { requireFriendship: false, clientMsgId: 'x1' });
+    await sendMessage(a, b, 'hi', { requireFriendship: false, clientMsgId: 'x1' });
+  });
+  t.is(events.length, 1);
+  t.like(events[0], { stored: true, payload: { message: { fromUserId: a, toUserId: b, content: 'hi' } } });
+});
+
+test('follow:changed follows the stored edge, says whether the two are now friends, and repeats emit nothing', async (t) => {
+  const { a, b } = t.context;
+  const stored = async (event: DomainEvents['follow:changed'][0]) =>
+    ((await Follow.exists({ followerId: event.followerId, followeeId: event.followeeId })) !== null) === (event.actionType === 1);
+  const events = await recording('follow:changed', stored, async () => {
+    await follow(a, b, 1);
+    await follow(a, b, 1);
+    await follow(b, a, 1);
+    await follow(a, b, 2);
+    await follow(a, b, 2);
+  });
+  t.deepEqual(events.map((event) => [event.payload.followerId === a ? 'a>b' : 'b>a', event.payload.actionType, event.payload.isFriend, event.stored]), [
+    ['a>b', 1, false, true],
+    ['b>a', 1, true, true],
+    ['a>b', 2, false, true],
+  ]);
+});
+
+test('favorite:added follows the stored like, once; unliking emits nothing', async (t) => {
+  const { a, b, videoId } = t.context;
+  const stored = async (event: DomainEvents['favorite:added'][0]) => (await Favorite.exists({ userId: event.userId, videoId: event.videoId })) !== null;
+  const events = await recording('favorite:added', stored, async () => {
+    await favorite(a, videoId, 1);
+    await favorite(a, videoId, 1);
+    await favorite(a, videoId, 2);
+  });
+  t.deepEqual(events, [{ stored: true, payload: { videoId, userId: a, authorId: b } }]);
+});
+
+test('comment:added follows the stored comment', async (t) => {
+  const { a, b, videoId } = t.context;
+  const stored = async (event: DomainEvents['comment:added'][0]) => (await Comment.exists({ _id: event.commentId })) !== null;
+  const events = await recording('comment:added', stored, () => addComment(a, videoId, 'nice', format));
+  t.is(events.length, 1);
+  t.like(events[0], { stored: true, payload: { videoId, userId: a, authorId: b } });
+});
