@@ -20,7 +20,7 @@ export async function addComment(userId: number, videoId: number, content: strin
   const comment = await Comment.create({ _id: nextId(), videoId, userId, content, createdAt: Date.now() });
   await incrementVideo(videoId, 'commentCount', 1);
   touched({ videos: [videoId] });
-  domainEvents.emit('comment:added', { videoId, commentId: comment._id, userId, authorId: video.authorId });
+  domainEvents.emit('comment:added', { videoId, commentId: comment._id, userId, authorId: video.authorId, origin: { mediaBase: format.mediaBase } });
   return (await commentViews([comment.toObject()], userId, format))[0]!;
 }
 
@@ -64,4 +64,10 @@ export async function commentViews(docs: readonly CommentDoc[], viewerId: number
     content: doc.content,
     create_date: format.formatDate(doc.createdAt),
   }));
+}
+
+/** One comment as `viewerId` sees it; undefined once it is deleted. */
+export async function commentView(commentId: number, viewerId: number, format: CommentFormat): Promise<CommentView | undefined> {
+  const doc = await Comment.findById(commentId).lean();
+  return doc ? (await commentViews([doc], viewerId, format))[0] : undefined;
 }

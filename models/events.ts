@@ -5,10 +5,19 @@ import { EventEmitter } from 'node:events';
  * carry ids and counts, not views: the deliverer builds each recipient's view.
  */
 export interface DomainEvents {
-  'message:created': [{ message: MessageRecord }];
-  'follow:changed': [{ followerId: number; followeeId: number; actionType: 1 | 2; isFriend: boolean }];
-  'favorite:added': [{ videoId: number; userId: number; authorId: number }];
-  'comment:added': [{ videoId: number; commentId: number; userId: number; authorId: number }];
+  'message:created': [{ message: MessageRecord; origin: Origin }];
+  'follow:changed': [{ followerId: number; followeeId: number; actionType: 1 | 2; isFriend: boolean; origin: Origin }];
+  'favorite:added': [{ videoId: number; userId: number; authorId: number; origin: Origin }];
+  'comment:added': [{ videoId: number; commentId: number; userId: number; authorId: number; origin: Origin }];
+}
+
+/**
+ * Where a change came from, as its caller describes it; opaque to the domain, echoed in its events.
+ * `mediaBase`: the base URL the caller's client uses for media; `socketId`: the socket that asked.
+ */
+export interface Origin {
+  mediaBase?: string;
+  socketId?: string;
 }
 
 export interface MessageRecord {

@@ -1,6 +1,6 @@
 import { incrementUser, incrementVideo, touched } from './counters.js';
 import { Refusal } from './errors.js';
-import { domainEvents } from './events.js';
+import { domainEvents, type Origin } from './events.js';
 import { Favorite } from './favorite.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { withCursor, type Cursor } from './relations.js';
@@ -10,7 +10,7 @@ import { videoViews } from './videos.js';
 import type { VideoView } from './views.js';
 
 /** Likes (actionType 1) or unlikes (2) a video. Idempotent: repeating either changes nothing and succeeds. */
-export async function favorite(userId: number, videoId: number, actionType: 1 | 2): Promise<void> {
+export async function favorite(userId: number, videoId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
   const video = await Video.findById(videoId, { authorId: 1 }).lean();
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const { authorId } = video;
@@ -23,7 +23,7 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
     incrementUser(authorId, 'totalFavorited', step),
   ]);
   touched({ users: [userId, authorId], videos: [videoId] });
-  if (actionType === 1) domainEvents.emit('favorite:added', { videoId, userId, authorId });
+  if (actionType === 1) domainEvents.emit('favorite:added', { videoId, userId, authorId, origin });
 }
 
 async function addLike(userId: number, videoId: number, authorId: number): Promise<boolean> {

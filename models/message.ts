@@ -17,6 +17,7 @@ const messageSchema = new Schema(
 );
 messageSchema.index({ pair: 1, createdAt: 1 }, { unique: true }); // chat history and polling
 messageSchema.index({ dedupeKey: 1 }, { unique: true, sparse: true });
+messageSchema.index({ pair: 1, _id: 1 }); // catch-up of one conversation
 messageSchema.index({ toUserId: 1, _id: 1 }); // catch-up of everything a user received
 messageSchema.index({ fromUserId: 1, _id: 1 }); // ... and sent from another device
 

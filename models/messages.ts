@@ -1,6 +1,6 @@
 import { Refusal } from './errors.js';
-import { domainEvents, type MessageRecord } from './events.js';
-import { isDuplicateKey, nextId } from './ids.js';
+import { domainEvents, type MessageRecord, type Origin } from './events.js';
+import { idFloor, idTime, isDuplicateKey, nextId } from './ids.js';
 import { Conversation, Message, pairKey, type MessageDoc } from './message.js';
 import { areFriends } from './relations.js';
 import { User } from './user.js';
@@ -11,6 +11,7 @@ export interface SendOptions {
   requireFriendship: boolean;
   /** The client's id for this message: a retry with the same id returns the original and sends nothing. */
   clientMsgId?: string | undefined;
+  origin?: Origin;
 }
 
 /** Persists a message, then reports it; `created` is false when a retry found the original. */
@@ -35,7 +36,7 @@ export async function sendMessage(
       await Message.create({ _id: id, fromUserId, toUserId, pair, content, createdAt, dedupeKey });
       const message = { id, fromUserId, toUserId, content, createdAt };
       await rememberLatest(pair, message);
-      domainEvents.emit('message:created', { message });
+      domainEvents.emit('message:created', { message, origin: options.origin ?? {} });
       return { message, created: true };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
@@ -77,6 +78,39 @@ export async function chatHistory(userId: number, otherId: number, page: History
   }
   const docs = await Message.find({ pair }).sort({ createdAt: -1 }).limit(page.limit).lean();
   return docs.reverse().map(toRecord);
+}
+
+/**
+ * How far back a catch-up looks before the last id a client has. A message's id is taken from its
+ * node's clock before the message is stored, so a message can land after one with a larger id (a
+ * slower insert, or a node whose clock is slightly behind). Such late arrivals within this window are
+ * sent again with the next page; clients de-duplicate by id.
+ */
+export const LATE_ARRIVAL_MS = 5_000;
+const LATE_ARRIVAL_CAP = 200;
+
+export interface SyncPage {
+  /** Only this conversation; all of the user's messages when undefined. */
+  withUserId?: number | undefined;
+  afterId: number;
+  limit: number;
+}
+
+/**
+ * Everything sent to or from `userId` after message `afterId`, oldest first, for a client catching up
+ * after being offline. `hasMore`: ask again from the last id received. Three round trips at most.
+ */
+export async function syncMessages(userId: number, page: SyncPage): Promise<{ messages: MessageRecord[]; hasMore: boolean }> {
+  const mine = page.withUserId === undefined
+    ? { $or: [{ toUserId: userId }, { fromUserId: userId }] }
+    : { pair: pairKey(userId, page.withUserId) };
+  const lookback = Math.min(page.afterId, idFloor(idTime(page.afterId) - LATE_ARRIVAL_MS));
+  const [late, fresh] = await Promise.all([
+    page.afterId === 0 ? [] : Message.find({ ...mine, _id: { $gt: lookback, $lte: page.afterId } }).sort({ _id: 1 }).limit(LATE_ARRIVAL_CAP).lean(),
+    Message.find({ ...mine, _id: { $gt: page.afterId } }).sort({ _id: 1 }).limit(page.limit + 1).lean(),
+  ]);
+  const hasMore = fresh.length > page.limit;
+  return { messages: [...late, ...fresh.slice(0, page.limit)].map(toRecord), hasMore };
 }
 
 export function messageView(message: MessageRecord): MessageView {

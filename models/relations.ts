@@ -1,6 +1,6 @@
 import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
-import { domainEvents } from './events.js';
+import { domainEvents, type Origin } from './events.js';
 import { Follow, followedAmong } from './follow.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { Conversation, pairKey } from './message.js';
@@ -9,7 +9,7 @@ import { userViews } from './users.js';
 import type { FriendView, UserView } from './views.js';
 
 /** Follows (actionType 1) or unfollows (2). Idempotent: repeating either changes nothing and succeeds. */
-export async function follow(followerId: number, followeeId: number, actionType: 1 | 2): Promise<void> {
+export async function follow(followerId: number, followeeId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
   if (followerId === followeeId) throw new Refusal('CANNOT_FOLLOW_SELF');
   if (!(await User.exists({ _id: followeeId }))) throw new Refusal('USER_NOT_FOUND');
   const changed = actionType === 1 ? await addEdge(followerId, followeeId) : await removeEdge(followerId, followeeId);
@@ -17,7 +17,7 @@ export async function follow(followerId: number, followeeId: number, actionType:
   const step = actionType === 1 ? 1 : -1;
   await Promise.all([incrementUser(followerId, 'followCount', step), incrementUser(followeeId, 'followerCount', step)]);
   touched({ users: [followerId, followeeId], pair: [followerId, followeeId] });
-  domainEvents.emit('follow:changed', { followerId, followeeId, actionType, isFriend: changed.isFriend });
+  domainEvents.emit('follow:changed', { followerId, followeeId, actionType, isFriend: changed.isFriend, origin });
 }
 
 async function addEdge(followerId: number, followeeId: number): Promise<{ isFriend: boolean } | undefined> {

@@ -18,6 +18,7 @@ const environment = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port(8080),
   REALTIME_PORT: port(8081),
+  REALTIME_TRANSPORT: z.enum(['auto', 'uws', 'node']).default('auto'),
   MONGO_URL: z.url({ protocol: /^mongodb(\+srv)?$/, error: 'must be a mongodb:// or mongodb+srv:// URL' }).optional(),
   EMBEDDED_STORE: z.enum(['auto', 'mongod', 'ferretdb']).default('auto'),
   STORE_PORT: port(0),

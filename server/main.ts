@@ -1,70 +1,105 @@
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { closeDatabase, createSessions, openDatabase } from '../models/index.js';
+import { startGateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
 import { LocalStorage } from '../storage/local.js';
 import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { monthDayFormatter } from './http/dates.js';
-import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { startEmbeddedStore, type RunningStore } from './store/embedded.js';
+import { startEmbeddedStore } from './store/embedded.js';
+
+/** Steps to undo at shutdown, most recent first. */
+const cleanups: Array<() => Promise<unknown>> = [];
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
   if (config.usesDevelopmentSecret) logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production)');
+  onShutdown(logger);
 
-  let store: RunningStore | undefined;
-  if (!config.MONGO_URL) {
-    store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port: config.STORE_PORT }, logger);
-    logger.info({ store: store.description, url: store.url }, `store: ${store.description}`);
-  }
-  await openDatabase(config.MONGO_URL ?? `${store!.url}douyin`);
+  await openDatabase(await databaseUrl(config, logger));
+  cleanups.unshift(closeDatabase);
 
   const media = new LocalStorage(path.join(config.DATA_DIR, 'media'));
   await media.init();
-  const ffmpeg = await ffmpegStatus();
-  if (!ffmpeg.available) logger.warn(`covers are placeholder images: ${ffmpeg.reason} (apt-get install ffmpeg)`);
-  const covers = new CoverMaker(media, ffmpeg.available, (error, videoKey) => logger.error({ err: error, videoKey }, 'cover extraction failed'));
+  cleanups.unshift(() => media.close());
+  const covers = await coverMaker(media, logger);
+  cleanups.unshift(() => covers.idle());
 
-  const app = createApp({
-    sessions: createSessions(config.JWT_SECRET, config.TOKEN_TTL),
-    logger,
+  const sessions = createSessions(config.JWT_SECRET, config.TOKEN_TTL);
+  const formatDate = monthDayFormatter(config.TIME_ZONE);
+  const rest = await listenRest(config, {
+    sessions, logger, media, covers, formatDate,
     publicUrl: config.PUBLIC_URL,
-    media,
-    covers,
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
-    formatDate: monthDayFormatter(config.TIME_ZONE),
   });
-  const server = app.listen(config.PORT, config.HOST);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  logger.info({ port }, `REST API listening on http://${config.HOST}:${port}/douyin/`);
 
+  const gateway = await startGateway({
+    host: config.HOST,
+    port: config.REALTIME_PORT,
+    transport: config.REALTIME_TRANSPORT,
+    redisUrl: config.REDIS_URL,
+    sessions, logger, formatDate,
+    requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
+    publicUrl: config.PUBLIC_URL,
+    fallbackMediaBase: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${rest.port}`,
+  });
+  // At shutdown the gateway goes first (clients reconnect elsewhere), then REST finishes its requests.
+  cleanups.unshift(() => new Promise((resolve) => rest.server.close(resolve)));
+  cleanups.unshift(() => gateway.close());
+  const scaling = config.REDIS_URL ? 'Redis adapter: events reach sockets on every process' : 'in-memory adapter: one process';
+  logger.info({ port: gateway.port, transport: gateway.transport }, `realtime gateway listening on ws://${config.HOST}:${gateway.port} (${gateway.transport}, ${scaling})`);
+  logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/`);
+}
+
+async function databaseUrl(config: Config, logger: Logger): Promise<string> {
+  if (config.MONGO_URL) return config.MONGO_URL;
+  const store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port: config.STORE_PORT }, logger);
+  cleanups.unshift(() => store.stop());
+  logger.info({ store: store.description, url: store.url }, `store: ${store.description}`);
+  return `${store.url}douyin`;
+}
+
+async function coverMaker(media: LocalStorage, logger: Logger): Promise<CoverMaker> {
+  const ffmpeg = await ffmpegStatus();
+  if (!ffmpeg.available) logger.warn(`covers are placeholder images: ${ffmpeg.reason} (apt-get install ffmpeg)`);
+  return new CoverMaker(media, ffmpeg.available, (error, videoKey) => logger.error({ err: error, videoKey }, 'cover extraction failed'));
+}
+
+async function listenRest(config: Config, services: Parameters<typeof createApp>[0]): Promise<{ server: Server; port: number }> {
+  const server = createApp(services).listen(config.PORT, config.HOST);
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** SIGTERM/SIGINT: undo every step in reverse, then exit. */
+function onShutdown(logger: Logger): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await new Promise((resolve) => server.close(resolve));
-    await covers.idle();
-    await media.close();
-    await closeDatabase();
-    await store?.stop();
+    await runCleanups();
     logger.info('stopped');
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-  } else {
-    console.error('Failed to start:', error);
-  }
+async function runCleanups(): Promise<void> {
+  for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
+}
+
+main().catch(async (error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error('Failed to start:', error);
+  await runCleanups(); // an embedded store already started must not outlive us
   process.exit(1);
 });

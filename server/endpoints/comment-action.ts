@@ -1,8 +1,7 @@
 import { comments, EMPTY_USER, Refusal } from '../../models/index.js';
+import { COMMENT_MAX_LENGTH } from '../../models/text.js';
 import { defineEndpoint } from '../http/endpoint.js';
 import { actionType, content, id } from '../http/schemas.js';
-
-export const COMMENT_MAX_LENGTH = 500;
 
 export default defineEndpoint({
   method: 'POST',

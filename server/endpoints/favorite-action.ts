@@ -9,8 +9,8 @@ export default defineEndpoint({
   auth: 'required',
   params: { video_id: id, action_type: actionType },
   refusal: {},
-  async handler({ params, viewerId }) {
-    await favorites.favorite(viewerId, params.video_id, params.action_type);
+  async handler({ params, viewerId, mediaBase }) {
+    await favorites.favorite(viewerId, params.video_id, params.action_type, { mediaBase });
     return {};
   },
 });

@@ -1,9 +1,8 @@
-import { messages } from '../../models/index.js';
-import { defineEndpoint } from '../http/endpoint.js';
-import { content, id } from '../http/schemas.js';
 import { z } from 'zod';
-
-export const MESSAGE_MAX_LENGTH = 1000;
+import { messages } from '../../models/index.js';
+import { MESSAGE_MAX_LENGTH } from '../../models/text.js';
+import { defineEndpoint } from '../http/endpoint.js';
+import { clientMsgId, content, id } from '../http/schemas.js';
 
 export default defineEndpoint({
   method: 'POST',
@@ -14,13 +13,14 @@ export default defineEndpoint({
     to_user_id: id,
     action_type: z.literal('1', { error: 'must be 1 (send a message)' }),
     content: content(MESSAGE_MAX_LENGTH),
-    client_msg_id: z.string().regex(/^[\w-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -').optional(),
+    client_msg_id: clientMsgId.optional(),
   },
   refusal: {},
-  async handler({ params, viewerId, services }) {
+  async handler({ params, viewerId, mediaBase, services }) {
     await messages.sendMessage(viewerId, params.to_user_id, params.content, {
       requireFriendship: services.requireFriendship,
       clientMsgId: params.client_msg_id,
+      origin: { mediaBase },
     });
     return {};
   },

@@ -9,8 +9,8 @@ export default defineEndpoint({
   auth: 'required',
   params: { to_user_id: id, action_type: actionType },
   refusal: {},
-  async handler({ params, viewerId }) {
-    await relations.follow(viewerId, params.to_user_id, params.action_type);
+  async handler({ params, viewerId, mediaBase }) {
+    await relations.follow(viewerId, params.to_user_id, params.action_type, { mediaBase });
     return {};
   },
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLIENT_MSG_ID, isAcceptableText, textRule } from '../../models/text.js';
 
 /** Parameter types shared by the endpoint definitions. Every parameter arrives as a string. */
 
@@ -51,11 +52,9 @@ export const actionType = text('1 or 2')
   .transform((value) => Number(value) as 1 | 2);
 
 /** Free text that is not blank and has no control characters other than newlines. */
-export const content = (max: number) =>
-  text('a string').refine(
-    (value) => value.trim().length > 0 && [...value].length <= max && !/[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/.test(value),
-    `must be 1 to ${max} characters, not blank, no control characters`,
-  );
+export const content = (max: number) => text('a string').refine((value) => isAcceptableText(value, max), textRule(max));
+
+export const clientMsgId = z.string().regex(CLIENT_MSG_ID, 'must be 1 to 64 letters, digits, _ or -');
 
 /** Paging of the lists beyond the documented API: `cursor` is the previous page's `next_cursor`. */
 export const paging = { cursor: id.optional(), limit: limit(100).optional() };

@@ -11,6 +11,8 @@ const MAIN = `${PROJECT_ROOT}dist/server/main.js`;
 
 export interface ServerProcess {
   baseUrl: string;
+  /** The Socket.IO gateway's URL. */
+  realtimeUrl: string;
   child: ChildProcess;
   /** Every line the process printed so far (JSON log lines and anything else). */
   output: string[];
@@ -34,11 +36,13 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   running.add(child);
   child.once('exit', () => running.delete(child));
   const output: string[] = [];
+  let realtimePort = 0;
   const port = await new Promise<number>((resolve, reject) => {
     const onLine = (line: string) => {
       output.push(line);
-      const port = listeningPort(line);
-      if (port) resolve(port);
+      const entry = logEntry(line);
+      if (entry?.msg?.startsWith('realtime gateway listening')) realtimePort = entry.port!;
+      if (entry?.msg?.startsWith('REST API listening')) resolve(entry.port!);
     };
     createInterface({ input: child.stdout! }).on('line', onLine);
     createInterface({ input: child.stderr! }).on('line', onLine);
@@ -46,6 +50,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   });
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    realtimeUrl: `http://127.0.0.1:${realtimePort}`,
     child,
     output,
     async stop(signal = 'SIGTERM') {
@@ -74,10 +79,9 @@ function temporaryDataDir(): string {
   return dir;
 }
 
-function listeningPort(line: string): number | undefined {
+function logEntry(line: string): { msg?: string; port?: number } | undefined {
   try {
-    const entry = JSON.parse(line) as { msg?: string; port?: number };
-    return entry.msg?.startsWith('REST API listening') ? entry.port : undefined;
+    return JSON.parse(line) as { msg?: string; port?: number };
   } catch {
     return undefined;
   }

@@ -1,0 +1,72 @@
+/**
+ * The realtime contract (shared/api/realtime-contract.md) as types: the one definition of event names
+ * and payloads that the gateway, the tests and the load scenarios all use.
+ */
+import type { CommentView, MessageView, UserView } from '../models/views.js';
+
+export type { CommentView, MessageView, UserView };
+
+export interface Envelope {
+  status_code: number;
+  status_msg: string;
+}
+
+export interface FollowEvent {
+  action_type: 1 | 2;
+  /** The follower, as seen by the followed user. */
+  user: UserView;
+  is_friend: boolean;
+}
+
+export interface FavoriteEvent {
+  video_id: number;
+  /** The user who liked the video. */
+  user: UserView;
+  favorite_count: number;
+}
+
+export interface CommentEvent {
+  video_id: number;
+  comment: CommentView;
+  comment_count: number;
+}
+
+export interface ServerToClientEvents {
+  'message:new': (message: MessageView) => void;
+  'relation:follow': (event: FollowEvent) => void;
+  'favorite:new': (event: FavoriteEvent) => void;
+  'comment:new': (event: CommentEvent) => void;
+}
+
+export interface SendRequest {
+  to_user_id: number;
+  content: string;
+  client_msg_id?: string;
+}
+
+export interface SendAck extends Envelope {
+  message?: MessageView;
+}
+
+export interface SyncRequest {
+  to_user_id?: number;
+  after_id: number;
+}
+
+export interface SyncAck extends Envelope {
+  message_list: MessageView[];
+  has_more: boolean;
+}
+
+export interface ClientToServerEvents {
+  'message:send': (request: SendRequest, ack: (answer: SendAck) => void) => void;
+  'message:sync': (request: SyncRequest, ack: (answer: SyncAck) => void) => void;
+}
+
+/** What the gateway keeps on each socket. */
+export interface SocketData {
+  userId: number;
+}
+
+/** The refusal a client sees in `connect_error` when its token is missing, malformed, forged or expired. */
+export const UNAUTHORIZED = 'unauthorized';

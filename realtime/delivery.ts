@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import { comments, domainEvents, messages, users, videos, type DomainEvents } from '../models/index.js';
+import type { Origin } from '../models/events.js';
+import { userRoom, type GatewayServer } from './types.js';
+
+export interface DeliveryOptions {
+  /** PUBLIC_URL: the base of media URLs in payloads; otherwise the base the writing client used. */
+  publicUrl: string | undefined;
+  /** The base when neither is known (a write that came through a socket). */
+  fallbackMediaBase: string;
+  formatDate: (epochMs: number) => string;
+  logger: Logger;
+}
+
+/**
+ * Turns domain events (emitted after their write is persisted, on the process that made the write)
+ * into socket events for the users they concern. Emitting to a room reaches that user's sockets on
+ * every process through the adapter. Returns a function that stops the delivery.
+ */
+export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions): () => void {
+  const base = (origin: Origin) => options.publicUrl ?? origin.mediaBase ?? options.fallbackMediaBase;
+  const handlers: { [E in keyof DomainEvents]: (...args: DomainEvents[E]) => Promise<void> } = {
+    async 'message:created'({ message, origin }) {
+      const target = io.to(userRoom(message.toUserId)).to(userRoom(message.fromUserId));
+      // The sending socket has its acknowledgement; the sender's other sockets get the message.
+      (origin.socketId ? target.except(origin.socketId) : target).emit('message:new', messages.messageView(message));
+    },
+    async 'follow:changed'({ followerId, followeeId, actionType, isFriend, origin }) {
+      const user = await users.userView(followerId, followeeId, base(origin));
+      io.to(userRoom(followeeId)).emit('relation:follow', { action_type: actionType, user, is_friend: isFriend });
+    },
+    async 'favorite:added'({ videoId, userId, authorId, origin }) {
+      if (userId === authorId) return;
+      const [user, counts] = await Promise.all([users.userView(userId, authorId, base(origin)), videos.videoCounts(videoId)]);
+      io.to(userRoom(authorId)).emit('favorite:new', { video_id: videoId, user, favorite_count: counts.favoriteCount });
+    },
+    async 'comment:added'({ videoId, commentId, userId, authorId, origin }) {
+      if (userId === authorId) return;
+      const format = { mediaBase: base(origin), formatDate: options.formatDate };
+      const [comment, counts] = await Promise.all([comments.commentView(commentId, authorId, format), videos.videoCounts(videoId)]);
+      if (comment) io.to(userRoom(authorId)).emit('comment:new', { video_id: videoId, comment, comment_count: counts.commentCount });
+    },
+  };
+
+  const stops = [
+    subscribe('message:created', handlers['message:created'], options.logger),
+    subscribe('follow:changed', handlers['follow:changed'], options.logger),
+    subscribe('favorite:added', handlers['favorite:added'], options.logger),
+    subscribe('comment:added', handlers['comment:added'], options.logger),
+  ];
+  return () => stops.forEach((stop) => stop());
+}
+
+function subscribe<E extends keyof DomainEvents>(name: E, handler: (...args: DomainEvents[E]) => Promise<void>, logger: Logger): () => void {
+  const listener = (...args: DomainEvents[E]) =>
+    void handler(...args).catch((error: unknown) => logger.warn({ err: error, event: name }, 'could not deliver a realtime event'));
+  domainEvents.on<E>(name, listener as never);
+  return () => domainEvents.off<E>(name, listener as never);
+}

@@ -1,0 +1,79 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { Sessions } from '../models/index.js';
+import { authenticate } from './auth.js';
+import { deliverDomainEvents } from './delivery.js';
+import { registerHandlers } from './handlers.js';
+import { eventBudget } from './limits.js';
+import { adapterClients } from './redis.js';
+import { listen, loadUws, type TransportKind } from './transport.js';
+import { userRoom, type GatewayServer } from './types.js';
+
+/** Largest client event accepted, in bytes; a larger one closes that socket. */
+export const MAX_PAYLOAD_BYTES = 16 * 1024;
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  transport: 'auto' | TransportKind;
+  redisUrl: string | undefined;
+  sessions: Sessions;
+  logger: Logger;
+  requireFriendship: boolean;
+  publicUrl: string | undefined;
+  fallbackMediaBase: string;
+  formatDate: (epochMs: number) => string;
+}
+
+export interface Gateway {
+  port: number;
+  transport: TransportKind;
+  /** Stops accepting, disconnects every socket (clients reconnect elsewhere), lets writes in flight finish, closes Redis. */
+  close(): Promise<void>;
+}
+
+/** The Socket.IO gateway of the realtime contract, on uWebSockets.js when it loads here. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { logger } = options;
+  const io: GatewayServer = new Server({
+    serveClient: false,
+    maxHttpBufferSize: MAX_PAYLOAD_BYTES,
+    pingInterval: 20_000,
+    pingTimeout: 20_000,
+    cors: { origin: true },
+  });
+
+  const redis = options.redisUrl ? adapterClients(options.redisUrl, logger) : undefined;
+  if (redis) io.adapter(createAdapter(redis.pub, redis.sub));
+
+  const budget = eventBudget();
+  const inFlight = new Set<Promise<void>>();
+  io.use(authenticate(options.sessions));
+  io.on('connection', (socket) => {
+    void socket.join(userRoom(socket.data.userId));
+    registerHandlers(socket, { budget, inFlight, logger, requireFriendship: options.requireFriendship });
+    socket.on('disconnect', () => budget.forget(socket));
+  });
+  const stopDelivery = deliverDomainEvents(io, options);
+
+  const uws = options.transport === 'node' ? { reason: 'REALTIME_TRANSPORT=node' } : loadUws();
+  if (!('uws' in uws)) {
+    if (options.transport === 'uws') throw new Error(`REALTIME_TRANSPORT=uws, but uWebSockets.js cannot load here: ${uws.reason}`);
+    logger.warn(`realtime gateway on Node's HTTP server: uWebSockets.js is not used (${uws.reason})`);
+  }
+  const listening = await listen(io, options.host, options.port, 'uws' in uws ? uws.uws : undefined);
+
+  return {
+    port: listening.port,
+    transport: listening.kind,
+    async close() {
+      listening.close();
+      stopDelivery();
+      io.disconnectSockets(true);
+      await Promise.allSettled([...inFlight]);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await redis?.close();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { isStoreUnavailable, messages, Refusal, Status } from '../models/index.js';
+import { CLIENT_MSG_ID, isAcceptableText, MESSAGE_MAX_LENGTH, textRule } from '../models/text.js';
+import type { Envelope, SendAck, SyncAck } from './contract.js';
+import type { eventBudget } from './limits.js';
+import type { GatewaySocket } from './types.js';
+
+export const SYNC_PAGE_SIZE = 100;
+
+const userId = z.number({ error: 'must be a user id' }).int('must be a user id').positive('must be a user id').max(Number.MAX_SAFE_INTEGER);
+
+const sendRequest = z.object({
+  to_user_id: userId,
+  content: z.string({ error: 'must be a string' }).refine((value) => isAcceptableText(value, MESSAGE_MAX_LENGTH), textRule(MESSAGE_MAX_LENGTH)),
+  client_msg_id: z.string().regex(CLIENT_MSG_ID, 'must be 1 to 64 letters, digits, _ or -').optional(),
+});
+
+const syncRequest = z.object({
+  to_user_id: userId.optional(),
+  after_id: z.number({ error: 'must be a message id (0 for everything)' }).int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+
+export interface HandlerDeps {
+  budget: ReturnType<typeof eventBudget>;
+  /** Events being handled, so that shutdown can let their writes finish. */
+  inFlight: Set<Promise<void>>;
+  logger: Logger;
+  requireFriendship: boolean;
+}
+
+/** The client → server events of the contract. Every one needs an acknowledgement callback. */
+export function registerHandlers(socket: GatewaySocket, deps: HandlerDeps): void {
+  const me = socket.data.userId;
+
+  socket.on('message:send', (request, ack) =>
+    handle(socket, deps, ack, {}, async (): Promise<SendAck> => {
+      const { to_user_id, content, client_msg_id } = parse(sendRequest, request);
+      const { message } = await messages.sendMessage(me, to_user_id, content, {
+        requireFriendship: deps.requireFriendship,
+        clientMsgId: client_msg_id,
+        origin: { socketId: socket.id },
+      });
+      return { ...success, message: messages.messageView(message) };
+    }),
+  );
+
+  socket.on('message:sync', (request, ack) =>
+    handle(socket, deps, ack, { message_list: [], has_more: false }, async (): Promise<SyncAck> => {
+      const { to_user_id, after_id } = parse(syncRequest, request);
+      const page = await messages.syncMessages(me, { withUserId: to_user_id, afterId: after_id, limit: SYNC_PAGE_SIZE });
+      return { ...success, message_list: page.messages.map(messages.messageView), has_more: page.hasMore };
+    }),
+  );
+}
+
+const success = { status_code: Status.OK, status_msg: 'success' };
+
+/**
+ * Runs one client event: without an ack callback it is ignored (nothing could tell the client what
+ * happened); over the socket's budget it is refused; any failure becomes a refusal in the ack.
+ */
+function handle<A extends Envelope>(
+  socket: GatewaySocket,
+  deps: HandlerDeps,
+  ack: unknown,
+  refusalFields: Omit<A, keyof Envelope>,
+  work: () => Promise<A>,
+): void {
+  if (typeof ack !== 'function') return;
+  const reply = ack as (answer: A) => void;
+  const running = (async () => {
+    if (!(await deps.budget.allows(socket))) return reply(refusal(new Refusal('RATE_LIMITED', 'too many events: slow down'), refusalFields));
+    try {
+      reply(await work());
+    } catch (error) {
+      reply(refusal(toRefusal(error, deps.logger), refusalFields));
+    }
+  })();
+  deps.inFlight.add(running);
+  void running.finally(() => deps.inFlight.delete(running));
+}
+
+function parse<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
+  const parsed = schema.safeParse(request);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Refusal('INVALID_PARAMETER', issue?.path.length ? `${issue.path.join('.')} ${issue.message}` : 'the payload must be an object');
+}
+
+function toRefusal(error: unknown, logger: Logger): Refusal {
+  if (error instanceof Refusal) return error;
+  if (isStoreUnavailable(error)) return new Refusal('STORE_UNAVAILABLE');
+  logger.error({ err: error }, 'unexpected error in a socket event');
+  return new Refusal('INTERNAL_ERROR');
+}
+
+function refusal<A extends Envelope>(error: Refusal, fields: Omit<A, keyof Envelope>): A {
+  return { status_code: error.code, status_msg: error.message, ...fields } as A;
+}
