@@ -90,7 +90,7 @@ test('favorite:added follows the stored like, once; unliking emits nothing', asy
     await favorite(a, videoId, 1);
     await favorite(a, videoId, 2);
   });
-  t.deepEqual(events, [{ stored: true, payload: { videoId, userId: a, authorId: b } }]);
+  t.deepEqual(events, [{ stored: true, payload: { videoId, userId: a, authorId: b, origin: {} } }]);
 });
 
 test('comment:added follows the stored comment', async (t) => {

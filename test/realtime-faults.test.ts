@@ -1,0 +1,127 @@
+import anyTest, { type TestFn } from 'ava';
+import type { MessageView } from '../realtime/contract.js';
+import type { RunningStore } from '../server/store/embedded.js';
+import { client } from './helpers/api.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { startServer } from './helpers/server.js';
+import { connect, settle, type Recorder } from './helpers/sockets.js';
+import { startTestStore } from './helpers/store.js';
+
+/** Outages and restarts, with real processes: each test starts the servers it breaks. */
+const test = anyTest.serial as TestFn<{ store: RunningStore; redis: TestRedis }>;
+
+test.before(async (t) => {
+  t.context = { store: await startTestStore(), redis: await startTestRedis() };
+});
+
+test.after.always(async (t) => {
+  await t.context.redis?.stop();
+  await t.context.store?.stop();
+});
+
+/** Catches up from `after` until has_more is false; returns every message by id. */
+async function catchUp(socket: Recorder, after: number, into = new Map<number, MessageView>()): Promise<Map<number, MessageView>> {
+  for (let cursor = after; ;) {
+    const page = await socket.sync({ after_id: cursor });
+    if (page.status_code !== 0) throw new Error(JSON.stringify(page));
+    for (const message of page.message_list as MessageView[]) into.set(message.id, message);
+    cursor = Math.max(cursor, ...page.message_list.map((message: MessageView) => message.id));
+    if (!page.has_more) return into;
+  }
+}
+
+test('Redis down and back: REST keeps succeeding, local pushes go on, cross-process pushes resume, sync fills the gap', async (t) => {
+  const { store, redis } = t.context;
+  const env = { MONGO_URL: `${store.url}outage`, REDIS_URL: redis.url };
+  const a = await startServer(env);
+  t.teardown(() => a.stop());
+  const b = await startServer(env);
+  t.teardown(() => b.stop());
+  const api = client(a.baseUrl);
+  const [alice, bob] = await Promise.all([api.newUser('alice'), api.newUser('bob')]);
+  const bobOnB = await connect(b.realtimeUrl, bob.token);
+  const bobOnA = await connect(a.realtimeUrl, bob.token);
+  t.teardown(() => [bobOnA, bobOnB].forEach((socket) => socket.close()));
+  const say = async (content: string) => (await api.post('/douyin/message/action/', { token: alice.token, to_user_id: bob.id, action_type: 1, content })).body.status_code;
+
+  t.is(await say('before'), 0);
+  const [before] = await bobOnB.waitFor('message:new');
+
+  await redis.stop();
+  for (let i = 0; i < 5; i += 1) t.is(await say(`during ${i}`), 0, 'REST answers while Redis is down');
+  await bobOnA.waitFor('message:new', 6);
+  t.deepEqual(bobOnA.received('message:new').map((m) => m.content).slice(1), ['during 0', 'during 1', 'during 2', 'during 3', 'during 4'], 'same-process pushes go on');
+  await settle(500);
+  t.is(bobOnB.received('message:new').length, 1, 'cross-process pushes pause');
+
+  await redis.start();
+  let resumed = false;
+  for (let attempt = 0; attempt < 40 && !resumed; attempt += 1) {
+    t.is(await say(`after ${attempt}`), 0);
+    resumed = await bobOnB.waitFor('message:new', 2, 500).then(() => true, () => false);
+  }
+  t.true(resumed, 'cross-process pushes resume by themselves');
+
+  const all = await catchUp(bobOnB, before!.id);
+  for (let i = 0; i < 5; i += 1) t.true([...all.values()].some((m) => m.content === `during ${i}`), `sync recovers "during ${i}"`);
+});
+
+test('SIGTERM on one process: its clients reconnect to the other, catch up, and lose nothing', async (t) => {
+  const { store, redis } = t.context;
+  const env = { MONGO_URL: `${store.url}failover`, REDIS_URL: redis.url };
+  const a = await startServer(env);
+  t.teardown(() => a.stop());
+  const b = await startServer(env);
+  t.teardown(() => b.stop('SIGKILL'));
+  const api = client(a.baseUrl);
+  const [alice, bob] = await Promise.all([api.newUser('alice'), api.newUser('bob')]);
+  let bobSocket = await connect(b.realtimeUrl, bob.token);
+  const received = new Map<number, MessageView>();
+  const remember = (socket: Recorder) => socket.socket.on('message:new', (message) => received.set(message.id, message));
+  remember(bobSocket);
+
+  const sent: number[] = [];
+  let sending = true;
+  const sender = (async () => {
+    for (let i = 0; sending && i < 400; i += 1) {
+      const answer = await api.post('/douyin/message/action/', { token: alice.token, to_user_id: bob.id, action_type: 1, content: `msg ${i}` });
+      if (answer.body.status_code === 0) sent.push(i);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+
+  await bobSocket.waitFor('message:new', 5);
+  const disconnected = new Promise((resolve) => bobSocket.socket.once('disconnect', resolve));
+  const exited = b.stop('SIGTERM');
+  await disconnected;
+  const lastSeen = Math.max(...received.keys());
+
+  bobSocket = await connect(a.realtimeUrl, bob.token);
+  t.teardown(() => bobSocket.close());
+  remember(bobSocket);
+  await catchUp(bobSocket, lastSeen, received);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  sending = false;
+  await sender;
+  t.is(await exited, 0, 'the process exits cleanly');
+  await settle(500);
+  await catchUp(bobSocket, lastSeen, received);
+
+  const contents = new Set([...received.values()].map((m) => m.content));
+  const missing = sent.filter((i) => !contents.has(`msg ${i}`));
+  t.deepEqual(missing, [], `all ${sent.length} messages reached bob`);
+});
+
+test('the same contract runs on Node\'s HTTP server when uWebSockets.js is not used', async (t) => {
+  const { store } = t.context;
+  const server = await startServer({ MONGO_URL: `${store.url}fallback`, REALTIME_TRANSPORT: 'node' });
+  t.teardown(() => server.stop());
+  t.true(server.output.some((line) => line.includes("realtime gateway on Node's HTTP server")));
+  const api = client(server.baseUrl);
+  const [alice, bob] = await Promise.all([api.newUser('alice'), api.newUser('bob')]);
+  const [aliceSocket, bobSocket] = await Promise.all([connect(server.realtimeUrl, alice.token), connect(server.realtimeUrl, bob.token)]);
+  t.teardown(() => [aliceSocket, bobSocket].forEach((socket) => socket.close()));
+  const ack = await aliceSocket.send({ to_user_id: bob.id, content: 'on node:http' });
+  t.is(ack.status_code, 0);
+  t.deepEqual(await bobSocket.waitFor('message:new'), [ack.message]);
+});
