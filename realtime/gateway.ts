@@ -21,6 +21,10 @@ export interface GatewayOptions {
   sessions: Sessions;
   logger: Logger;
   requireFriendship: boolean;
+  /** Counts each message a user sends (shared with REST); throws a refusal past the limit. */
+  messageLimit: { consume(userId: number): Promise<void> };
+  /** Origins allowed to connect from a browser; `*` for any. */
+  corsOrigins: string[];
   publicUrl: string | undefined;
   fallbackMediaBase: string;
   formatDate: (epochMs: number) => string;
@@ -41,7 +45,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxHttpBufferSize: MAX_PAYLOAD_BYTES,
     pingInterval: 20_000,
     pingTimeout: 20_000,
-    cors: { origin: true },
+    cors: { origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins },
   });
 
   const redis = options.redisUrl ? adapterClients(options.redisUrl, logger) : undefined;
@@ -52,7 +56,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   io.use(authenticate(options.sessions));
   io.on('connection', (socket) => {
     void socket.join(userRoom(socket.data.userId));
-    registerHandlers(socket, { budget, inFlight, logger, requireFriendship: options.requireFriendship });
+    registerHandlers(socket, { budget, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit });
     socket.on('disconnect', () => budget.forget(socket));
   });
   const stopDelivery = deliverDomainEvents(io, options);

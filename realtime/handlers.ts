@@ -27,6 +27,7 @@ export interface HandlerDeps {
   inFlight: Set<Promise<void>>;
   logger: Logger;
   requireFriendship: boolean;
+  messageLimit: { consume(userId: number): Promise<void> };
 }
 
 /** The client → server events of the contract. Every one needs an acknowledgement callback. */
@@ -36,6 +37,7 @@ export function registerHandlers(socket: GatewaySocket, deps: HandlerDeps): void
   socket.on('message:send', (request, ack) =>
     handle(socket, deps, ack, {}, async (): Promise<SendAck> => {
       const { to_user_id, content, client_msg_id } = parse(sendRequest, request);
+      await deps.messageLimit.consume(me);
       const { message } = await messages.sendMessage(me, to_user_id, content, {
         requireFriendship: deps.requireFriendship,
         clientMsgId: client_msg_id,

@@ -1,16 +1,30 @@
+import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
+import helmet from 'koa-helmet';
 import { endpoints } from './endpoints/index.js';
 import { assets, asset } from './http/assets.js';
 import { mountEndpoint, type Services } from './http/endpoint.js';
 import { refusalBody, toRefusal } from './http/envelope.js';
 import { mediaFiles } from './http/media.js';
+import { requestLog } from './http/request-log.js';
 
-export function createApp(services: Services): Koa {
-  const app = new Koa();
+export interface HttpOptions {
+  /** Origins allowed to call the API from a browser; `*` for any. */
+  corsOrigins: string[];
+  /** Trust X-Forwarded-* from a reverse proxy (client address for rate limits, scheme and host for URLs). */
+  trustProxy: boolean;
+}
+
+export function createApp(services: Services, http: HttpOptions): Koa {
+  const app = new Koa({ proxy: http.trustProxy });
+  app.silent = true; // errors are logged where they are handled, with the request id
   const router = new Router();
   for (const endpoint of endpoints) mountEndpoint(router, endpoint, services);
 
+  app.use(requestLog(services.logger));
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
+  app.use(cors({ origin: (ctx) => corsOrigin(ctx.get('origin'), http.corsOrigins), exposeHeaders: ['X-Request-Id'] }));
   app.use(douyinEnvelope(services));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, notImplemented: methodNotAllowed, methodNotAllowed }));
@@ -27,11 +41,16 @@ function douyinEnvelope(services: Services): Middleware {
       await next();
       if (ctx.body === undefined) throw Object.assign(new Error('unknown endpoint'), { status: 404 });
     } catch (error) {
-      const refusal = toRefusal(error, services.logger);
+      const refusal = toRefusal(error, ctx.state.log ?? services.logger);
       ctx.status = refusal.httpStatus;
       ctx.body = refusalBody(refusal);
     }
   };
+}
+
+function corsOrigin(origin: string, allowed: string[]): string {
+  if (allowed.includes('*')) return '*';
+  return allowed.includes(origin) ? origin : '';
 }
 
 function methodNotAllowed(): Error {

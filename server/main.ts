@@ -12,6 +12,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { monthDayFormatter } from './http/dates.js';
 import { createLogger } from './logger.js';
+import { createRateLimits } from './rate-limits.js';
 import { startEmbeddedStore } from './store/embedded.js';
 
 /** Steps to undo at shutdown, most recent first. */
@@ -34,8 +35,10 @@ async function main(): Promise<void> {
 
   const sessions = createSessions(config.JWT_SECRET, config.TOKEN_TTL);
   const formatDate = monthDayFormatter(config.TIME_ZONE);
+  const limits = createRateLimits({ redisUrl: config.REDIS_URL, enabled: config.RATE_LIMITS === 'on' });
+  cleanups.unshift(() => limits.close());
   const rest = await listenRest(config, {
-    sessions, logger, media, covers, formatDate,
+    sessions, logger, media, covers, formatDate, limits,
     publicUrl: config.PUBLIC_URL,
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
@@ -47,6 +50,8 @@ async function main(): Promise<void> {
     transport: config.REALTIME_TRANSPORT,
     redisUrl: config.REDIS_URL,
     sessions, logger, formatDate,
+    messageLimit: limits.messagesPerUser,
+    corsOrigins: config.CORS_ORIGINS,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
     publicUrl: config.PUBLIC_URL,
     fallbackMediaBase: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${rest.port}`,
@@ -74,7 +79,7 @@ async function coverMaker(media: LocalStorage, logger: Logger): Promise<CoverMak
 }
 
 async function listenRest(config: Config, services: Parameters<typeof createApp>[0]): Promise<{ server: Server; port: number }> {
-  const server = createApp(services).listen(config.PORT, config.HOST);
+  const server = createApp(services, { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY }).listen(config.PORT, config.HOST);
   await once(server, 'listening');
   return { server, port: (server.address() as AddressInfo).port };
 }

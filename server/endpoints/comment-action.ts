@@ -14,6 +14,7 @@ export default defineEndpoint({
     const format = { mediaBase, formatDate: services.formatDate };
     if (params.action_type === 1) {
       if (params.comment_text === undefined) throw new Refusal('INVALID_PARAMETER', 'comment_text is required to comment');
+      await services.limits.commentsPerUser.consume(viewerId);
       return { comment: await comments.addComment(viewerId, params.video_id, params.comment_text, format) };
     }
     if (params.comment_id === undefined) throw new Refusal('INVALID_PARAMETER', 'comment_id is required to delete a comment');

@@ -17,6 +17,7 @@ export default defineEndpoint({
   },
   refusal: {},
   async handler({ params, viewerId, mediaBase, services }) {
+    await services.limits.messagesPerUser.consume(viewerId);
     await messages.sendMessage(viewerId, params.to_user_id, params.content, {
       requireFriendship: services.requireFriendship,
       clientMsgId: params.client_msg_id,

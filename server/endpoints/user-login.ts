@@ -1,4 +1,5 @@
 import { users } from '../../models/index.js';
+import { usernameKey } from '../../models/user.js';
 import { defineEndpoint } from '../http/endpoint.js';
 import { password, username } from '../http/schemas.js';
 
@@ -9,8 +10,12 @@ export default defineEndpoint({
   auth: 'none',
   params: { username, password },
   refusal: { user_id: 0, token: '' },
-  async handler({ params, services }) {
+  async handler({ params, address, services: { limits, sessions } }) {
+    const name = usernameKey(params.username);
+    await limits.loginPerAddress.consume(address);
+    await limits.loginPerUsername.consume(name);
     const userId = await users.authenticate(params.username, params.password);
-    return { user_id: userId, token: services.sessions.issue(userId) };
+    await limits.loginPerUsername.reset(name); // only failures count against a username
+    return { user_id: userId, token: sessions.issue(userId) };
   },
 });

@@ -9,7 +9,8 @@ export default defineEndpoint({
   auth: 'none',
   params: { username, password },
   refusal: { user_id: 0, token: '' },
-  async handler({ params, services }) {
+  async handler({ params, address, services }) {
+    await services.limits.registerPerAddress.consume(address);
     const userId = await users.register(params.username, params.password);
     return { user_id: userId, token: services.sessions.issue(userId) };
   },

@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { Refusal, type Sessions } from '../../models/index.js';
 import type { CoverMaker } from '../../storage/cover-maker.js';
 import type { MediaStorage } from '../../storage/media-storage.js';
+import type { RateLimits } from '../rate-limits.js';
 import { resolveViewer } from './auth.js';
 import { refusalBody, successBody, toRefusal } from './envelope.js';
 import { collectParams } from './params.js';
@@ -24,6 +25,7 @@ export interface Services {
   covers: CoverMaker;
   maxUploadBytes: number;
   requireFriendship: boolean;
+  limits: RateLimits;
   /** Formats a time as the `mm-dd` of comments, in the configured time zone. */
   formatDate: (epochMs: number) => string;
 }
@@ -33,6 +35,8 @@ export interface HandlerInput<S extends z.ZodRawShape, A extends AuthMode> {
   viewerId: Viewer<A>;
   /** Base of absolute media URLs: PUBLIC_URL, or the scheme and host the request came to. */
   mediaBase: string;
+  /** The client's address (the first X-Forwarded-For hop when TRUST_PROXY is on), for rate limits. */
+  address: string;
   /** The file of an upload endpoint, at a temporary path the handler moves to keep it. */
   upload: UploadedFile | undefined;
   services: Services;
@@ -77,9 +81,9 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
       const parsed = schema.safeParse(raw);
       if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
       const mediaBase = services.publicUrl ?? `${ctx.protocol}://${ctx.host}`;
-      ctx.body = successBody(await endpoint.handler({ params: parsed.data, viewerId, mediaBase, upload, services }));
+      ctx.body = successBody(await endpoint.handler({ params: parsed.data, viewerId, mediaBase, address: ctx.ip, upload, services }));
     } catch (error) {
-      const refusal = toRefusal(error, services.logger);
+      const refusal = toRefusal(error, ctx.state.log ?? services.logger);
       ctx.status = refusal.httpStatus;
       ctx.body = refusalBody(refusal, endpoint.refusal);
     } finally {

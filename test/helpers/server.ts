@@ -25,12 +25,13 @@ process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 /**
  * Runs `node dist/server/main.js` as its own process and waits until it listens. Without a DATA_DIR
- * it gets a fresh temporary one, removed when the test process ends.
+ * it gets a fresh temporary one, removed when the test process ends. Rate limits are off unless asked
+ * for: the tests register many users from one address.
  */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? temporaryDataDir();
   const child = spawn(process.execPath, ['--enable-source-maps', MAIN], {
-    env: { PATH: process.env.PATH, PORT: '0', REALTIME_PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir, ...env },
+    env: { PATH: process.env.PATH, PORT: '0', REALTIME_PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir, RATE_LIMITS: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -1,0 +1,59 @@
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { Refusal } from '../models/index.js';
+
+/** The limits, per key, over a window; documented in the README. */
+export const LIMITS = {
+  loginPerUsername: { points: 10, duration: 15 * 60, what: 'login attempts for this username' },
+  loginPerAddress: { points: 100, duration: 15 * 60, what: 'login attempts from this address' },
+  registerPerAddress: { points: 20, duration: 60 * 60, what: 'registrations from this address' },
+  messagesPerUser: { points: 60, duration: 60, what: 'messages' },
+  commentsPerUser: { points: 30, duration: 60, what: 'comments' },
+} as const;
+
+export type LimitName = keyof typeof LIMITS;
+
+export interface Limit {
+  /** Counts one action for `key`; throws RATE_LIMITED (with when to retry) once the limit is passed. */
+  consume(key: string | number): Promise<void>;
+  /** Forgets `key` (a successful login clears its failures). */
+  reset(key: string | number): Promise<void>;
+}
+
+export type RateLimits = Record<LimitName, Limit> & { close(): Promise<void> };
+
+/**
+ * The rate limits, shared by all processes through Redis when REDIS_URL is set (with an in-memory
+ * fallback per process while Redis is unreachable), in memory otherwise. `enabled: false` turns
+ * them off, for load tests from a single address.
+ */
+export function createRateLimits(options: { redisUrl: string | undefined; enabled: boolean }): RateLimits {
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  redis?.on('error', () => undefined); // the insurance limiter takes over; the adapter's clients log outages
+  const limits = Object.fromEntries(
+    (Object.keys(LIMITS) as LimitName[]).map((name) => [name, limit(name, redis, options.enabled)]),
+  ) as Record<LimitName, Limit>;
+  return { ...limits, close: async () => void (await redis?.quit().catch(() => redis.disconnect())) };
+}
+
+function limit(name: LimitName, redis: Redis | undefined, enabled: boolean): Limit {
+  if (!enabled) return { consume: async () => undefined, reset: async () => undefined };
+  const { points, duration, what } = LIMITS[name];
+  const memory = new RateLimiterMemory({ keyPrefix: name, points, duration });
+  const limiter: RateLimiterAbstract = redis
+    ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `douyin:limit:${name}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true })
+    : memory;
+  return {
+    async consume(key) {
+      try {
+        await limiter.consume(String(key));
+      } catch (result) {
+        if (!(result instanceof RateLimiterRes)) throw result;
+        throw new Refusal('RATE_LIMITED', `too many ${what}: try again in ${Math.ceil(result.msBeforeNext / 1000)} s`);
+      }
+    },
+    async reset(key) {
+      await limiter.delete(String(key)).catch(() => undefined);
+    },
+  };
+}
