@@ -18,7 +18,7 @@ export async function startTestRedis(): Promise<TestRedis> {
   const redis: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
       process.once('exit', () => child?.kill('SIGKILL'));
       await new Promise<void>((resolve, reject) => {
         createInterface({ input: child!.stdout! }).on('line', (line) => line.includes('Ready to accept connections') && resolve());

@@ -6,13 +6,29 @@ import { startEmbeddedStore, type RunningStore } from '../../server/store/embedd
 
 /** A real MongoDB-protocol server (mongod if installed, else FerretDB) in a fresh temporary directory. */
 export async function startTestStore(): Promise<RunningStore> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-store-'));
-  const store = await startEmbeddedStore({ mode: 'auto', dataDir, port: 0 }, pino({ level: 'silent' }));
+  const store = await startRestartableStore();
   return {
     ...store,
     async stop() {
       await store.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await store.remove();
     },
+  };
+}
+
+/** A test store that can be stopped (as an outage would) and started again with its data, on its port. */
+export async function startRestartableStore() {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-store-'));
+  const logger = pino({ level: 'silent' });
+  let store = await startEmbeddedStore({ mode: 'auto', dataDir, port: 0 }, logger);
+  const port = Number(new URL(store.url).port);
+  return {
+    url: store.url,
+    description: store.description,
+    stop: () => store.stop(),
+    async start() {
+      store = await startEmbeddedStore({ mode: 'auto', dataDir, port }, logger);
+    },
+    remove: () => rm(dataDir, { recursive: true, force: true }),
   };
 }

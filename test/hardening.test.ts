@@ -1,0 +1,126 @@
+import anyTest, { type TestFn } from 'ava';
+import { client } from './helpers/api.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
+import { startServer } from './helpers/server.js';
+import { connect } from './helpers/sockets.js';
+import { startRestartableStore, startTestStore } from './helpers/store.js';
+import type { RunningStore } from '../server/store/embedded.js';
+
+/** Rate limits, HTTP hardening and store outages, against real server processes. */
+const test = anyTest.serial as TestFn<{ store: RunningStore; redis: TestRedis }>;
+
+test.before(async (t) => {
+  t.context = { store: await startTestStore(), redis: await startTestRedis() };
+});
+
+test.after.always(async (t) => {
+  await t.context.redis?.stop();
+  await t.context.store?.stop();
+});
+
+async function limitedServer(t: { context: { store: RunningStore }; teardown: (fn: () => unknown) => void }, db: string, env: Record<string, string> = {}) {
+  const server = await startServer({ MONGO_URL: `${t.context.store.url}${db}`, RATE_LIMITS: 'on', ...env });
+  t.teardown(() => server.stop());
+  return server;
+}
+
+test('logins: ten failures lock the username (not others) across two processes sharing Redis', async (t) => {
+  const env = { REDIS_URL: t.context.redis.url };
+  const [a, b] = [await limitedServer(t, 'limits-login', env), await limitedServer(t, 'limits-login', env)];
+  const [apiA, apiB] = [client(a.baseUrl), client(b.baseUrl)];
+  const victim = await apiA.newUser('victim');
+  const bystander = await apiA.newUser('bystander');
+  for (let i = 0; i < 10; i += 1) {
+    const api = i % 2 ? apiA : apiB;
+    t.is((await api.post('/douyin/user/login/', { username: victim.username, password: 'wrong-password' })).body.status_code, 20003);
+  }
+  const locked = await apiB.post('/douyin/user/login/', { username: victim.username, password: 'correct-horse' });
+  t.like(locked.body, { status_code: 20005, user_id: 0, token: '' });
+  t.regex(locked.body.status_msg, /^too many login attempts for this username: try again in \d+ s$/);
+  t.is((await apiA.post('/douyin/user/login/', { username: bystander.username, password: 'correct-horse' })).body.status_code, 0);
+});
+
+test('a successful login clears the failures of its username', async (t) => {
+  const api = client((await limitedServer(t, 'limits-reset')).baseUrl);
+  const user = await api.newUser('forgetful');
+  for (let round = 0; round < 3; round += 1) {
+    for (let i = 0; i < 9; i += 1) await api.post('/douyin/user/login/', { username: user.username, password: 'wrong-password' });
+    t.is((await api.post('/douyin/user/login/', { username: user.username, password: 'correct-horse' })).body.status_code, 0);
+  }
+});
+
+test('registrations: twenty per address per hour', async (t) => {
+  const api = client((await limitedServer(t, 'limits-register')).baseUrl);
+  for (let i = 0; i < 20; i += 1) await api.newUser('bulk');
+  const refused = await api.post('/douyin/user/register/', { username: 'one_too_many', password: 'secret-1' });
+  t.like(refused.body, { status_code: 20005, user_id: 0, token: '' });
+});
+
+test('messages: sixty a minute per user, counted over REST and sockets together; comments: thirty', async (t) => {
+  const server = await limitedServer(t, 'limits-chat');
+  const api = client(server.baseUrl);
+  const [alice, bob] = [await api.newUser('chatty'), await api.newUser('inbox')];
+  const socket = await connect(server.realtimeUrl, alice.token);
+  t.teardown(() => socket.close());
+  for (let i = 0; i < 30; i += 1) t.is((await api.post('/douyin/message/action/', { token: alice.token, to_user_id: bob.id, action_type: 1, content: `rest ${i}` })).body.status_code, 0);
+  for (let i = 0; i < 30; i += 1) {
+    if (i % 15 === 14) await new Promise((resolve) => setTimeout(resolve, 1_000)); // stay under the per-socket event rate
+    t.is((await socket.send({ to_user_id: bob.id, content: `socket ${i}` })).status_code, 0);
+  }
+  t.like((await socket.send({ to_user_id: bob.id, content: 'one too many' })), { status_code: 20005 });
+  t.like((await api.post('/douyin/message/action/', { token: alice.token, to_user_id: bob.id, action_type: 1, content: 'one too many' })).body, { status_code: 20005 });
+  t.is((await api.post('/douyin/message/action/', { token: bob.token, to_user_id: alice.id, action_type: 1, content: 'bob is fine' })).body.status_code, 0);
+  t.is((await api.get('/douyin/message/chat/', { token: bob.token, to_user_id: alice.id })).body.message_list.length, 61);
+});
+
+test('every answer carries a request id (a client\'s own is echoed), security headers, and CORS as configured', async (t) => {
+  const server = await limitedServer(t, 'headers', { CORS_ORIGINS: 'https://app.example.com' });
+  const plain = await fetch(`${server.baseUrl}/douyin/feed/`);
+  t.regex(plain.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  t.is(plain.headers.get('x-content-type-options'), 'nosniff');
+  t.truthy(plain.headers.get('strict-transport-security'));
+  t.is(plain.headers.get('x-powered-by'), null);
+  const mine = await fetch(`${server.baseUrl}/douyin/feed/`, { headers: { 'x-request-id': 'trace-42' } });
+  t.is(mine.headers.get('x-request-id'), 'trace-42');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.true(server.output.some((line) => line.includes('"reqId":"trace-42"') && line.includes('"path":"/douyin/feed/"')), 'the log line names it');
+
+  const allowed = await fetch(`${server.baseUrl}/douyin/feed/`, { headers: { origin: 'https://app.example.com' } });
+  t.is(allowed.headers.get('access-control-allow-origin'), 'https://app.example.com');
+  const other = await fetch(`${server.baseUrl}/douyin/feed/`, { headers: { origin: 'https://evil.example.net' } });
+  t.is(other.headers.get('access-control-allow-origin'), null);
+});
+
+test('with the store unreachable every request is refused clearly within seconds, and service comes back by itself', async (t) => {
+  const store = await startRestartableStore();
+  t.teardown(async () => {
+    await store.stop();
+    await store.remove();
+  });
+  const server = await startServer({ MONGO_URL: `${store.url}outage` });
+  t.teardown(() => server.stop());
+  const api = client(server.baseUrl);
+  const user = await api.newUser('patient');
+
+  await store.stop();
+  for (const request of [
+    () => api.get('/douyin/feed/'),
+    () => api.get('/douyin/user/', { token: user.token }),
+    () => api.post('/douyin/user/login/', { username: user.username, password: 'correct-horse' }),
+  ]) {
+    const started = Date.now();
+    const { httpStatus, body } = await request();
+    t.true(Date.now() - started < 8_000, `answered in ${Date.now() - started} ms`);
+    t.is(httpStatus, 503);
+    t.like(body, { status_code: 50001, status_msg: 'service temporarily unavailable: try again shortly' });
+  }
+  t.is(server.child.exitCode, null, 'the server is still running');
+
+  await store.start();
+  let recovered = false;
+  for (let attempt = 0; attempt < 40 && !recovered; attempt += 1) {
+    recovered = (await api.get('/douyin/user/', { token: user.token })).body.status_code === 0;
+    if (!recovered) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  t.true(recovered);
+});
