@@ -4,6 +4,7 @@ import { idFloor, idTime, isDuplicateKey, nextId } from './ids.js';
 import { Conversation, Message, pairKey, type MessageDoc } from './message.js';
 import { areFriends } from './relations.js';
 import { User } from './user.js';
+import { userExists } from './users.js';
 import type { MessageView } from './views.js';
 
 export interface SendOptions {
@@ -25,7 +26,7 @@ export async function sendMessage(
   const dedupeKey = options.clientMsgId === undefined ? undefined : `${fromUserId}:${options.clientMsgId}`;
   const original = dedupeKey && (await Message.findOne({ dedupeKey }).lean());
   if (original) return { message: toRecord(original), created: false };
-  if (!(await User.exists({ _id: toUserId }))) throw new Refusal('USER_NOT_FOUND');
+  if (!(await userExists(toUserId))) throw new Refusal('USER_NOT_FOUND');
   if (options.requireFriendship && !(await areFriends(fromUserId, toUserId))) throw new Refusal('FRIENDS_ONLY');
 
   const id = nextId();

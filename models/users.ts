@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { Refusal } from './errors.js';
 import { followedAmong } from './follow.js';
 import { isDuplicateKey, nextId } from './ids.js';
@@ -26,8 +27,18 @@ export async function authenticate(username: string, password: string): Promise<
   return user!._id;
 }
 
+/**
+ * Users that exist, remembered for a minute: every authenticated request and every message asks, and
+ * accounts are never deleted through the API. A user removed behind the server's back is refused again
+ * within a minute.
+ */
+const existing = new LRUCache<number, true>({ max: 100_000, ttl: 60_000 });
+
 export async function userExists(id: number): Promise<boolean> {
-  return (await User.exists({ _id: id })) !== null;
+  if (existing.has(id)) return true;
+  const found = (await User.exists({ _id: id })) !== null;
+  if (found) existing.set(id, true);
+  return found;
 }
 
 /**
