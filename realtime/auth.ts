@@ -1,5 +1,5 @@
-import { users, type Sessions } from '../models/index.js';
-import { UNAUTHORIZED } from './contract.js';
+import { isStoreUnavailable, users, type Sessions } from '../models/index.js';
+import { UNAUTHORIZED, UNAVAILABLE } from './contract.js';
 import type { GatewaySocket } from './types.js';
 
 /**
@@ -16,8 +16,9 @@ export function authenticate(sessions: Sessions) {
       if (!(await users.userExists(userId))) throw new Error('unknown user');
       socket.data.userId = userId;
       next();
-    } catch {
-      next(new Error(UNAUTHORIZED));
+    } catch (error) {
+      // A store outage is not the client's fault: it may retry the same token.
+      next(new Error(isStoreUnavailable(error) ? UNAVAILABLE : UNAUTHORIZED));
     }
   };
 }

@@ -70,3 +70,6 @@ export interface SocketData {
 
 /** The refusal a client sees in `connect_error` when its token is missing, malformed, forged or expired. */
 export const UNAUTHORIZED = 'unauthorized';
+
+/** The `connect_error` message while the server cannot check tokens (its store is unreachable): retry later. */
+export const UNAVAILABLE = 'unavailable';

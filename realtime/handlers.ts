@@ -8,7 +8,12 @@ import type { GatewaySocket } from './types.js';
 
 export const SYNC_PAGE_SIZE = 100;
 
-const userId = z.number({ error: 'must be a user id' }).int('must be a user id').positive('must be a user id').max(Number.MAX_SAFE_INTEGER);
+/** A JSON number, or a string of digits (load tools template ids into strings). */
+const integer = (message: string) =>
+  z.union([z.number(), z.string().regex(/^\d{1,16}$/).transform(Number)], { error: message })
+    .pipe(z.number().int(message).min(0, message).max(Number.MAX_SAFE_INTEGER, message));
+
+const userId = integer('must be a user id').refine((value) => value > 0, 'must be a user id');
 
 const sendRequest = z.object({
   to_user_id: userId,
@@ -18,7 +23,7 @@ const sendRequest = z.object({
 
 const syncRequest = z.object({
   to_user_id: userId.optional(),
-  after_id: z.number({ error: 'must be a message id (0 for everything)' }).int().min(0).max(Number.MAX_SAFE_INTEGER),
+  after_id: integer('must be a message id (0 for everything)'),
 });
 
 export interface HandlerDeps {

@@ -198,7 +198,8 @@ test('malformed events are refused in the ack; a missing ack or a huge payload h
   const cases: Array<[unknown, RegExp, number]> = [
     [null, /payload must be an object/, 10001],
     ['text', /payload must be an object/, 10001],
-    [{ to_user_id: '1', content: 'x' }, /^to_user_id must be a user id$/, 10001],
+    [{ to_user_id: 'one', content: 'x' }, /^to_user_id must be a user id$/, 10001],
+    [{ to_user_id: -4, content: 'x' }, /^to_user_id must be a user id$/, 10001],
     [{ to_user_id: { $ne: 0 }, content: 'x' }, /^to_user_id must be a user id$/, 10001],
     [{ to_user_id: bob.id, content: '' }, /^content must be/, 10001],
     [{ to_user_id: bob.id, content: 'x'.repeat(1001) }, /^content must be/, 10001],
