@@ -1,6 +1,6 @@
 import { comments } from '../../models/index.js';
 import { defineEndpoint } from '../http/endpoint.js';
-import { DEFAULT_PAGE_SIZE, id, paging } from '../http/schemas.js';
+import { id, pageOf, paging } from '../http/schemas.js';
 
 export default defineEndpoint({
   method: 'GET',
@@ -10,8 +10,7 @@ export default defineEndpoint({
   params: { video_id: id, ...paging },
   refusal: { comment_list: [], next_cursor: 0 },
   async handler({ params, viewerId, mediaBase, services }) {
-    const cursor = { before: params.cursor, limit: params.limit ?? DEFAULT_PAGE_SIZE };
-    const page = await comments.commentList(params.video_id, cursor, viewerId, { mediaBase, formatDate: services.formatDate });
+    const page = await comments.commentList(params.video_id, pageOf(params), viewerId, { mediaBase, formatDate: services.formatDate });
     return { comment_list: page.comments, next_cursor: page.nextCursor };
   },
 });

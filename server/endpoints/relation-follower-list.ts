@@ -1,6 +1,6 @@
 import { relations } from '../../models/index.js';
 import { defineEndpoint } from '../http/endpoint.js';
-import { DEFAULT_PAGE_SIZE, id, paging } from '../http/schemas.js';
+import { id, pageOf, paging } from '../http/schemas.js';
 
 export default defineEndpoint({
   method: 'GET',
@@ -10,8 +10,7 @@ export default defineEndpoint({
   params: { user_id: id.optional(), ...paging },
   refusal: { user_list: [], next_cursor: 0 },
   async handler({ params, viewerId, mediaBase }) {
-    const cursor = { before: params.cursor, limit: params.limit ?? DEFAULT_PAGE_SIZE };
-    const page = await relations.followerList(params.user_id ?? viewerId, cursor, viewerId, mediaBase);
+    const page = await relations.followerList(params.user_id ?? viewerId, pageOf(params), viewerId, mediaBase);
     return { user_list: page.users, next_cursor: page.nextCursor };
   },
 });

@@ -1,6 +1,6 @@
 import { Refusal, relations } from '../../models/index.js';
 import { defineEndpoint } from '../http/endpoint.js';
-import { DEFAULT_PAGE_SIZE, id, paging } from '../http/schemas.js';
+import { id, pageOf, paging } from '../http/schemas.js';
 
 export default defineEndpoint({
   method: 'GET',
@@ -13,8 +13,7 @@ export default defineEndpoint({
     if (params.user_id !== undefined && params.user_id !== viewerId) {
       throw new Refusal('INVALID_PARAMETER', 'user_id must be your own: friend lists carry private messages');
     }
-    const cursor = { before: params.cursor, limit: params.limit ?? DEFAULT_PAGE_SIZE };
-    const page = await relations.friendList(viewerId, cursor, mediaBase);
+    const page = await relations.friendList(viewerId, pageOf(params), mediaBase);
     return { user_list: page.users, next_cursor: page.nextCursor };
   },
 });

@@ -1,9 +1,9 @@
+import { rm } from 'node:fs/promises';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { rm } from 'node:fs/promises';
 import { Refusal, type Sessions } from '../../models/index.js';
 import type { CoverMaker } from '../../storage/cover-maker.js';
 import type { MediaStorage } from '../../storage/media-storage.js';

@@ -59,3 +59,8 @@ export const clientMsgId = z.string().regex(CLIENT_MSG_ID, 'must be 1 to 64 lett
 /** Paging of the lists beyond the documented API: `cursor` is the previous page's `next_cursor`. */
 export const paging = { cursor: id.optional(), limit: limit(100).optional() };
 export const DEFAULT_PAGE_SIZE = 100;
+
+/** The page a request asks for, from its `cursor` and `limit`. */
+export function pageOf(params: { cursor?: number | undefined; limit?: number | undefined }): { before: number | undefined; limit: number } {
+  return { before: params.cursor, limit: params.limit ?? DEFAULT_PAGE_SIZE };
+}

@@ -1,9 +1,9 @@
 import { access, constants, mkdir, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { CACHE_DIR } from '../paths.js';
 import { spawnStore, type RunningStore } from './child.js';
+import { freePort } from './free-port.js';
 
 /** Remembers a failed download for a day, so offline machines do not wait for it at every start. */
 const DOWNLOAD_FAILED_MARKER = path.join(CACHE_DIR, 'mongod-download-failed');
@@ -43,12 +43,4 @@ async function downloadedMongod(logger: Logger): Promise<string | undefined> {
     await writeFile(DOWNLOAD_FAILED_MARKER, String(error));
     return undefined;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
