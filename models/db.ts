@@ -43,3 +43,11 @@ export function isStoreUnavailable(error: unknown): boolean {
     || error.message.includes('buffering is disabled')
     || error.message.includes('Client must be connected');
 }
+
+/** Whether the store answers a ping within `timeoutMs`. */
+export async function pingDatabase(timeoutMs = 2_000): Promise<boolean> {
+  const db = mongoose.connection.db;
+  if (!db || mongoose.connection.readyState !== 1) return false;
+  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+  return Promise.race([db.admin().ping().then(() => true, () => false), timeout]);
+}

@@ -33,6 +33,8 @@ export interface GatewayOptions {
 export interface Gateway {
   port: number;
   transport: TransportKind;
+  /** Whether the Redis the adapter uses is connected; true without Redis. */
+  redisReady(): boolean;
   /** Stops accepting, disconnects every socket (clients reconnect elsewhere), lets writes in flight finish, closes Redis. */
   close(): Promise<void>;
 }
@@ -71,6 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     port: listening.port,
     transport: listening.kind,
+    redisReady: () => !redis || (redis.pub.status === 'ready' && redis.sub.status === 'ready'),
     async close() {
       listening.close();
       stopDelivery();

@@ -4,6 +4,7 @@ import Koa, { type Middleware } from 'koa';
 import helmet from 'koa-helmet';
 import { endpoints } from './endpoints/index.js';
 import { assets, asset } from './http/assets.js';
+import { health, type ReadinessCheck } from './http/health.js';
 import { mountEndpoint, type Services } from './http/endpoint.js';
 import { refusalBody, toRefusal } from './http/envelope.js';
 import { mediaFiles } from './http/media.js';
@@ -14,6 +15,8 @@ export interface HttpOptions {
   corsOrigins: string[];
   /** Trust X-Forwarded-* from a reverse proxy (client address for rate limits, scheme and host for URLs). */
   trustProxy: boolean;
+  /** What /readyz checks. */
+  readiness: ReadinessCheck[];
 }
 
 export function createApp(services: Services, http: HttpOptions): Koa {
@@ -25,6 +28,7 @@ export function createApp(services: Services, http: HttpOptions): Koa {
   app.use(requestLog(services.logger));
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
   app.use(cors({ origin: (ctx) => corsOrigin(ctx.get('origin'), http.corsOrigins), exposeHeaders: ['X-Request-Id'] }));
+  app.use(health(http.readiness));
   app.use(douyinEnvelope(services));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, notImplemented: methodNotAllowed, methodNotAllowed }));

@@ -3,14 +3,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { closeDatabase, createSessions, openDatabase } from '../models/index.js';
-import { startGateway } from '../realtime/gateway.js';
+import { closeDatabase, createSessions, openDatabase, pingDatabase } from '../models/index.js';
+import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
 import { LocalStorage } from '../storage/local.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { monthDayFormatter } from './http/dates.js';
+import type { ReadinessCheck } from './http/health.js';
 import { createLogger } from './logger.js';
 import { createRateLimits } from './rate-limits.js';
 import { startEmbeddedStore } from './store/embedded.js';
@@ -37,14 +38,17 @@ async function main(): Promise<void> {
   const formatDate = monthDayFormatter(config.TIME_ZONE);
   const limits = createRateLimits({ redisUrl: config.REDIS_URL, enabled: config.RATE_LIMITS === 'on' });
   cleanups.unshift(() => limits.close());
-  const rest = await listenRest(config, {
+  let gateway: Gateway | undefined;
+  const readiness: ReadinessCheck[] = [{ name: 'store', ready: () => pingDatabase() }];
+  if (config.REDIS_URL) readiness.push({ name: 'redis', ready: async () => gateway?.redisReady() ?? false });
+  const rest = await listenRest(config, readiness, {
     sessions, logger, media, covers, formatDate, limits,
     publicUrl: config.PUBLIC_URL,
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
   });
 
-  const gateway = await startGateway({
+  const realtime = await startGateway({
     host: config.HOST,
     port: config.REALTIME_PORT,
     transport: config.REALTIME_TRANSPORT,
@@ -56,11 +60,12 @@ async function main(): Promise<void> {
     publicUrl: config.PUBLIC_URL,
     fallbackMediaBase: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${rest.port}`,
   });
+  gateway = realtime;
   // At shutdown the gateway goes first (clients reconnect elsewhere), then REST finishes its requests.
   cleanups.unshift(() => new Promise((resolve) => rest.server.close(resolve)));
-  cleanups.unshift(() => gateway.close());
+  cleanups.unshift(() => realtime.close());
   const scaling = config.REDIS_URL ? 'Redis adapter: events reach sockets on every process' : 'in-memory adapter: one process';
-  logger.info({ port: gateway.port, transport: gateway.transport }, `realtime gateway listening on ws://${config.HOST}:${gateway.port} (${gateway.transport}, ${scaling})`);
+  logger.info({ port: realtime.port, transport: realtime.transport }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${realtime.transport}, ${scaling})`);
   logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/`);
 }
 
@@ -78,8 +83,12 @@ async function coverMaker(media: LocalStorage, logger: Logger): Promise<CoverMak
   return new CoverMaker(media, ffmpeg.available, (error, videoKey) => logger.error({ err: error, videoKey }, 'cover extraction failed'));
 }
 
-async function listenRest(config: Config, services: Parameters<typeof createApp>[0]): Promise<{ server: Server; port: number }> {
-  const server = createApp(services, { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY }).listen(config.PORT, config.HOST);
+async function listenRest(
+  config: Config,
+  readiness: ReadinessCheck[],
+  services: Parameters<typeof createApp>[0],
+): Promise<{ server: Server; port: number }> {
+  const server = createApp(services, { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY, readiness }).listen(config.PORT, config.HOST);
   await once(server, 'listening');
   return { server, port: (server.address() as AddressInfo).port };
 }

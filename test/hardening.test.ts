@@ -101,8 +101,16 @@ test('with the store unreachable every request is refused clearly within seconds
   t.teardown(() => server.stop());
   const api = client(server.baseUrl);
   const user = await api.newUser('patient');
+  const probe = async (path: string) => {
+    const response = await fetch(server.baseUrl + path);
+    return { status: response.status, body: await response.json() };
+  };
+  t.deepEqual(await probe('/healthz'), { status: 200, body: { status: 'ok' } });
+  t.deepEqual(await probe('/readyz'), { status: 200, body: { status: 'ready', checks: { store: 'ok' } } });
 
   await store.stop();
+  t.deepEqual(await probe('/readyz'), { status: 503, body: { status: 'unavailable', checks: { store: 'down' } } });
+  t.is((await probe('/healthz')).status, 200, 'alive, though not ready');
   for (const request of [
     () => api.get('/douyin/feed/'),
     () => api.get('/douyin/user/', { token: user.token }),
@@ -123,4 +131,5 @@ test('with the store unreachable every request is refused clearly within seconds
     if (!recovered) await new Promise((resolve) => setTimeout(resolve, 500));
   }
   t.true(recovered);
+  t.is((await probe('/readyz')).status, 200);
 });

@@ -47,7 +47,11 @@ test('Redis down and back: REST keeps succeeding, local pushes go on, cross-proc
   t.is(await say('before'), 0);
   const [before] = await bobOnB.waitFor('message:new');
 
+  const readiness = async () => (await fetch(`${a.baseUrl}/readyz`)).json() as Promise<{ checks: Record<string, string> }>;
+  t.deepEqual((await readiness()).checks, { store: 'ok', redis: 'ok' });
   await redis.stop();
+  await settle(300);
+  t.deepEqual((await readiness()).checks, { store: 'ok', redis: 'down' }, '/readyz tells the balancer');
   for (let i = 0; i < 5; i += 1) t.is(await say(`during ${i}`), 0, 'REST answers while Redis is down');
   await bobOnA.waitFor('message:new', 6);
   t.deepEqual(bobOnA.received('message:new').map((m) => m.content).slice(1), ['during 0', 'during 1', 'during 2', 'during 3', 'during 4'], 'same-process pushes go on');
@@ -61,6 +65,7 @@ test('Redis down and back: REST keeps succeeding, local pushes go on, cross-proc
     resumed = await bobOnB.waitFor('message:new', 2, 500).then(() => true, () => false);
   }
   t.true(resumed, 'cross-process pushes resume by themselves');
+  t.deepEqual((await readiness()).checks, { store: 'ok', redis: 'ok' });
 
   const all = await catchUp(bobOnB, before!.id);
   for (let i = 0; i < 5; i += 1) t.true([...all.values()].some((m) => m.content === `during ${i}`), `sync recovers "during ${i}"`);

@@ -11,6 +11,9 @@ export interface TestRedis {
   start(): Promise<void>;
 }
 
+const started = new Set<ChildProcess>();
+process.once('exit', () => started.forEach((child) => child.kill('SIGKILL')));
+
 /** A real redis-server on a free loopback port, without persistence. */
 export async function startTestRedis(): Promise<TestRedis> {
   const port = await freePort();
@@ -19,7 +22,7 @@ export async function startTestRedis(): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}`,
     async start() {
       child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-      process.once('exit', () => child?.kill('SIGKILL'));
+      started.add(child);
       await new Promise<void>((resolve, reject) => {
         createInterface({ input: child!.stdout! }).on('line', (line) => line.includes('Ready to accept connections') && resolve());
         child!.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));

@@ -19,9 +19,13 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Every server a test started: none may outlive the test process. */
+/** Every server a test started and every directory it made: none may outlive the test process. */
 const running = new Set<ChildProcess>();
-process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+const dataDirs = new Set<string>();
+process.once('exit', () => {
+  running.forEach((child) => child.kill('SIGKILL'));
+  dataDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+});
 
 /**
  * Runs `node dist/server/main.js` as its own process and waits until it listens. Without a DATA_DIR
@@ -76,7 +80,7 @@ export async function runServerToExit(env: Record<string, string>): Promise<{ co
 
 function temporaryDataDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'douyin-server-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  dataDirs.add(dir);
   return dir;
 }
 
