@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
@@ -8,7 +9,9 @@ import { health, type ReadinessCheck } from './http/health.js';
 import { mountEndpoint, type Services } from './http/endpoint.js';
 import { refusalBody, toRefusal } from './http/envelope.js';
 import { mediaFiles } from './http/media.js';
+import { openApi, openApiDocument } from './http/openapi.js';
 import { requestLog } from './http/request-log.js';
+import { PROJECT_ROOT } from './paths.js';
 
 export interface HttpOptions {
   /** Origins allowed to call the API from a browser; `*` for any. */
@@ -29,6 +32,7 @@ export function createApp(services: Services, http: HttpOptions): Koa {
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
   app.use(cors({ origin: (ctx) => corsOrigin(ctx.get('origin'), http.corsOrigins), exposeHeaders: ['X-Request-Id'] }));
   app.use(health(http.readiness));
+  app.use(openApi(openApiDocument(endpoints, packageVersion())));
   app.use(douyinEnvelope(services));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, notImplemented: methodNotAllowed, methodNotAllowed }));
@@ -50,6 +54,10 @@ function douyinEnvelope(services: Services): Middleware {
       ctx.body = refusalBody(refusal);
     }
   };
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(`${PROJECT_ROOT}package.json`, 'utf8')) as { version: string }).version;
 }
 
 function corsOrigin(origin: string, allowed: string[]): string {

@@ -1,22 +1,15 @@
 import anyTest, { type TestFn } from 'ava';
 import { client } from './helpers/api.js';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { startServer } from './helpers/server.js';
 import { connect } from './helpers/sockets.js';
-import { startRestartableStore, startTestStore } from './helpers/store.js';
+import { useBackends, type Backends } from './helpers/stack.js';
+import { startRestartableStore } from './helpers/store.js';
 import type { RunningStore } from '../server/store/embedded.js';
 
 /** Rate limits, HTTP hardening and store outages, against real server processes. */
-const test = anyTest.serial as TestFn<{ store: RunningStore; redis: TestRedis }>;
+const test = anyTest.serial as TestFn<Backends>;
 
-test.before(async (t) => {
-  t.context = { store: await startTestStore(), redis: await startTestRedis() };
-});
-
-test.after.always(async (t) => {
-  await t.context.redis?.stop();
-  await t.context.store?.stop();
-});
+useBackends(test);
 
 async function limitedServer(t: { context: { store: RunningStore }; teardown: (fn: () => unknown) => void }, db: string, env: Record<string, string> = {}) {
   const server = await startServer({ MONGO_URL: `${t.context.store.url}${db}`, RATE_LIMITS: 'on', ...env });

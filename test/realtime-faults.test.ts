@@ -1,23 +1,14 @@
 import anyTest, { type TestFn } from 'ava';
 import type { MessageView } from '../realtime/contract.js';
-import type { RunningStore } from '../server/store/embedded.js';
 import { client } from './helpers/api.js';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { startServer } from './helpers/server.js';
 import { connect, settle, type Recorder } from './helpers/sockets.js';
-import { startTestStore } from './helpers/store.js';
+import { useBackends, type Backends } from './helpers/stack.js';
 
 /** Outages and restarts, with real processes: each test starts the servers it breaks. */
-const test = anyTest.serial as TestFn<{ store: RunningStore; redis: TestRedis }>;
+const test = anyTest.serial as TestFn<Backends>;
 
-test.before(async (t) => {
-  t.context = { store: await startTestStore(), redis: await startTestRedis() };
-});
-
-test.after.always(async (t) => {
-  await t.context.redis?.stop();
-  await t.context.store?.stop();
-});
+useBackends(test);
 
 /** Catches up from `after` until has_more is false; returns every message by id. */
 async function catchUp(socket: Recorder, after: number, into = new Map<number, MessageView>()): Promise<Map<number, MessageView>> {

@@ -1,5 +1,7 @@
+import type { TestFn } from 'ava';
 import type { RunningStore } from '../../server/store/embedded.js';
 import { client, type Client } from './api.js';
+import { startTestRedis, type TestRedis } from './redis.js';
 import { startServer, type ServerProcess } from './server.js';
 import { startTestStore } from './store.js';
 
@@ -30,4 +32,20 @@ export async function startStack(db: string, env: Record<string, string> = {}): 
       await store.stop();
     },
   };
+}
+
+export interface Backends {
+  store: RunningStore;
+  redis: TestRedis;
+}
+
+/** Registers a real store and a real redis-server for every test of a file, stopped after the last. */
+export function useBackends(test: TestFn<Backends>): void {
+  test.before(async (t) => {
+    t.context = { store: await startTestStore(), redis: await startTestRedis() };
+  });
+  test.after.always(async (t) => {
+    await t.context.redis?.stop();
+    await t.context.store?.stop();
+  });
 }

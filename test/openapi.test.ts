@@ -1,0 +1,29 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import test from 'ava';
+import { startStack } from './helpers/stack.js';
+
+test('/openapi.json is a valid OpenAPI 3.1 description of all 16 endpoints, generated from their definitions', async (t) => {
+  const stack = await startStack('openapi');
+  t.teardown(() => stack.stop());
+  const response = await fetch(`${stack.server.baseUrl}/openapi.json`);
+  t.is(response.headers.get('content-type'), 'application/json; charset=utf-8');
+  const document = (await response.json()) as { openapi: string; paths: Record<string, Record<string, any>> };
+
+  const result = await new Validator().validate(document as never);
+  t.true(result.valid, JSON.stringify(result.errors));
+  t.is(document.openapi, '3.1.0');
+
+  const operations = Object.entries(document.paths).map(([path, methods]) => `${Object.keys(methods)[0]!.toUpperCase()} ${path}`);
+  t.is(operations.length, 16);
+  t.true(operations.includes('POST /douyin/publish/action/'));
+  t.true(operations.includes('GET /douyin/message/chat/'));
+
+  const userInfo = document.paths['/douyin/user/']!.get;
+  t.deepEqual(userInfo.security, [{ token: [] }, { bearer: [] }]);
+  t.deepEqual(userInfo.parameters, [{ name: 'user_id', in: 'query', required: false, schema: { type: 'string', pattern: '^[1-9][0-9]{0,15}$' } }]);
+  const register = document.paths['/douyin/user/register/']!.post;
+  t.is(register.security, undefined);
+  t.deepEqual(register.parameters.map((p: { name: string; required: boolean }) => [p.name, p.required]), [['username', true], ['password', true]]);
+  const publish = document.paths['/douyin/publish/action/']!.post;
+  t.deepEqual(publish.requestBody.content['multipart/form-data'].schema.required, ['data', 'title']);
+});
