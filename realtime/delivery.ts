@@ -10,6 +10,8 @@ export interface DeliveryOptions {
   fallbackMediaBase: string;
   formatDate: (epochMs: number) => string;
   logger: Logger;
+  /** Counts each socket event emitted (for metrics). */
+  onDelivered?: (event: string) => void;
 }
 
 /**
@@ -18,27 +20,33 @@ export interface DeliveryOptions {
  * every process through the adapter. Returns a function that stops the delivery.
  */
 export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions): () => void {
+  const delivered = (event: string) => options.onDelivered?.(event);
   const base = (origin: Origin) => options.publicUrl ?? origin.mediaBase ?? options.fallbackMediaBase;
   const handlers: { [E in keyof DomainEvents]: (...args: DomainEvents[E]) => Promise<void> } = {
     async 'message:created'({ message, origin }) {
       const target = io.to(userRoom(message.toUserId)).to(userRoom(message.fromUserId));
       // The sending socket has its acknowledgement; the sender's other sockets get the message.
       (origin.socketId ? target.except(origin.socketId) : target).emit('message:new', messages.messageView(message));
+      delivered('message:new');
     },
     async 'follow:changed'({ followerId, followeeId, actionType, isFriend, origin }) {
       const user = await users.userView(followerId, followeeId, base(origin));
       io.to(userRoom(followeeId)).emit('relation:follow', { action_type: actionType, user, is_friend: isFriend });
+      delivered('relation:follow');
     },
     async 'favorite:added'({ videoId, userId, authorId, origin }) {
       if (userId === authorId) return;
       const [user, counts] = await Promise.all([users.userView(userId, authorId, base(origin)), videos.videoCounts(videoId)]);
       io.to(userRoom(authorId)).emit('favorite:new', { video_id: videoId, user, favorite_count: counts.favoriteCount });
+      delivered('favorite:new');
     },
     async 'comment:added'({ videoId, commentId, userId, authorId, origin }) {
       if (userId === authorId) return;
       const format = { mediaBase: base(origin), formatDate: options.formatDate };
       const [comment, counts] = await Promise.all([comments.commentView(commentId, authorId, format), videos.videoCounts(videoId)]);
-      if (comment) io.to(userRoom(authorId)).emit('comment:new', { video_id: videoId, comment, comment_count: counts.commentCount });
+      if (!comment) return;
+      io.to(userRoom(authorId)).emit('comment:new', { video_id: videoId, comment, comment_count: counts.commentCount });
+      delivered('comment:new');
     },
   };
 
@@ -57,3 +65,4 @@ function subscribe<E extends keyof DomainEvents>(name: E, handler: (...args: Dom
   domainEvents.on<E>(name, listener as never);
   return () => domainEvents.off<E>(name, listener as never);
 }
+

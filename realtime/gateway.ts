@@ -27,12 +27,17 @@ export interface GatewayOptions {
   corsOrigins: string[];
   publicUrl: string | undefined;
   fallbackMediaBase: string;
+  /** Counts each socket event emitted, and each client event refused by the per-socket rate. */
+  onDelivered?: (event: string) => void;
+  onRateLimited?: (limit: string) => void;
   formatDate: (epochMs: number) => string;
 }
 
 export interface Gateway {
   port: number;
   transport: TransportKind;
+  /** Sockets connected to this process. */
+  socketCount(): number;
   /** Whether the Redis the adapter uses is connected; true without Redis. */
   redisReady(): boolean;
   /** Stops accepting, disconnects every socket (clients reconnect elsewhere), lets writes in flight finish, closes Redis. */
@@ -53,7 +58,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const redis = options.redisUrl ? adapterClients(options.redisUrl, logger) : undefined;
   if (redis) io.adapter(createAdapter(redis.pub, redis.sub));
 
-  const budget = eventBudget();
+  const budget = eventBudget(() => options.onRateLimited?.('socketEvents'));
   const inFlight = new Set<Promise<void>>();
   io.use(authenticate(options.sessions));
   io.on('connection', (socket) => {
@@ -73,6 +78,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     port: listening.port,
     transport: listening.kind,
+    socketCount: () => io.engine.clientsCount,
     redisReady: () => !redis || (redis.pub.status === 'ready' && redis.sub.status === 'ready'),
     async close() {
       listening.close();

@@ -9,7 +9,7 @@ const DISCONNECT_AFTER_REFUSED = 100;
  * Per-socket event rate: within the budget an event is handled; past it the event is refused through
  * its acknowledgement; a socket that keeps flooding is disconnected, so it cannot stall anyone else.
  */
-export function eventBudget() {
+export function eventBudget(onRefused: () => void = () => undefined) {
   const limiter = new RateLimiterMemory({ points: EVENTS_PER_SECOND, duration: 1 });
   const refused = new Map<string, number>();
   return {
@@ -18,6 +18,7 @@ export function eventBudget() {
         await limiter.consume(socket.id);
         return true;
       } catch {
+        onRefused();
         const count = (refused.get(socket.id) ?? 0) + 1;
         refused.set(socket.id, count);
         if (count >= DISCONNECT_AFTER_REFUSED) socket.disconnect(true);

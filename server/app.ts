@@ -11,6 +11,7 @@ import { refusalBody, toRefusal } from './http/envelope.js';
 import { mediaFiles } from './http/media.js';
 import { openApi, openApiDocument } from './http/openapi.js';
 import { requestLog } from './http/request-log.js';
+import type { Metrics } from './metrics.js';
 import { PROJECT_ROOT } from './paths.js';
 
 export interface HttpOptions {
@@ -20,6 +21,7 @@ export interface HttpOptions {
   trustProxy: boolean;
   /** What /readyz checks. */
   readiness: ReadinessCheck[];
+  metrics: Metrics;
 }
 
 export function createApp(services: Services, http: HttpOptions): Koa {
@@ -28,6 +30,7 @@ export function createApp(services: Services, http: HttpOptions): Koa {
   const router = new Router();
   for (const endpoint of endpoints) mountEndpoint(router, endpoint, services);
 
+  app.use(http.metrics.middleware());
   app.use(requestLog(services.logger));
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
   app.use(cors({ origin: (ctx) => corsOrigin(ctx.get('origin'), http.corsOrigins), exposeHeaders: ['X-Request-Id'] }));

@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { monthDayFormatter } from './http/dates.js';
 import type { ReadinessCheck } from './http/health.js';
 import { createLogger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createRateLimits } from './rate-limits.js';
 import { startEmbeddedStore } from './store/embedded.js';
 
@@ -36,12 +37,13 @@ async function main(): Promise<void> {
 
   const sessions = createSessions(config.JWT_SECRET, config.TOKEN_TTL);
   const formatDate = monthDayFormatter(config.TIME_ZONE);
-  const limits = createRateLimits({ redisUrl: config.REDIS_URL, enabled: config.RATE_LIMITS === 'on' });
+  const metrics = createMetrics();
+  const limits = createRateLimits({ redisUrl: config.REDIS_URL, enabled: config.RATE_LIMITS === 'on', onRefusal: metrics.rateLimited });
   cleanups.unshift(() => limits.close());
   let gateway: Gateway | undefined;
   const readiness: ReadinessCheck[] = [{ name: 'store', ready: () => pingDatabase() }];
   if (config.REDIS_URL) readiness.push({ name: 'redis', ready: async () => gateway?.redisReady() ?? false });
-  const rest = await listenRest(config, readiness, {
+  const rest = await listenRest(config, { readiness, metrics }, {
     sessions, logger, media, covers, formatDate, limits,
     publicUrl: config.PUBLIC_URL,
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
@@ -59,8 +61,15 @@ async function main(): Promise<void> {
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
     publicUrl: config.PUBLIC_URL,
     fallbackMediaBase: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${rest.port}`,
+    onDelivered: metrics.eventDelivered,
+    onRateLimited: metrics.rateLimited,
   });
   gateway = realtime;
+  metrics.observe({
+    sockets: realtime.socketCount,
+    storeUp: () => pingDatabase(),
+    redisUp: () => (config.REDIS_URL ? realtime.redisReady() : undefined),
+  });
   // At shutdown the gateway goes first (clients reconnect elsewhere), then REST finishes its requests.
   cleanups.unshift(() => new Promise((resolve) => rest.server.close(resolve)));
   cleanups.unshift(() => realtime.close());
@@ -85,10 +94,11 @@ async function coverMaker(media: LocalStorage, logger: Logger): Promise<CoverMak
 
 async function listenRest(
   config: Config,
-  readiness: ReadinessCheck[],
+  observability: { readiness: ReadinessCheck[]; metrics: Metrics },
   services: Parameters<typeof createApp>[0],
 ): Promise<{ server: Server; port: number }> {
-  const server = createApp(services, { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY, readiness }).listen(config.PORT, config.HOST);
+  const http = { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY, ...observability };
+  const server = createApp(services, http).listen(config.PORT, config.HOST);
   await once(server, 'listening');
   return { server, port: (server.address() as AddressInfo).port };
 }

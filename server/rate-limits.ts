@@ -27,16 +27,16 @@ export type RateLimits = Record<LimitName, Limit> & { close(): Promise<void> };
  * fallback per process while Redis is unreachable), in memory otherwise. `enabled: false` turns
  * them off, for load tests from a single address.
  */
-export function createRateLimits(options: { redisUrl: string | undefined; enabled: boolean }): RateLimits {
+export function createRateLimits(options: { redisUrl: string | undefined; enabled: boolean; onRefusal?: (limit: LimitName) => void }): RateLimits {
   const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   redis?.on('error', () => undefined); // the insurance limiter takes over; the adapter's clients log outages
   const limits = Object.fromEntries(
-    (Object.keys(LIMITS) as LimitName[]).map((name) => [name, limit(name, redis, options.enabled)]),
+    (Object.keys(LIMITS) as LimitName[]).map((name) => [name, limit(name, redis, options.enabled, () => options.onRefusal?.(name))]),
   ) as Record<LimitName, Limit>;
   return { ...limits, close: async () => void (await redis?.quit().catch(() => redis.disconnect())) };
 }
 
-function limit(name: LimitName, redis: Redis | undefined, enabled: boolean): Limit {
+function limit(name: LimitName, redis: Redis | undefined, enabled: boolean, onRefusal: () => void): Limit {
   if (!enabled) return { consume: async () => undefined, reset: async () => undefined };
   const { points, duration, what } = LIMITS[name];
   const memory = new RateLimiterMemory({ keyPrefix: name, points, duration });
@@ -49,6 +49,7 @@ function limit(name: LimitName, redis: Redis | undefined, enabled: boolean): Lim
         await limiter.consume(String(key));
       } catch (result) {
         if (!(result instanceof RateLimiterRes)) throw result;
+        onRefusal();
         throw new Refusal('RATE_LIMITED', `too many ${what}: try again in ${Math.ceil(result.msBeforeNext / 1000)} s`);
       }
     },

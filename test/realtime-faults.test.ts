@@ -43,6 +43,7 @@ test('Redis down and back: REST keeps succeeding, local pushes go on, cross-proc
   await redis.stop();
   await settle(300);
   t.deepEqual((await readiness()).checks, { store: 'ok', redis: 'down' }, '/readyz tells the balancer');
+  t.regex(await (await fetch(`${a.baseUrl}/metrics`)).text(), /^redis_up 0$/m, 'and /metrics the monitoring');
   for (let i = 0; i < 5; i += 1) t.is(await say(`during ${i}`), 0, 'REST answers while Redis is down');
   await bobOnA.waitFor('message:new', 6);
   t.deepEqual(bobOnA.received('message:new').map((m) => m.content).slice(1), ['during 0', 'during 1', 'during 2', 'during 3', 'during 4'], 'same-process pushes go on');

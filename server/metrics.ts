@@ -1,0 +1,58 @@
+import type { Middleware } from 'koa';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface MetricsSources {
+  /** Sockets connected to this process's gateway. */
+  sockets(): number;
+  storeUp(): Promise<boolean>;
+  /** Undefined when no Redis is configured (then there is no redis_up series). */
+  redisUp(): boolean | undefined;
+}
+
+/** The Prometheus metrics of one process, served at GET /metrics. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'REST and media request latency by route',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const delivered = new Counter({ name: 'realtime_events_delivered_total', help: 'Socket events emitted to users, by event', labelNames: ['event'] as const, registers: [registry] });
+  const refusals = new Counter({ name: 'rate_limit_refusals_total', help: 'Requests and events refused by a rate limit, by limit', labelNames: ['limit'] as const, registers: [registry] });
+  let sources: MetricsSources | undefined;
+  new Gauge({ name: 'realtime_connected_sockets', help: 'Sockets connected to this process', registers: [registry], collect() { this.set(sources?.sockets() ?? 0); } });
+  new Gauge({ name: 'store_up', help: '1 when the store answers a ping', registers: [registry], async collect() { this.set((await sources?.storeUp()) ? 1 : 0); } });
+
+  return {
+    /** Tells the gauges where to read; called once the gateway runs. */
+    observe(from: MetricsSources) {
+      sources = from;
+      if (from.redisUp() === undefined) return;
+      new Gauge({ name: 'redis_up', help: '1 when the Redis adapter is connected', registers: [registry], collect() { this.set(from.redisUp() ? 1 : 0); } });
+    },
+    eventDelivered: (event: string) => delivered.inc({ event }),
+    rateLimited: (limit: string) => refusals.inc({ limit }),
+    /** Times every request (first middleware) and answers GET /metrics. */
+    middleware(): Middleware {
+      return async (ctx, next) => {
+        if (ctx.path === '/metrics' && ctx.method === 'GET') {
+          ctx.type = registry.contentType;
+          ctx.body = await registry.metrics();
+          return;
+        }
+        const stop = httpDuration.startTimer();
+        try {
+          await next();
+        } finally {
+          const route = typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : ctx.path.startsWith('/media/') ? '/media' : 'other';
+          stop({ method: ctx.method, route, status: ctx.respond === false ? ctx.res.statusCode : ctx.status });
+        }
+      };
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
