@@ -4,7 +4,7 @@ import { domainEvents, type Origin } from './events.js';
 import { Favorite } from './favorite.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { withCursor, type Cursor } from './relations.js';
-import { User } from './user.js';
+import { userExists } from './users.js';
 import { Video } from './video.js';
 import { videoViews } from './videos.js';
 import type { VideoView } from './views.js';
@@ -47,7 +47,7 @@ export async function favoriteList(
   viewerId: number,
   mediaBase: string,
 ): Promise<{ videos: VideoView[]; nextCursor: number }> {
-  if (!(await User.exists({ _id: userId }))) throw new Refusal('USER_NOT_FOUND');
+  if (!(await userExists(userId))) throw new Refusal('USER_NOT_FOUND');
   const likes = await Favorite.find(withCursor({ userId }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
   const docs = await Video.find({ _id: { $in: likes.map((like) => like.videoId) } }).lean();
   const byId = new Map(docs.map((doc) => [doc._id, doc]));

@@ -3,7 +3,6 @@ import { domainEvents, type MessageRecord, type Origin } from './events.js';
 import { idFloor, idTime, isDuplicateKey, nextId } from './ids.js';
 import { Conversation, Message, pairKey, type MessageDoc } from './message.js';
 import { areFriends } from './relations.js';
-import { User } from './user.js';
 import { userExists } from './users.js';
 import type { MessageView } from './views.js';
 
@@ -71,7 +70,7 @@ export interface HistoryPage {
  * or paging forward); without, the latest `limit` messages (opening a chat).
  */
 export async function chatHistory(userId: number, otherId: number, page: HistoryPage): Promise<MessageRecord[]> {
-  if (!(await User.exists({ _id: otherId }))) throw new Refusal('USER_NOT_FOUND');
+  if (!(await userExists(otherId))) throw new Refusal('USER_NOT_FOUND');
   const pair = pairKey(userId, otherId);
   if (page.after !== undefined) {
     const docs = await Message.find({ pair, createdAt: { $gt: page.after } }).sort({ createdAt: 1 }).limit(page.limit).lean();

@@ -4,14 +4,13 @@ import { domainEvents, type Origin } from './events.js';
 import { Follow, followedAmong } from './follow.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { Conversation, pairKey } from './message.js';
-import { User } from './user.js';
-import { userViews } from './users.js';
+import { userExists, userViews } from './users.js';
 import type { FriendView, UserView } from './views.js';
 
 /** Follows (actionType 1) or unfollows (2). Idempotent: repeating either changes nothing and succeeds. */
 export async function follow(followerId: number, followeeId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
   if (followerId === followeeId) throw new Refusal('CANNOT_FOLLOW_SELF');
-  if (!(await User.exists({ _id: followeeId }))) throw new Refusal('USER_NOT_FOUND');
+  if (!(await userExists(followeeId))) throw new Refusal('USER_NOT_FOUND');
   const changed = actionType === 1 ? await addEdge(followerId, followeeId) : await removeEdge(followerId, followeeId);
   if (!changed) return;
   const step = actionType === 1 ? 1 : -1;
@@ -78,7 +77,7 @@ async function edgePage(
   mediaBase: string,
 ): Promise<UserPage> {
   const owner = Object.values(filter)[0]!;
-  if (!(await User.exists({ _id: owner }))) throw new Refusal('USER_NOT_FOUND');
+  if (!(await userExists(owner))) throw new Refusal('USER_NOT_FOUND');
   const edges = await Follow.find(withCursor(filter, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
   const views = await userViews(edges.map((edge) => edge[other]), viewerId, mediaBase);
   return {

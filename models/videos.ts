@@ -2,8 +2,7 @@ import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
 import { favoritedAmong } from './favorite.js';
 import { isDuplicateKey } from './ids.js';
-import { User } from './user.js';
-import { userViews } from './users.js';
+import { userExists, userViews } from './users.js';
 import { Video, type VideoDoc } from './video.js';
 import { EMPTY_USER, mediaUrl, type VideoView } from './views.js';
 
@@ -56,7 +55,7 @@ export async function feed(page: Page, viewerId: number | undefined, mediaBase: 
 
 /** The videos `authorId` published, newest first. */
 export async function publishedBy(authorId: number, page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
-  if (!(await User.exists({ _id: authorId }))) throw new Refusal('USER_NOT_FOUND');
+  if (!(await userExists(authorId))) throw new Refusal('USER_NOT_FOUND');
   return pageOf({ authorId }, page, viewerId, mediaBase);
 }
 

@@ -10,15 +10,9 @@ const VIDEO_TYPES = new Map([
   ['3gp', 'video/3gpp'],
 ]);
 
-export const ACCEPTED_VIDEO_FORMATS = [...VIDEO_TYPES.keys()];
-
 /** What video container a file holds, judged by its bytes alone; undefined when it is not one we take. */
 export async function sniffVideo(file: string): Promise<{ extension: string; mime: string } | undefined> {
   const type = await fileTypeFromFile(file);
   const mime = type && VIDEO_TYPES.get(type.ext);
   return mime ? { extension: type.ext, mime } : undefined;
-}
-
-export function videoMime(extension: string): string | undefined {
-  return VIDEO_TYPES.get(extension);
 }
