@@ -1,4 +1,5 @@
-import type { AnyBulkWriteOperation, Model } from 'mongoose';
+import type { Model } from 'mongoose';
+import { forget } from './caches.js';
 import { Comment } from './comment.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
@@ -30,6 +31,7 @@ export function recountTouchedCounters(enabled: boolean): void {
 
 /** Notes counters that an operation changed with $inc, and pairs of users whose follow edges changed. */
 export function touched(changes: { users?: readonly number[]; videos?: readonly number[]; pair?: [number, number] }): void {
+  forget(changes);
   if (changes.pair) pending.pairs.set(changes.pair.join(':'), changes.pair);
   if (recountTouched) {
     changes.users?.forEach((id) => pending.users.add(id));
@@ -90,29 +92,34 @@ const VIDEO_COUNTERS: Record<string, CountSpec> = {
 
 /** Sets the counters of these users from their edges; a fixed number of round trips for any number of ids. */
 export async function recountUsers(ids: readonly number[]): Promise<number> {
-  return recount(User, ids, USER_COUNTERS);
+  const fixed = await recount(User, ids, USER_COUNTERS);
+  if (fixed.length > 0) forget({ users: fixed });
+  return fixed.length;
 }
 
 export async function recountVideos(ids: readonly number[]): Promise<number> {
-  return recount(Video, ids, VIDEO_COUNTERS);
+  const fixed = await recount(Video, ids, VIDEO_COUNTERS);
+  if (fixed.length > 0) forget({ videos: fixed });
+  return fixed.length;
 }
 
-async function recount(target: Model<any>, ids: readonly number[], specs: Record<string, CountSpec>): Promise<number> {
-  if (ids.length === 0) return 0;
+/** Sets the counters that differ from their edges; returns the ids it fixed. */
+async function recount(target: Model<any>, ids: readonly number[], specs: Record<string, CountSpec>): Promise<number[]> {
+  if (ids.length === 0) return [];
   const fields = Object.keys(specs);
   const [current, ...counts] = await Promise.all([
     target.find({ _id: { $in: ids } }, Object.fromEntries(fields.map((field) => [field, 1]))).lean<Array<Record<string, number>>>(),
     ...fields.map((field) => countBy(specs[field]!, ids)),
   ]);
-  const operations: AnyBulkWriteOperation[] = [];
-  for (const doc of current) {
+  const fixes = current.flatMap((doc) => {
     const truth = Object.fromEntries(fields.map((field, i) => [field, counts[i]!.get(doc._id!) ?? 0]));
-    if (fields.some((field) => doc[field] !== truth[field])) {
-      operations.push({ updateOne: { filter: { _id: doc._id }, update: { $set: truth } } });
-    }
+    return fields.some((field) => doc[field] !== truth[field]) ? [{ id: doc._id!, truth }] : [];
+  });
+  if (fixes.length > 0) {
+    const operations = fixes.map(({ id, truth }) => ({ updateOne: { filter: { _id: id }, update: { $set: truth } } }));
+    await target.bulkWrite(operations, { ordered: false });
   }
-  if (operations.length > 0) await target.bulkWrite(operations, { ordered: false });
-  return operations.length;
+  return fixes.map((fix) => fix.id);
 }
 
 async function countBy(spec: CountSpec, ids: readonly number[]): Promise<Map<number, number>> {

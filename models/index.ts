@@ -10,4 +10,5 @@ export * as favorites from './favorites.js';
 export * as comments from './comments.js';
 export * as messages from './messages.js';
 export * as counters from './counters.js';
+export * as caches from './caches.js';
 export { domainEvents, type DomainEvents, type MessageRecord } from './events.js';

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { Refusal } from './errors.js';
-import { followedAmong } from './follow.js';
+import { cachedFollowed, cachedUsers } from './caches.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { checkPassword, hashPassword } from './passwords.js';
 import { User, usernameKey, type UserDoc } from './user.js';
@@ -30,20 +30,20 @@ export async function authenticate(username: string, password: string): Promise<
 /**
  * Users that exist, remembered for a minute: every authenticated request and every message asks, and
  * accounts are never deleted through the API. A user removed behind the server's back is refused again
- * within a minute.
+ * within a minute. Concurrent questions (a storm of socket handshakes) share one query.
  */
 const existing = new LRUCache<number, true>({ max: 100_000, ttl: 60_000 });
 
 export async function userExists(id: number): Promise<boolean> {
   if (existing.has(id)) return true;
-  const found = (await User.exists({ _id: id })) !== null;
+  const found = (await cachedUsers([id])).has(id);
   if (found) existing.set(id, true);
   return found;
 }
 
 /**
  * Views of the given users as `viewerId` sees them, keyed by id; missing users are absent.
- * Two round trips whatever the number of users.
+ * At most two round trips whatever the number of users, none when the records are cached.
  */
 export async function userViews(
   ids: readonly number[],
@@ -52,10 +52,10 @@ export async function userViews(
 ): Promise<Map<number, UserView>> {
   const unique = [...new Set(ids)];
   const [users, followed] = await Promise.all([
-    User.find({ _id: { $in: unique } }).lean(),
-    followedAmong(viewerId, unique.filter((id) => id !== viewerId)),
+    cachedUsers(unique),
+    cachedFollowed(viewerId, unique.filter((id) => id !== viewerId)),
   ]);
-  return new Map(users.map((user) => [user._id, toView(user, followed.has(user._id), mediaBase)]));
+  return new Map([...users.values()].map((user) => [user._id, toView(user, followed.has(user._id), mediaBase)]));
 }
 
 export async function userView(id: number, viewerId: number | undefined, mediaBase: string): Promise<UserView> {

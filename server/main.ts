@@ -9,6 +9,7 @@ import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
 import { LocalStorage } from '../storage/local.js';
 import { createApp } from './app.js';
+import { relayCacheChanges } from './cache-relay.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { monthDayFormatter } from './http/dates.js';
 import type { ReadinessCheck } from './http/health.js';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
   cleanups.unshift(() => media.close());
   const covers = await coverMaker(media, logger);
   cleanups.unshift(() => covers.idle());
+
+  if (config.REDIS_URL) cleanups.unshift(relayCacheChanges(config.REDIS_URL, logger));
 
   const sessions = createSessions(config.JWT_SECRET, config.TOKEN_TTL);
   const formatDate = monthDayFormatter(config.TIME_ZONE);

@@ -1,0 +1,107 @@
+import { EventEmitter } from 'node:events';
+import DataLoader from 'dataloader';
+import { LRUCache } from 'lru-cache';
+import { Follow } from './follow.js';
+import { User, type UserDoc } from './user.js';
+import { Video, type VideoDoc } from './video.js';
+
+/**
+ * Read caches for the hot paths: user records, "does A follow B", and the newest page of the feed.
+ * Every entry lives at most CACHE_TTL_MS. A write forgets what it changed at once on the process that
+ * made it, and `cacheEvents` lets other processes forget it too (server/cache-relay.ts carries it over
+ * Redis), so a reader elsewhere sees the write within a Redis hop, and within CACHE_TTL_MS if Redis is
+ * down. Concurrent misses are coalesced: one query answers every request waiting for the same records.
+ */
+export const CACHE_TTL_MS = 1_000;
+
+/** What a write changed, as far as the caches are concerned. */
+export interface Changes {
+  users?: readonly number[];
+  videos?: readonly number[];
+  /** A follow edge between these two users changed (either direction). */
+  pair?: readonly [number, number];
+  /** A video was published. */
+  published?: boolean;
+}
+
+export const cacheEvents = new EventEmitter<{ forgotten: [Changes] }>();
+
+const users = new DataLoader<number, UserDoc | null>(loadUsers, {
+  cacheMap: new LRUCache<number, Promise<UserDoc | null>>({ max: 50_000, ttl: CACHE_TTL_MS }),
+});
+
+async function loadUsers(ids: readonly number[]): Promise<Array<UserDoc | null>> {
+  const docs = await User.find({ _id: { $in: ids } }).lean();
+  const byId = new Map(docs.map((doc) => [doc._id, doc]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+/** User records by id, missing users absent; misses cost one round trip for any number of ids. */
+export async function cachedUsers(ids: readonly number[]): Promise<Map<number, UserDoc>> {
+  const docs = await users.loadMany(ids);
+  const found = new Map<number, UserDoc>();
+  docs.forEach((doc, i) => {
+    if (doc instanceof Error) throw doc;
+    if (doc) found.set(ids[i]!, doc);
+  });
+  return found;
+}
+
+const follows = new LRUCache<string, boolean>({ max: 200_000, ttl: CACHE_TTL_MS });
+const pairKey = (followerId: number, followeeId: number) => `${followerId}>${followeeId}`;
+
+/** The subset of `userIds` that `viewerId` follows; one round trip for the pairs not cached. */
+export async function cachedFollowed(viewerId: number | undefined, userIds: readonly number[]): Promise<Set<number>> {
+  if (viewerId === undefined || userIds.length === 0) return new Set();
+  const unknown = userIds.filter((id) => follows.get(pairKey(viewerId, id)) === undefined);
+  if (unknown.length > 0) {
+    const edges = await Follow.find({ followerId: viewerId, followeeId: { $in: unknown } }, { followeeId: 1, _id: 0 }).lean();
+    const followed = new Set(edges.map((edge) => edge.followeeId));
+    for (const id of unknown) follows.set(pairKey(viewerId, id), followed.has(id));
+  }
+  return new Set(userIds.filter((id) => follows.get(pairKey(viewerId, id)) ?? false));
+}
+
+export interface FeedHead {
+  /** When the query started: every video published before then and newer than the last one is here. */
+  loadedAt: number;
+  docs: VideoDoc[];
+}
+
+let head: { size: number; expires: number; value: Promise<FeedHead> } | undefined;
+
+/** The newest `size` videos of everyone. */
+export function cachedFeedHead(size: number): Promise<FeedHead> {
+  const now = Date.now();
+  if (!head || head.expires <= now || head.size < size) {
+    const entry = { size, expires: now + CACHE_TTL_MS, value: loadFeedHead(size, now) };
+    entry.value.catch(() => {
+      if (head === entry) head = undefined;
+    });
+    head = entry;
+  }
+  return head.value;
+}
+
+async function loadFeedHead(size: number, loadedAt: number): Promise<FeedHead> {
+  return { loadedAt, docs: await Video.find({}).sort({ publishedAt: -1 }).limit(size).lean() };
+}
+
+/** Drops what `changes` made stale here and tells the other processes (unless it came from them). */
+export function forget(changes: Changes, { relayed = false } = {}): void {
+  changes.users?.forEach((id) => users.clear(id));
+  if (changes.pair) {
+    const [a, b] = changes.pair;
+    follows.delete(pairKey(a, b));
+    follows.delete(pairKey(b, a));
+  }
+  if (changes.published || changes.videos?.length) head = undefined;
+  if (!relayed) cacheEvents.emit('forgotten', changes);
+}
+
+/** Empties every cache of this process (the worst case, for measuring round trips). */
+export function forgetEverything(): void {
+  users.clearAll();
+  follows.clear();
+  head = undefined;
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { caches } from '../models/index.js';
+import { adapterClients } from '../realtime/redis.js';
+
+const CHANNEL = 'douyin:caches:forget';
+
+const ids = z.array(z.number().int()).max(10_000);
+const announcement = z.object({
+  from: z.string(),
+  changes: z.object({
+    users: ids.optional(),
+    videos: ids.optional(),
+    pair: z.tuple([z.number().int(), z.number().int()]).optional(),
+    published: z.boolean().optional(),
+  }),
+});
+
+/**
+ * Tells the other processes what this one's writes made stale, and forgets what theirs did, over a
+ * Redis channel. While Redis is down nothing is relayed and caches elsewhere expire on their own.
+ */
+export function relayCacheChanges(redisUrl: string, logger: Logger): () => Promise<void> {
+  const { pub, sub, close } = adapterClients(redisUrl, logger);
+  const me = randomUUID();
+  sub.on('message', (_channel: string, raw: string) => {
+    const parsed = announcement.safeParse(safeJson(raw));
+    if (parsed.success && parsed.data.from !== me) caches.forget(parsed.data.changes, { relayed: true });
+  });
+  // Not awaited: with Redis down at start the subscription is made when it comes back.
+  sub.subscribe(CHANNEL).catch(() => undefined);
+  const announce = (changes: caches.Changes) => void pub.publish(CHANNEL, JSON.stringify({ from: me, changes }));
+  caches.cacheEvents.on('forgotten', announce);
+  return async () => {
+    caches.cacheEvents.off('forgotten', announce);
+    await close();
+  };
+}
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
