@@ -47,19 +47,35 @@ export async function cachedUsers(ids: readonly number[]): Promise<Map<number, U
   return found;
 }
 
-const follows = new LRUCache<string, boolean>({ max: 200_000, ttl: CACHE_TTL_MS });
+const follows = new DataLoader<string, boolean>(loadFollows, {
+  cacheMap: new LRUCache<string, Promise<boolean>>({ max: 200_000, ttl: CACHE_TTL_MS }),
+});
 const pairKey = (followerId: number, followeeId: number) => `${followerId}>${followeeId}`;
+
+/** Whether each "follower>followee" edge exists: one query for every pair asked in the same tick. */
+async function loadFollows(keys: readonly string[]): Promise<boolean[]> {
+  const wanted = new Map<number, number[]>();
+  for (const key of keys) {
+    const [follower, followee] = key.split('>').map(Number) as [number, number];
+    wanted.set(follower, [...(wanted.get(follower) ?? []), followee]);
+  }
+  const edges = await Follow.find(
+    { $or: [...wanted].map(([followerId, followees]) => ({ followerId, followeeId: { $in: followees } })) },
+    { followerId: 1, followeeId: 1, _id: 0 },
+  ).lean();
+  const found = new Set(edges.map((edge) => pairKey(edge.followerId, edge.followeeId)));
+  return keys.map((key) => found.has(key));
+}
 
 /** The subset of `userIds` that `viewerId` follows; one round trip for the pairs not cached. */
 export async function cachedFollowed(viewerId: number | undefined, userIds: readonly number[]): Promise<Set<number>> {
   if (viewerId === undefined || userIds.length === 0) return new Set();
-  const unknown = userIds.filter((id) => follows.get(pairKey(viewerId, id)) === undefined);
-  if (unknown.length > 0) {
-    const edges = await Follow.find({ followerId: viewerId, followeeId: { $in: unknown } }, { followeeId: 1, _id: 0 }).lean();
-    const followed = new Set(edges.map((edge) => edge.followeeId));
-    for (const id of unknown) follows.set(pairKey(viewerId, id), followed.has(id));
-  }
-  return new Set(userIds.filter((id) => follows.get(pairKey(viewerId, id)) ?? false));
+  const flags = await follows.loadMany(userIds.map((id) => pairKey(viewerId, id)));
+  return new Set(userIds.filter((_id, i) => {
+    const flag = flags[i];
+    if (flag instanceof Error) throw flag;
+    return flag;
+  }));
 }
 
 export interface FeedHead {
@@ -92,8 +108,8 @@ export function forget(changes: Changes, { relayed = false } = {}): void {
   changes.users?.forEach((id) => users.clear(id));
   if (changes.pair) {
     const [a, b] = changes.pair;
-    follows.delete(pairKey(a, b));
-    follows.delete(pairKey(b, a));
+    follows.clear(pairKey(a, b));
+    follows.clear(pairKey(b, a));
   }
   if (changes.published || changes.videos?.length) head = undefined;
   if (!relayed) cacheEvents.emit('forgotten', changes);
@@ -102,6 +118,6 @@ export function forget(changes: Changes, { relayed = false } = {}): void {
 /** Empties every cache of this process (the worst case, for measuring round trips). */
 export function forgetEverything(): void {
   users.clearAll();
-  follows.clear();
+  follows.clearAll();
   head = undefined;
 }

@@ -1,8 +1,9 @@
-import { cachedFeedHead, forget } from './caches.js';
+import { cachedFeedHead, cachedUsers, forget, type FeedHead } from './caches.js';
 import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
 import { favoritedAmong } from './favorite.js';
 import { isDuplicateKey } from './ids.js';
+import type { UserDoc } from './user.js';
 import { userExists, userViews } from './users.js';
 import { Video, type VideoDoc } from './video.js';
 import { EMPTY_USER, mediaUrl, type VideoView } from './views.js';
@@ -45,7 +46,7 @@ export interface Page {
 }
 
 export interface VideoPage {
-  videos: VideoView[];
+  videos: readonly VideoView[];
   /** Publish time of the oldest video returned: the `before` of the next page. */
   nextTime: number | undefined;
 }
@@ -59,9 +60,37 @@ export async function feed(page: Page, viewerId: number | undefined, mediaBase: 
   const before = page.before ?? Infinity;
   if (before > head.loadedAt && head.docs.every((doc) => doc.publishedAt < before)) {
     const docs = head.docs.slice(0, page.limit);
-    return { videos: await videoViews(docs, viewerId, mediaBase), nextTime: docs.at(-1)?.publishedAt };
+    const videos = viewerId === undefined ? await anonymousViews(head, docs, mediaBase) : await videoViews(docs, viewerId, mediaBase);
+    return { videos, nextTime: docs.at(-1)?.publishedAt };
   }
   return pageOf({}, page, viewerId, mediaBase);
+}
+
+interface Built {
+  mediaBase: string;
+  docs: readonly VideoDoc[];
+  authors: Map<number, UserDoc>;
+  views: readonly VideoView[];
+}
+const builtForAnonymous = new WeakMap<FeedHead, Built>();
+
+/**
+ * Views of the cached head for readers without an account, built once while the head, the media base
+ * and the authors' cached records stay the same, and frozen so that the envelope serializes them once.
+ */
+async function anonymousViews(head: FeedHead, docs: readonly VideoDoc[], mediaBase: string): Promise<readonly VideoView[]> {
+  const authors = await cachedUsers(docs.map((doc) => doc.authorId));
+  const built = builtForAnonymous.get(head);
+  if (built?.mediaBase === mediaBase && sameEntries(built.docs, docs) && [...authors].every(([id, doc]) => built.authors.get(id) === doc)) {
+    return built.views;
+  }
+  const views = Object.freeze(await videoViews(docs, undefined, mediaBase));
+  builtForAnonymous.set(head, { mediaBase, docs, authors, views });
+  return views;
+}
+
+function sameEntries<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 /** The videos `authorId` published, newest first. */

@@ -9,7 +9,7 @@ import type { CoverMaker } from '../../storage/cover-maker.js';
 import type { MediaStorage } from '../../storage/media-storage.js';
 import type { RateLimits } from '../rate-limits.js';
 import { resolveViewer } from './auth.js';
-import { refusalBody, successBody, toRefusal } from './envelope.js';
+import { envelopeJson, refusalBody, successBody, toRefusal } from './envelope.js';
 import { collectParams } from './params.js';
 import { describeIssue } from './schemas.js';
 import { receiveUpload, type UploadedFile } from './upload.js';
@@ -81,7 +81,9 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
       const parsed = schema.safeParse(raw);
       if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
       const mediaBase = services.publicUrl ?? `${ctx.protocol}://${ctx.host}`;
-      ctx.body = successBody(await endpoint.handler({ params: parsed.data, viewerId, mediaBase, address: ctx.ip, upload, services }));
+      const result = await endpoint.handler({ params: parsed.data, viewerId, mediaBase, address: ctx.ip, upload, services });
+      ctx.type = 'application/json';
+      ctx.body = envelopeJson(successBody(result));
     } catch (error) {
       const refusal = toRefusal(error, ctx.state.log ?? services.logger);
       ctx.status = refusal.httpStatus;

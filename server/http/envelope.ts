@@ -11,6 +11,24 @@ export function successBody(fields: Record<string, unknown>) {
   return { status_code: Status.OK, status_msg: 'success', ...fields };
 }
 
+const serialized = new WeakMap<object, string>();
+
+/**
+ * JSON of an envelope whose frozen top-level values (views shared by many requests, such as the
+ * anonymous first page of the feed) are serialized once and then reused.
+ */
+export function envelopeJson(body: Record<string, unknown>): string {
+  const fields = Object.entries(body).map(([name, value]) => `${JSON.stringify(name)}:${jsonOf(value)}`);
+  return `{${fields.join(',')}}`;
+}
+
+function jsonOf(value: unknown): string {
+  if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return JSON.stringify(value) ?? 'null';
+  let json = serialized.get(value);
+  if (json === undefined) serialized.set(value, (json = JSON.stringify(value)));
+  return json;
+}
+
 export function refusalBody(refusal: HttpRefusal, fields: Record<string, unknown> = {}) {
   return { status_code: refusal.code, status_msg: refusal.message, ...fields };
 }

@@ -1,10 +1,15 @@
 /**
  * Requests per second and p99 latency of hot REST paths at 50 concurrent connections, next to a bare
  * Koa server measured in the same run (the ratio is this server's overhead).
- *   npm run bench:http -- [--seconds 10] [--runs 3] [--connections 50]
+ *   npm run bench:http -- [--seconds 10] [--runs 3] [--connections 50] [--only feed] [--cpu-prof]
+ * --only keeps the paths whose name contains the word (bare Koa always runs); --cpu-prof profiles the
+ * server (node --cpu-prof) and prints the functions with the most self time.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -16,8 +21,17 @@ import { PROJECT_ROOT } from '../../server/paths.js';
 import { startServer } from '../helpers/server.js';
 import { startTestStore } from '../helpers/store.js';
 import { median, seedUsers } from './fixtures.js';
+import { hottestFunctions } from './profile.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, runs: { type: 'string', default: '3' }, connections: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
 const seconds = Number(values.seconds);
 const runs = Number(values.runs);
 const connections = Number(values.connections);
@@ -36,7 +50,9 @@ for (let i = 0; i < 40; i += 1) {
 await Follow.insertMany(users.slice(2).map((fan) => ({ _id: nextId(), followerId: fan.id, followeeId: popular.id })));
 await closeDatabase();
 
-const server = await startServer({ MONGO_URL: mongoUrl });
+const profileDir = values['cpu-prof'] ? mkdtempSync(path.join(tmpdir(), 'douyin-profile-')) : undefined;
+const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+const server = await startServer({ MONGO_URL: mongoUrl }, { quietAfterStart: true, nodeArgs });
 const bare = spawn(process.execPath, [`${PROJECT_ROOT}dist/test/bench/bare-koa.js`], { stdio: ['ignore', 'pipe', 'inherit'] });
 const [line] = (await once(createInterface({ input: bare.stdout! }), 'line')) as [string];
 const bareUrl = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}/`;
@@ -54,7 +70,7 @@ const targets: Array<[string, autocannon.Options]> = [
 ];
 
 const table: string[] = [];
-for (const [name, options] of targets) {
+for (const [name, options] of targets.filter(([name], i) => i === 0 || !values.only || name.includes(values.only))) {
   const rates: number[] = [];
   const p99s: number[] = [];
   for (let run = 0; run < runs; run += 1) {
@@ -73,3 +89,6 @@ for (const row of table.slice(1)) console.log(`${row.split('|')[1]!.trim()}: ${(
 bare.kill();
 await server.stop();
 await store.stop();
+if (profileDir) {
+  console.log(`\nserver CPU profile (${profileDir}), most self time:\n| samples | function | where |\n| --- | --- | --- |\n${hottestFunctions(profileDir).join('\n')}`);
+}

@@ -76,7 +76,7 @@ export async function countCommands<T>(work: () => Promise<T>, { warm = false } 
 export type Owner = 'single' | 'prolific';
 
 /** Every list endpoint's model call, for the single or the prolific owner, as the viewer sees it. */
-export const LISTS: Array<[string, (data: RoundTripData, who: Owner) => Promise<unknown[]>]> = [
+export const LISTS: Array<[string, (data: RoundTripData, who: Owner) => Promise<readonly unknown[]>]> = [
   ['feed', async (d, who) => (await feed({ limit: who === 'single' ? 1 : 30 }, d.viewer, BASE)).videos],
   ['feed (anonymous)', async (_d, who) => (await feed({ limit: who === 'single' ? 1 : 30 }, undefined, BASE)).videos],
   ['publish list', async (d, who) => (await publishedBy(d[who], { limit: 100 }, d.viewer, BASE)).videos],

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { PROJECT_ROOT } from '../../server/paths.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-the-check';
@@ -30,11 +30,16 @@ process.once('exit', () => {
 /**
  * Runs `node dist/server/main.js` as its own process and waits until it listens. Without a DATA_DIR
  * it gets a fresh temporary one, removed when the test process ends. Rate limits are off unless asked
- * for: the tests register many users from one address.
+ * for: the tests register many users from one address. `quietAfterStart` (for benchmarks) discards
+ * what it prints once it listens instead of keeping and parsing every request's log line; `nodeArgs`
+ * go to node before the script (--cpu-prof, say).
  */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServer(
+  env: Record<string, string>,
+  { quietAfterStart = false, nodeArgs = [] as string[] } = {},
+): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? temporaryDataDir();
-  const child = spawn(process.execPath, ['--enable-source-maps', MAIN], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, MAIN], {
     env: { PATH: process.env.PATH, PORT: '0', REALTIME_PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir, RATE_LIMITS: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -42,6 +47,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   child.once('exit', () => running.delete(child));
   const output: string[] = [];
   let realtimePort = 0;
+  const lines: Interface[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     const onLine = (line: string) => {
       output.push(line);
@@ -49,10 +55,14 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
       if (entry?.msg?.startsWith('realtime gateway listening')) realtimePort = entry.port!;
       if (entry?.msg?.startsWith('REST API listening')) resolve(entry.port!);
     };
-    createInterface({ input: child.stdout! }).on('line', onLine);
-    createInterface({ input: child.stderr! }).on('line', onLine);
+    lines.push(createInterface({ input: child.stdout! }).on('line', onLine), createInterface({ input: child.stderr! }).on('line', onLine));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output.join('\n')}`)));
   });
+  if (quietAfterStart) {
+    lines.forEach((reader) => reader.close());
+    child.stdout!.resume();
+    child.stderr!.resume();
+  }
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     realtimeUrl: `http://127.0.0.1:${realtimePort}`,
