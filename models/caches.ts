@@ -26,12 +26,30 @@ export interface Changes {
 
 export const cacheEvents = new EventEmitter<{ forgotten: [Changes] }>();
 
+/**
+ * DataLoader scheduling with at most one query of a loader in flight: keys asked meanwhile wait and go
+ * together in the next one. A storm of misses (thousands of sockets connecting) then costs a few large
+ * queries instead of one per key, which matters where lookups scan (FerretDB on SQLite).
+ */
+function oneQueryAtATime() {
+  let inFlight: Promise<unknown> = Promise.resolve();
+  return {
+    batchScheduleFn: (dispatch: () => void) => void inFlight.finally(() => setImmediate(dispatch)),
+    track<T>(query: Promise<T>): Promise<T> {
+      inFlight = query.catch(() => undefined);
+      return query;
+    },
+  };
+}
+
+const userQueries = oneQueryAtATime();
 const users = new DataLoader<number, UserDoc | null>(loadUsers, {
+  batchScheduleFn: userQueries.batchScheduleFn,
   cacheMap: new LRUCache<number, Promise<UserDoc | null>>({ max: 50_000, ttl: CACHE_TTL_MS }),
 });
 
 async function loadUsers(ids: readonly number[]): Promise<Array<UserDoc | null>> {
-  const docs = await User.find({ _id: { $in: ids } }).lean();
+  const docs = await userQueries.track(User.find({ _id: { $in: ids } }).lean().exec());
   const byId = new Map(docs.map((doc) => [doc._id, doc]));
   return ids.map((id) => byId.get(id) ?? null);
 }
@@ -47,7 +65,9 @@ export async function cachedUsers(ids: readonly number[]): Promise<Map<number, U
   return found;
 }
 
+const followQueries = oneQueryAtATime();
 const follows = new DataLoader<string, boolean>(loadFollows, {
+  batchScheduleFn: followQueries.batchScheduleFn,
   cacheMap: new LRUCache<string, Promise<boolean>>({ max: 200_000, ttl: CACHE_TTL_MS }),
 });
 const pairKey = (followerId: number, followeeId: number) => `${followerId}>${followeeId}`;
@@ -59,10 +79,8 @@ async function loadFollows(keys: readonly string[]): Promise<boolean[]> {
     const [follower, followee] = key.split('>').map(Number) as [number, number];
     wanted.set(follower, [...(wanted.get(follower) ?? []), followee]);
   }
-  const edges = await Follow.find(
-    { $or: [...wanted].map(([followerId, followees]) => ({ followerId, followeeId: { $in: followees } })) },
-    { followerId: 1, followeeId: 1, _id: 0 },
-  ).lean();
+  const filter = { $or: [...wanted].map(([followerId, followees]) => ({ followerId, followeeId: { $in: followees } })) };
+  const edges = await followQueries.track(Follow.find(filter, { followerId: 1, followeeId: 1, _id: 0 }).lean().exec());
   const found = new Set(edges.map((edge) => pairKey(edge.followerId, edge.followeeId)));
   return keys.map((key) => found.has(key));
 }

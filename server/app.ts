@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import cors from '@koa/cors';
 import Router from '@koa/router';
-import Koa, { type Middleware } from 'koa';
+import Koa, { type Context, type Middleware } from 'koa';
 import helmet from 'koa-helmet';
 import { endpoints } from './endpoints/index.js';
 import { assets, asset } from './http/assets.js';
+import { webConsole } from './http/console.js';
 import { health, type ReadinessCheck } from './http/health.js';
 import { mountEndpoint, type Services } from './http/endpoint.js';
 import { refusalBody, toRefusal } from './http/envelope.js';
@@ -22,6 +23,8 @@ export interface HttpOptions {
   /** What /readyz checks. */
   readiness: ReadinessCheck[];
   metrics: Metrics;
+  /** The gateway's URL as a browser on this request's host reaches it, for the web console. */
+  realtimeUrl: (ctx: Context) => string;
 }
 
 export function createApp(services: Services, http: HttpOptions): Koa {
@@ -32,10 +35,11 @@ export function createApp(services: Services, http: HttpOptions): Koa {
 
   app.use(http.metrics.middleware());
   app.use(requestLog(services.logger));
-  app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' }, contentSecurityPolicy: { directives: CONSOLE_POLICY } }));
   app.use(cors({ origin: (ctx) => corsOrigin(ctx.get('origin'), http.corsOrigins), exposeHeaders: ['X-Request-Id'] }));
   app.use(health(http.readiness));
   app.use(openApi(openApiDocument(endpoints, packageVersion())));
+  app.use(webConsole(http.realtimeUrl));
   app.use(douyinEnvelope(services));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, notImplemented: methodNotAllowed, methodNotAllowed }));
@@ -43,6 +47,16 @@ export function createApp(services: Services, http: HttpOptions): Koa {
   app.use(mediaFiles(services.media, asset('cover.png')));
   return app;
 }
+
+/**
+ * What the web console may load beyond its own origin: the gateway's websocket (another port), and
+ * media from PUBLIC_URL, which may be another host.
+ */
+const CONSOLE_POLICY = {
+  connectSrc: ["'self'", 'ws:', 'wss:'],
+  mediaSrc: ["'self'", 'http:', 'https:'],
+  imgSrc: ["'self'", 'data:', 'http:', 'https:'],
+};
 
 /** Under /douyin/, whatever no endpoint answered (unknown path, wrong method) still gets the JSON envelope. */
 function douyinEnvelope(services: Services): Middleware {

@@ -26,6 +26,7 @@ const environment = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(100),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  PUBLIC_REALTIME_URL: z.url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s):// or ws(s):// URL' }).optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TOKEN_TTL: duration.default(7 * 24 * 3600),
   CHAT_REQUIRES_FRIENDSHIP: z
@@ -68,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     ...config,
     DATA_DIR: path.resolve(config.DATA_DIR),
     PUBLIC_URL: config.PUBLIC_URL?.replace(/\/+$/, ''),
+    PUBLIC_REALTIME_URL: config.PUBLIC_REALTIME_URL?.replace(/\/+$/, ''),
     JWT_SECRET: config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
     usesDevelopmentSecret: !config.JWT_SECRET,
   };

@@ -2,19 +2,20 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { closeDatabase, createSessions, openDatabase, pingDatabase } from '../models/index.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
 import { LocalStorage } from '../storage/local.js';
-import { createApp } from './app.js';
+import { createApp, type HttpOptions } from './app.js';
 import { relayCacheChanges } from './cache-relay.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { monthDayFormatter } from './http/dates.js';
 import type { ReadinessCheck } from './http/health.js';
 import { createLogger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics } from './metrics.js';
 import { createRateLimits } from './rate-limits.js';
 import { startEmbeddedStore } from './store/embedded.js';
 
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
   let gateway: Gateway | undefined;
   const readiness: ReadinessCheck[] = [{ name: 'store', ready: () => pingDatabase() }];
   if (config.REDIS_URL) readiness.push({ name: 'redis', ready: async () => gateway?.redisReady() ?? false });
-  const rest = await listenRest(config, { readiness, metrics }, {
+  let realtimePort = config.REALTIME_PORT;
+  const realtimeUrl = (ctx: Context) => config.PUBLIC_REALTIME_URL ?? `${ctx.protocol}://${ctx.hostname}:${realtimePort}`;
+  const rest = await listenRest(config, { readiness, metrics, realtimeUrl }, {
     sessions, logger, media, covers, formatDate, limits,
     publicUrl: config.PUBLIC_URL,
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
     onRateLimited: metrics.rateLimited,
   });
   gateway = realtime;
+  realtimePort = realtime.port;
   metrics.observe({
     sockets: realtime.socketCount,
     storeUp: () => pingDatabase(),
@@ -97,7 +101,7 @@ async function coverMaker(media: LocalStorage, logger: Logger): Promise<CoverMak
 
 async function listenRest(
   config: Config,
-  observability: { readiness: ReadinessCheck[]; metrics: Metrics },
+  observability: Pick<HttpOptions, 'readiness' | 'metrics' | 'realtimeUrl'>,
   services: Parameters<typeof createApp>[0],
 ): Promise<{ server: Server; port: number }> {
   const http = { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY, ...observability };

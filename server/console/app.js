@@ -1,0 +1,222 @@
+// The web console: a small client of the public REST API and realtime contract, nothing private.
+const $ = (selector) => document.querySelector(selector);
+const session = {
+  get token() { return sessionStorage.getItem('token'); },
+  get userId() { return Number(sessionStorage.getItem('userId')); },
+  save(token, userId, name) {
+    sessionStorage.setItem('token', token);
+    sessionStorage.setItem('userId', String(userId));
+    sessionStorage.setItem('name', name);
+  },
+  clear() { sessionStorage.clear(); },
+};
+let socket;
+let chatPeer;
+let lastMessageId = 0;
+
+/** Calls a REST endpoint; resolves with the body when status_code is 0, otherwise rejects with status_msg. */
+async function api(method, path, params = {}) {
+  const search = new URLSearchParams({ ...params, ...(session.token ? { token: session.token } : {}) });
+  const url = method === 'GET' ? `${path}?${search}` : path;
+  const response = await fetch(url, method === 'GET' ? {} : { method, body: search });
+  const body = await response.json();
+  if (body.status_code !== 0) throw new Error(body.status_msg);
+  return body;
+}
+
+function element(tag, { dataset = {}, ...props } = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  Object.assign(node.dataset, dataset);
+  node.append(...children.filter((child) => child !== undefined));
+  return node;
+}
+
+// --- signing in -------------------------------------------------------------------------------------
+
+$('#auth-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const action = event.submitter?.value === 'register' ? 'register' : 'login';
+  try {
+    const body = await api('POST', `/douyin/user/${action}/`, { username: form.get('username'), password: form.get('password') });
+    session.save(body.token, body.user_id, form.get('username'));
+    $('#auth-error').textContent = '';
+    start();
+  } catch (error) {
+    $('#auth-error').textContent = error.message;
+  }
+});
+
+$('#logout').addEventListener('click', () => {
+  socket?.disconnect();
+  session.clear();
+  location.reload();
+});
+
+function start() {
+  $('#auth').hidden = true;
+  $('#app').hidden = false;
+  $('#logout').hidden = false;
+  $('#whoami').textContent = `${sessionStorage.getItem('name')} (#${session.userId})`;
+  connect();
+  void loadFeed();
+  void loadFriends();
+}
+
+// --- feed, likes, comments, follows -------------------------------------------------------------------
+
+$('#refresh-feed').addEventListener('click', () => void loadFeed());
+
+async function loadFeed() {
+  const { video_list: videos } = await api('GET', '/douyin/feed/', { latest_time: Date.now() });
+  $('#feed').replaceChildren(...videos.map(videoCard));
+  if (videos.length === 0) $('#feed').append(element('p', { textContent: 'No videos yet: run npm run seed, or publish one through the API.' }));
+}
+
+function videoCard(video) {
+  const likes = element('span', { className: 'likes', textContent: `${video.favorite_count} likes` });
+  let liked = video.is_favorite;
+  const like = element('button', { className: 'like', textContent: liked ? 'Unlike' : 'Like' });
+  like.addEventListener('click', async () => {
+    await api('POST', '/douyin/favorite/action/', { video_id: video.id, action_type: liked ? 2 : 1 });
+    liked = !liked;
+    video.favorite_count += liked ? 1 : -1;
+    like.textContent = liked ? 'Unlike' : 'Like';
+    likes.textContent = `${video.favorite_count} likes`;
+  });
+  const card = element('article', { className: 'video', dataset: { id: video.id } },
+    element('video', { src: video.play_url, poster: video.cover_url, controls: true, preload: 'metadata', playsInline: true }),
+    element('strong', { textContent: video.title }),
+    element('div', { className: 'row' }, element('span', { textContent: `by ${video.author.name}` }), followButton(video.author)),
+    element('div', { className: 'row' }, like, likes),
+    comments(video),
+  );
+  return card;
+}
+
+function followButton(user) {
+  if (user.id === session.userId) return undefined;
+  let following = user.is_follow;
+  const button = element('button', { className: 'follow secondary', textContent: following ? 'Unfollow' : 'Follow' });
+  button.addEventListener('click', async () => {
+    await api('POST', '/douyin/relation/action/', { to_user_id: user.id, action_type: following ? 2 : 1 });
+    following = !following;
+    button.textContent = following ? 'Unfollow' : 'Follow';
+    void loadFriends();
+  });
+  return button;
+}
+
+function comments(video) {
+  const list = element('ul', { className: 'comments' });
+  const show = element('button', { className: 'secondary', textContent: `${video.comment_count} comments` });
+  show.addEventListener('click', async () => {
+    const { comment_list: items } = await api('GET', '/douyin/comment/list/', { video_id: video.id });
+    list.replaceChildren(...items.map((comment) => element('li', { textContent: `${comment.user.name}: ${comment.content}` })));
+  });
+  const form = element('form', { className: 'row' }, element('input', { name: 'text', placeholder: 'comment', required: true, maxLength: 500 }), element('button', { textContent: 'Post' }));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const { comment } = await api('POST', '/douyin/comment/action/', { video_id: video.id, action_type: 1, comment_text: form.elements.text.value });
+    form.reset();
+    list.append(element('li', { textContent: `${comment.user.name}: ${comment.content}` }));
+    show.textContent = `${++video.comment_count} comments`;
+  });
+  return element('div', {}, show, list, form);
+}
+
+// --- friends and chat -------------------------------------------------------------------------------
+
+$('#refresh-friends').addEventListener('click', () => void loadFriends());
+
+async function loadFriends() {
+  const { user_list: friends } = await api('GET', '/douyin/relation/friend/list/', { user_id: session.userId });
+  $('#friends').replaceChildren(...friends.map((friend) => {
+    const item = element('li', { textContent: `${friend.name}${friend.message ? `: ${friend.message}` : ''}`, dataset: { id: friend.id } });
+    item.addEventListener('click', () => void openChat(friend));
+    return item;
+  }));
+  if (friends.length === 0) $('#friends').append(element('li', { textContent: 'No friends yet: follow someone who follows you.' }));
+}
+
+async function openChat(friend) {
+  chatPeer = friend;
+  $('#chat').hidden = false;
+  $('#chat-peer').textContent = friend.name;
+  const { message_list: history } = await api('GET', '/douyin/message/chat/', { to_user_id: friend.id });
+  $('#chat-log').replaceChildren();
+  history.forEach(showMessage);
+}
+
+$('#chat-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = event.target.elements.content;
+  const content = input.value;
+  socket.emit('message:send', { to_user_id: chatPeer.id, content, client_msg_id: crypto.randomUUID() }, (ack) => {
+    if (ack.status_code !== 0) return notify(`Not sent: ${ack.status_msg}`);
+    input.value = '';
+    showMessage(ack.message);
+  });
+});
+
+function showMessage(message) {
+  lastMessageId = Math.max(lastMessageId, message.id);
+  const peer = chatPeer?.id;
+  if (!peer || (message.from_user_id !== peer && message.to_user_id !== peer)) return;
+  if ($(`#chat-log li[data-id="${message.id}"]`)) return; // pushed and acknowledged: shown once
+  const mine = message.from_user_id === session.userId;
+  $('#chat-log').append(element('li', { className: mine ? 'mine' : '', textContent: message.content, dataset: { id: message.id } }));
+  $('#chat-log').scrollTop = $('#chat-log').scrollHeight;
+}
+
+// --- live events ------------------------------------------------------------------------------------
+
+function notify(text, action) {
+  const item = element('li', { textContent: text }, action);
+  $('#notifications').prepend(item);
+}
+
+async function realtimeUrl() {
+  const config = await (await fetch('/console/config.json')).json();
+  return config.realtimeUrl;
+}
+
+async function connect() {
+  socket = io(await realtimeUrl(), { auth: { token: session.token }, transports: ['websocket'] });
+  socket.on('connect', () => {
+    $('#live').textContent = 'live';
+    $('#live').className = 'badge online';
+    if (lastMessageId > 0) void catchUp();
+  });
+  socket.on('disconnect', () => {
+    $('#live').textContent = 'offline';
+    $('#live').className = 'badge';
+  });
+  socket.on('connect_error', (error) => {
+    if (error.message === 'unauthorized') $('#logout').click();
+  });
+  socket.on('message:new', (message) => {
+    showMessage(message);
+    if (message.from_user_id !== session.userId && message.from_user_id !== chatPeer?.id) notify(`New message: ${message.content}`);
+  });
+  socket.on('relation:follow', ({ action_type: action, user, is_friend: isFriend }) => {
+    notify(`${user.name} ${action === 1 ? 'followed' : 'unfollowed'} you${isFriend ? ': you are friends' : ''}`, action === 1 && !isFriend ? followButton(user) : undefined);
+    void loadFriends();
+  });
+  socket.on('favorite:new', ({ video_id: videoId, user, favorite_count: count }) => {
+    notify(`${user.name} liked your video #${videoId} (${count} likes)`);
+  });
+  socket.on('comment:new', ({ comment }) => notify(`${comment.user.name} commented: ${comment.content}`));
+}
+
+/** After a reconnect: every message since the last one seen, page by page. */
+async function catchUp() {
+  for (let more = true; more;) {
+    const page = await socket.emitWithAck('message:sync', { after_id: lastMessageId });
+    if (page.status_code !== 0) return;
+    page.message_list.forEach(showMessage);
+    more = page.has_more && page.message_list.length > 0;
+  }
+}
+
+if (session.token) start();

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Context, Middleware } from 'koa';
+import { PROJECT_ROOT } from '../paths.js';
+
+const require = createRequire(import.meta.url);
+const socketIoClient = path.join(path.dirname(require.resolve('socket.io/package.json')), 'client-dist/socket.io.min.js');
+
+const FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: path.join(PROJECT_ROOT, 'server/console/index.html'), type: 'text/html; charset=utf-8' },
+  '/console/app.js': { file: path.join(PROJECT_ROOT, 'server/console/app.js'), type: 'text/javascript; charset=utf-8' },
+  '/console/style.css': { file: path.join(PROJECT_ROOT, 'server/console/style.css'), type: 'text/css; charset=utf-8' },
+  '/console/socket.io.min.js': { file: socketIoClient, type: 'text/javascript; charset=utf-8' },
+};
+
+/**
+ * The web console at `/`: static files held in memory, and `/console/config.json` telling the page
+ * where the realtime gateway is.
+ */
+export function webConsole(realtimeUrl: (ctx: Context) => string): Middleware {
+  const files = new Map(Object.entries(FILES).map(([route, { file, type }]) => [route, { type, bytes: readFileSync(file) }]));
+  return async (ctx, next) => {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    if (ctx.path === '/console/config.json') {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { realtimeUrl: realtimeUrl(ctx) };
+      return;
+    }
+    const served = files.get(ctx.path);
+    if (!served) return next();
+    ctx.type = served.type;
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = served.bytes;
+  };
+}
