@@ -24,13 +24,18 @@ messageSchema.index({ fromUserId: 1, _id: 1 }); // ... and sent from another dev
 export type MessageDoc = InferSchemaType<typeof messageSchema>;
 export const Message = mongoose.model('Message', messageSchema);
 
-/** The latest message of each conversation, kept on send, so friend lists need no per-friend query. */
+/**
+ * The latest message of each conversation, kept on send, so friend lists need no per-friend query.
+ * `latest` is replaced with `$max`: documents compare field by field, so the one with the highest
+ * message `id` (its first field) wins whatever order concurrent sends land in.
+ */
 const conversationSchema = new Schema(
   {
     _id: { type: String, required: true },
-    lastMessageId: { type: Number, required: true },
-    fromUserId: { type: Number, required: true },
-    content: { type: String, required: true },
+    latest: {
+      type: new Schema({ id: { type: Number, required: true }, fromUserId: { type: Number, required: true }, content: { type: String, required: true } }, { _id: false }),
+      required: true,
+    },
   },
   { versionKey: false, collection: 'conversations' },
 );

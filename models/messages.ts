@@ -35,8 +35,9 @@ export async function sendMessage(
     try {
       await Message.create({ _id: id, fromUserId, toUserId, pair, content, createdAt, dedupeKey });
       const message = { id, fromUserId, toUserId, content, createdAt };
-      await rememberLatest(pair, message);
+      // The message is persisted: push it now; the conversation's summary (for the friend list) follows.
       domainEvents.emit('message:created', { message, origin: options.origin ?? {} });
+      await rememberLatest(pair, message);
       return { message, created: true };
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
@@ -47,15 +48,16 @@ export async function sendMessage(
 }
 
 async function rememberLatest(pair: string, message: MessageRecord): Promise<void> {
+  // Key order matters: `$max` compares `id` first. A filter on `_id` alone is also what FerretDB can
+  // look up without scanning the collection.
+  const latest = { id: message.id, fromUserId: message.fromUserId, content: message.content };
+  const keep = () => Conversation.updateOne({ _id: pair }, { $max: { latest } }, { upsert: true });
   try {
-    await Conversation.updateOne(
-      { _id: pair, lastMessageId: { $lt: message.id } },
-      { $set: { lastMessageId: message.id, fromUserId: message.fromUserId, content: message.content } },
-      { upsert: true },
-    );
+    await keep();
   } catch (error) {
-    // The conversation already holds a newer message: the upsert's insert collided with it. Nothing to do.
+    // Two first messages raced to create the conversation: the loser's $max now applies to the winner's.
     if (!isDuplicateKey(error)) throw error;
+    await keep();
   }
 }
 

@@ -105,7 +105,7 @@ export async function friendList(viewerId: number, cursor: Cursor, mediaBase: st
     const view = views.get(id);
     if (!view || !friends.has(id)) return [];
     const conversation = latest.get(pairKey(viewerId, id));
-    return [{ ...view, message: conversation?.content ?? '', msgType: conversation?.fromUserId === viewerId ? 1 : 0 }];
+    return [{ ...view, message: conversation?.latest.content ?? '', msgType: conversation?.latest.fromUserId === viewerId ? 1 : 0 }];
   });
   return { users, nextCursor: edges.length === cursor.limit ? edges.at(-1)!._id : 0 };
 }

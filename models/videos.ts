@@ -1,4 +1,4 @@
-import { cachedFeedHead, cachedUsers, forget, type FeedHead } from './caches.js';
+import { CACHE_TTL_MS, cachedFeedHead, cachedUsers, forget, type FeedHead } from './caches.js';
 import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
 import { favoritedAmong } from './favorite.js';
@@ -56,8 +56,10 @@ export interface VideoPage {
  * app asks for with latest_time = now) comes from the cache of the newest videos.
  */
 export async function feed(page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
-  const head = await cachedFeedHead(page.limit);
   const before = page.before ?? Infinity;
+  // A head is never older than the cache's lifetime: pages from before then cannot come from it.
+  if (before <= Date.now() - CACHE_TTL_MS) return pageOf({}, page, viewerId, mediaBase);
+  const head = await cachedFeedHead(page.limit);
   if (before > head.loadedAt && head.docs.every((doc) => doc.publishedAt < before)) {
     const docs = head.docs.slice(0, page.limit);
     const videos = viewerId === undefined ? await anonymousViews(head, docs, mediaBase) : await videoViews(docs, viewerId, mediaBase);
@@ -81,9 +83,9 @@ const builtForAnonymous = new WeakMap<FeedHead, Built>();
 async function anonymousViews(head: FeedHead, docs: readonly VideoDoc[], mediaBase: string): Promise<readonly VideoView[]> {
   const authors = await cachedUsers(docs.map((doc) => doc.authorId));
   const built = builtForAnonymous.get(head);
-  if (built?.mediaBase === mediaBase && sameEntries(built.docs, docs) && [...authors].every(([id, doc]) => built.authors.get(id) === doc)) {
-    return built.views;
-  }
+  const unchanged = built?.mediaBase === mediaBase && sameEntries(built.docs, docs) && built.authors.size === authors.size &&
+    [...authors].every(([id, doc]) => built.authors.get(id) === doc);
+  if (unchanged) return built.views;
   const views = Object.freeze(await videoViews(docs, undefined, mediaBase));
   builtForAnonymous.set(head, { mediaBase, docs, authors, views });
   return views;

@@ -106,6 +106,19 @@ test('friends are mutual followers, each with the latest message and msgType bot
   t.deepEqual(ids((await friends(me)).user_list).sort(), [mutual.id, quiet.id].sort(), 'following back renews it');
 });
 
+test('messages sent at once both ways leave the newest one in the friend list, from the first message on', async (t) => {
+  const { api } = t.context;
+  const { follow, friends, send } = helpers(api);
+  const [me, pal] = await Promise.all([api.newUser('racer'), api.newUser('pal')]);
+  await follow(me, pal);
+  await follow(pal, me);
+  await Promise.all(Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? send(me, pal, `mine ${i}`) : send(pal, me, `theirs ${i}`))));
+  const history = (await api.get('/douyin/message/chat/', { token: me.token, to_user_id: pal.id })).body.message_list as Array<{ id: number; content: string; from_user_id: number }>;
+  t.is(history.length, 24);
+  const newest = history.reduce((a, b) => (b.id > a.id ? b : a));
+  t.like((await friends(me)).user_list[0], { id: pal.id, message: newest.content, msgType: newest.from_user_id === me.id ? 1 : 0 });
+});
+
 test('the friend list is only one\'s own', async (t) => {
   const { api } = t.context;
   const [me, other] = await Promise.all([api.newUser('own'), api.newUser('nosy')]);
