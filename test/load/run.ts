@@ -1,39 +1,43 @@
 /**
- * `npm run load`: seeds a data set, starts a server (rate limits off: all the load comes from one
- * address), runs the REST and the Socket.IO artillery scenarios against it, and prints their reports.
+ * `npm run load`: seeds a data set with the seed command (as the console demo does), starts a server
+ * (rate limits off: all the load comes from one address), runs the REST and the Socket.IO artillery
+ * scenarios against it, and prints their reports.
  *   npm run load -- [--users 200] [--scenario rest|socket|all]
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import jwt from 'jsonwebtoken';
 import { closeDatabase, openDatabase } from '../../models/db.js';
-import { nextId } from '../../models/ids.js';
-import { publish } from '../../models/videos.js';
+import { User } from '../../models/user.js';
 import { PROJECT_ROOT } from '../../server/paths.js';
-import { seedUsers } from '../bench/fixtures.js';
-import { startServer } from '../helpers/server.js';
+import { startServer, TEST_JWT_SECRET } from '../helpers/server.js';
 import { startTestStore } from '../helpers/store.js';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '200' }, scenario: { type: 'string', default: 'all' } } });
 const LOAD_DIR = path.join(PROJECT_ROOT, 'test/load');
 const ARTILLERY = path.join(LOAD_DIR, 'node_modules/.bin/artillery');
+const SEED = path.join(PROJECT_ROOT, 'dist/server/tools/seed.js');
 
 const store = await startTestStore();
 const mongoUrl = `${store.url}load`;
-console.log(`seeding ${values.users} users (in pairs that chat) and 60 videos`);
-const users = await seedUsers(mongoUrl, Number(values.users));
+const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-load-'));
+console.log(`seeding with npm run seed: ${values.users} users, 12 videos (neighbours are friends who chatted)`);
+const seedArgs = ['--users', values.users!, '--videos', '12', '--follows', '1', '--likes', '2', '--comments', '1', '--messages', '2'];
+await promisify(execFile)(process.execPath, [SEED, ...seedArgs], { env: { ...process.env, MONGO_URL: mongoUrl, DATA_DIR: dataDir } });
 await openDatabase(mongoUrl);
-for (let i = 0; i < 60; i += 1) {
-  const id = nextId();
-  await publish({ id, authorId: users[i % users.length]!.id, title: `seeded ${i}`, videoKey: `videos/${id}.mp4`, coverKey: `covers/${id}.jpg` });
-}
+const seeded = await User.find({ usernameKey: /^seed_\d+$/ }, { _id: 1 }).sort({ usernameKey: 1 }).lean();
 await closeDatabase();
-const csv = users.map((user, i) => `${user.token},${users[i ^ 1]?.id ?? users[0]!.id}`).join('\n');
+// Seed users i and i+1 are friends: each virtual user chats with a neighbour. Tokens are signed with
+// the server's secret rather than logged in for, so the scenarios measure the API, not argon2.
+const token = (id: number) => jwt.sign({}, TEST_JWT_SECRET, { subject: String(id), expiresIn: 3600 });
+const csv = seeded.map((user, i) => `${token(user._id)},${seeded[i ^ 1]?._id ?? seeded[i - 1]!._id}`).join('\n');
 await writeFile(path.join(LOAD_DIR, 'users.csv'), `token,peer_id\n${csv}\n`);
 
-const server = await startServer({ MONGO_URL: mongoUrl });
+const server = await startServer({ MONGO_URL: mongoUrl, DATA_DIR: dataDir });
 let failed = false;
 try {
   for (const scenario of values.scenario === 'all' ? ['rest', 'socket'] : [values.scenario!]) {
@@ -49,5 +53,6 @@ try {
   await server.stop();
   await store.stop();
   await rm(path.join(LOAD_DIR, 'users.csv'), { force: true });
+  await rm(dataDir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
