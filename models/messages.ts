@@ -49,16 +49,35 @@ export async function sendMessage(
 
 async function rememberLatest(pair: string, message: MessageRecord): Promise<void> {
   // Key order matters: `$max` compares `id` first. A filter on `_id` alone is also what FerretDB can
-  // look up without scanning the collection.
+  // look up without matching every document in Go.
   const latest = { id: message.id, fromUserId: message.fromUserId, content: message.content };
   const keep = () => Conversation.updateOne({ _id: pair }, { $max: { latest } }, { upsert: true });
-  try {
-    await keep();
-  } catch (error) {
-    // Two first messages raced to create the conversation: the loser's $max now applies to the winner's.
-    if (!isDuplicateKey(error)) throw error;
-    await keep();
-  }
+  await inTurn(pair, async () => {
+    try {
+      await keep();
+    } catch (error) {
+      // Two first messages raced to create the conversation: the loser's $max now applies to the winner's.
+      if (!isDuplicateKey(error)) throw error;
+      await keep();
+    }
+  });
+}
+
+/**
+ * Runs the updates of one conversation one at a time in this process. MongoDB's `$max` is atomic, but
+ * FerretDB's updates are read-modify-write: two at once on one document could keep the older message.
+ * (Two processes updating one conversation in the same instant on FerretDB still can, until its next message.)
+ */
+const turns = new Map<string, Promise<unknown>>();
+
+async function inTurn(key: string, work: () => Promise<void>): Promise<void> {
+  const mine = (turns.get(key) ?? Promise.resolve()).then(work);
+  const settled = mine.catch(() => undefined);
+  turns.set(key, settled);
+  void settled.then(() => {
+    if (turns.get(key) === settled) turns.delete(key);
+  });
+  return mine;
 }
 
 export interface HistoryPage {

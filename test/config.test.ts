@@ -13,9 +13,9 @@ test('defaults need no environment at all', (t) => {
 test('values are converted and checked', (t) => {
   const config = loadConfig({
     PORT: '9000', TOKEN_TTL: '12h', PUBLIC_URL: 'https://cdn.example.com/', MONGO_URL: 'mongodb://db:27017/app',
-    REDIS_URL: 'redis://cache:6379', JWT_SECRET: 'x'.repeat(32),
+    REDIS_URL: 'redis://cache:6379', JWT_SECRET: 'x'.repeat(32), PUBLIC_REALTIME_URL: 'wss://rt.example.com/',
   });
-  t.like(config, { PORT: 9000, TOKEN_TTL: 43200, PUBLIC_URL: 'https://cdn.example.com', usesDevelopmentSecret: false });
+  t.like(config, { PORT: 9000, TOKEN_TTL: 43200, PUBLIC_URL: 'https://cdn.example.com', PUBLIC_REALTIME_URL: 'wss://rt.example.com', usesDevelopmentSecret: false });
 });
 
 test('an empty variable counts as unset', (t) => {
@@ -29,6 +29,7 @@ const invalid: Array<[Record<string, string>, string]> = [
   [{ MONGO_URL: 'http://db' }, 'MONGO_URL'],
   [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
   [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],
+  [{ PUBLIC_REALTIME_URL: 'rt.example.com:8081' }, 'PUBLIC_REALTIME_URL'],
   [{ TOKEN_TTL: '5 days' }, 'TOKEN_TTL'],
   [{ TOKEN_TTL: '10s' }, 'TOKEN_TTL'],
   [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],

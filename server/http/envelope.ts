@@ -18,12 +18,14 @@ const serialized = new WeakMap<object, string>();
  * anonymous first page of the feed) are serialized once and then reused.
  */
 export function envelopeJson(body: Record<string, unknown>): string {
-  const fields = Object.entries(body).map(([name, value]) => `${JSON.stringify(name)}:${jsonOf(value)}`);
+  const fields = Object.entries(body)
+    .filter(([, value]) => value !== undefined) // as JSON.stringify leaves them out
+    .map(([name, value]) => `${JSON.stringify(name)}:${jsonOf(value)}`);
   return `{${fields.join(',')}}`;
 }
 
 function jsonOf(value: unknown): string {
-  if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return JSON.stringify(value) ?? 'null';
+  if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return JSON.stringify(value);
   let json = serialized.get(value);
   if (json === undefined) serialized.set(value, (json = JSON.stringify(value)));
   return json;

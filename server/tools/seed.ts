@@ -18,10 +18,11 @@ import { ffmpegStatus, extractCover } from '../../storage/covers.js';
 import { LocalStorage } from '../../storage/local.js';
 import { coverKey, videoKey } from '../../storage/media-storage.js';
 import { ConfigError, loadConfig } from '../config.js';
+import { monthDayFormatter } from '../http/dates.js';
 import { createLogger } from '../logger.js';
 import { startEmbeddedStore, type RunningStore } from '../store/embedded.js';
 
-export const SEED_PASSWORD = 'seed-password';
+const SEED_PASSWORD = 'seed-password';
 const run = promisify(execFile);
 
 const { values } = parseArgs({
@@ -131,7 +132,7 @@ function pairs(ids: readonly number[], per: number, targets: readonly number[] =
 
 async function seedComments(videoId: number, ids: readonly number[], index: number, count: number, timeZone: string): Promise<void> {
   const have = await Comment.countDocuments({ videoId });
-  const format = { mediaBase: '', formatDate: (ms: number) => new Date(ms).toLocaleDateString('en-CA', { timeZone }).slice(5) };
+  const format = { mediaBase: '', formatDate: monthDayFormatter(timeZone) };
   for (let k = have; k < count; k += 1) {
     await comments.addComment(ids[(index + k + 1) % ids.length]!, videoId, `Comment ${k + 1} on clip #${index + 1}`, format);
   }
