@@ -50,12 +50,14 @@ export function createApp(services: Services, http: HttpOptions): Koa {
 
 /**
  * What the web console may load beyond its own origin: the gateway's websocket (another port), and
- * media from PUBLIC_URL, which may be another host.
+ * media from PUBLIC_URL, which may be another host. No upgrade-insecure-requests: on a plain-http
+ * deployment (a LAN address) it would turn the media and websocket URLs into https ones that fail.
  */
 const CONSOLE_POLICY = {
   connectSrc: ["'self'", 'ws:', 'wss:'],
   mediaSrc: ["'self'", 'http:', 'https:'],
   imgSrc: ["'self'", 'data:', 'http:', 'https:'],
+  upgradeInsecureRequests: null,
 };
 
 /** Under /douyin/, whatever no endpoint answered (unknown path, wrong method) still gets the JSON envelope. */

@@ -4,6 +4,7 @@ import { client } from './helpers/api.js';
 import { fixtureDir, makeVideo } from './helpers/media.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 
 /**
@@ -12,8 +13,14 @@ import path from 'node:path';
  */
 const test = anyTest.serial as TestFn<Stack & { browser: Browser }>;
 
+/**
+ * This machine's address as another computer browses to it: plain http there is not "potentially
+ * trustworthy" to the browser as localhost is, so policies such as upgrade-insecure-requests bite.
+ */
+const address = Object.values(networkInterfaces()).flat().find((entry) => entry?.family === 'IPv4' && !entry.internal)?.address ?? '127.0.0.1';
+
 test.before(async (t) => {
-  const stack = await startStack('console');
+  const stack = await startStack('console', { HOST: '0.0.0.0' });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -31,7 +38,7 @@ const pageErrors: string[] = [];
 async function signUp(t: { context: Stack & { browser: Browser } }, name: string): Promise<Page> {
   const page = await (await t.context.browser.newContext()).newPage();
   page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
-  await page.goto(t.context.server.baseUrl);
+  await page.goto(`http://${address}:${new URL(t.context.server.baseUrl).port}/`);
   await page.fill('input[name=username]', name);
   await page.fill('input[name=password]', 'correct-horse');
   await page.click('button[value=register]');

@@ -152,12 +152,17 @@ $('#chat-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const input = event.target.elements.content;
   const content = input.value;
-  socket.emit('message:send', { to_user_id: chatPeer.id, content, client_msg_id: crypto.randomUUID() }, (ack) => {
+  socket.emit('message:send', { to_user_id: chatPeer.id, content, client_msg_id: randomId() }, (ack) => {
     if (ack.status_code !== 0) return notify(`Not sent: ${ack.status_msg}`);
     input.value = '';
     showMessage(ack.message);
   });
 });
+
+/** 32 hex digits; crypto.randomUUID exists only on https and localhost pages, getRandomValues everywhere. */
+function randomId() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
 
 function showMessage(message) {
   lastMessageId = Math.max(lastMessageId, message.id);
