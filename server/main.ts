@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   cleanups.unshift(() => realtime.close());
   const scaling = config.REDIS_URL ? 'Redis adapter: events reach sockets on every process' : 'in-memory adapter: one process';
   logger.info({ port: realtime.port, transport: realtime.transport }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${realtime.transport}, ${scaling})`);
-  logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/`);
+  logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/ (web console at /)`);
 }
 
 async function databaseUrl(config: Config, logger: Logger): Promise<string> {
