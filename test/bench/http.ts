@@ -52,7 +52,7 @@ await closeDatabase();
 
 const profileDir = values['cpu-prof'] ? mkdtempSync(path.join(tmpdir(), 'douyin-profile-')) : undefined;
 const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-const server = await startServer({ MONGO_URL: mongoUrl }, { quietAfterStart: true, nodeArgs });
+const server = await startServer({ MONGO_URL: mongoUrl }, { outputToFile: true, nodeArgs });
 const bare = spawn(process.execPath, [`${PROJECT_ROOT}dist/test/bench/bare-koa.js`], { stdio: ['ignore', 'pipe', 'inherit'] });
 const [line] = (await once(createInterface({ input: bare.stdout! }), 'line')) as [string];
 const bareUrl = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}/`;

@@ -31,8 +31,8 @@ const twoProcesses = values.processes === '2';
 const store = await startTestStore();
 const redis = twoProcesses ? await startTestRedis() : undefined;
 const env = { MONGO_URL: `${store.url}bench`, ...(redis ? { REDIS_URL: redis.url } : {}) };
-const a = await startServer(env);
-const b = twoProcesses ? await startServer(env) : a;
+const a = await startServer(env, { outputToFile: true });
+const b = twoProcesses ? await startServer(env, { outputToFile: true }) : a;
 const users = await seedUsers(env.MONGO_URL, clients);
 
 const pending = new Map<string, number>();

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
+import { createInterface } from 'node:readline';
 import { PROJECT_ROOT } from '../../server/paths.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-the-check';
@@ -30,39 +31,46 @@ process.once('exit', () => {
 /**
  * Runs `node dist/server/main.js` as its own process and waits until it listens. Without a DATA_DIR
  * it gets a fresh temporary one, removed when the test process ends. Rate limits are off unless asked
- * for: the tests register many users from one address. `quietAfterStart` (for benchmarks) discards
- * what it prints once it listens instead of keeping and parsing every request's log line; `nodeArgs`
- * go to node before the script (--cpu-prof, say).
+ * for: the tests register many users from one address. `outputToFile` (for benchmarks) sends what it
+ * prints to a file instead of a pipe: reading every request's log line would take CPU from the load
+ * generator, and `output` then holds only the lines up to the start. `nodeArgs` go to node before the
+ * script (--cpu-prof, say).
  */
 export async function startServer(
   env: Record<string, string>,
-  { quietAfterStart = false, nodeArgs = [] as string[] } = {},
+  { outputToFile = false, nodeArgs = [] as string[] } = {},
 ): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? temporaryDataDir();
+  const logFile = outputToFile ? path.join(temporaryDataDir(), 'server.log') : undefined;
+  const fd = logFile === undefined ? undefined : openSync(logFile, 'w');
   const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, MAIN], {
     env: { PATH: process.env.PATH, PORT: '0', REALTIME_PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir, RATE_LIMITS: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
   });
+  if (fd !== undefined) closeSync(fd);
   running.add(child);
   child.once('exit', () => running.delete(child));
   const output: string[] = [];
   let realtimePort = 0;
-  const lines: Interface[] = [];
+  let started = false;
   const port = await new Promise<number>((resolve, reject) => {
     const onLine = (line: string) => {
       output.push(line);
       const entry = logEntry(line);
       if (entry?.msg?.startsWith('realtime gateway listening')) realtimePort = entry.port!;
-      if (entry?.msg?.startsWith('REST API listening')) resolve(entry.port!);
+      if (entry?.msg?.startsWith('REST API listening')) {
+        started = true;
+        resolve(entry.port!);
+      }
     };
-    lines.push(createInterface({ input: child.stdout! }).on('line', onLine), createInterface({ input: child.stderr! }).on('line', onLine));
+    if (logFile === undefined) {
+      createInterface({ input: child.stdout! }).on('line', onLine);
+      createInterface({ input: child.stderr! }).on('line', onLine);
+    } else {
+      void followFile(logFile, onLine, () => started || child.exitCode !== null);
+    }
     child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output.join('\n')}`)));
   });
-  if (quietAfterStart) {
-    lines.forEach((reader) => reader.close());
-    child.stdout!.resume();
-    child.stderr!.resume();
-  }
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     realtimeUrl: `http://127.0.0.1:${realtimePort}`,
@@ -76,6 +84,17 @@ export async function startServer(
       return code;
     },
   };
+}
+
+/** Calls `onLine` for each complete line written to `file`, polling, until `done()`. */
+async function followFile(file: string, onLine: (line: string) => void, done: () => boolean): Promise<void> {
+  let seen = 0;
+  while (!done()) {
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines.slice(seen, -1).forEach(onLine); // the last piece may be a line still being written
+    seen = Math.max(seen, lines.length - 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Runs the server entry point to completion, for start-up refusals. */
