@@ -104,8 +104,9 @@ export async function friendList(viewerId: number, cursor: Cursor, mediaBase: st
   const users = candidates.flatMap((id): FriendView[] => {
     const view = views.get(id);
     if (!view || !friends.has(id)) return [];
-    const conversation = latest.get(pairKey(viewerId, id));
-    return [{ ...view, message: conversation?.latest.content ?? '', msgType: conversation?.latest.fromUserId === viewerId ? 1 : 0 }];
+    // Conversations stored before `latest` existed have none until their next message.
+    const last = latest.get(pairKey(viewerId, id))?.latest as { content: string; fromUserId: number } | undefined;
+    return [{ ...view, message: last?.content ?? '', msgType: last?.fromUserId === viewerId ? 1 : 0 }];
   });
   return { users, nextCursor: edges.length === cursor.limit ? edges.at(-1)!._id : 0 };
 }

@@ -22,7 +22,7 @@ const announcement = z.object({
  * Redis channel. While Redis is down nothing is relayed and caches elsewhere expire on their own.
  */
 export function relayCacheChanges(redisUrl: string, logger: Logger): () => Promise<void> {
-  const { pub, sub, close } = adapterClients(redisUrl, logger);
+  const { pub, sub, close } = adapterClients(redisUrl, logger, 'cross-process cache invalidations');
   const me = randomUUID();
   sub.on('message', (_channel: string, raw: string) => {
     const parsed = announcement.safeParse(safeJson(raw));

@@ -1,4 +1,6 @@
 import anyTest, { type TestFn } from 'ava';
+import mongoose from 'mongoose';
+import { pairKey } from '../models/message.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 const test = anyTest as TestFn<Stack>;
@@ -117,6 +119,22 @@ test('messages sent at once both ways leave the newest one in the friend list, f
   t.is(history.length, 24);
   const newest = history.reduce((a, b) => (b.id > a.id ? b : a));
   t.like((await friends(me)).user_list[0], { id: pal.id, message: newest.content, msgType: newest.from_user_id === me.id ? 1 : 0 });
+});
+
+test('a conversation stored in the earlier shape (no latest) does not break the friend list', async (t) => {
+  const { api, mongoUrl } = t.context;
+  const { follow, friends, send } = helpers(api);
+  const [me, old] = await Promise.all([api.newUser('legacy'), api.newUser('oldfriend')]);
+  await follow(me, old);
+  await follow(old, me);
+  const db = await mongoose.createConnection(mongoUrl).asPromise();
+  t.teardown(() => db.close());
+  await db.collection<{ _id: string }>('conversations').insertOne({ _id: pairKey(me.id, old.id), lastMessageId: 1, fromUserId: old.id, content: 'from before' } as never);
+  const list = await friends(me);
+  t.is(list.status_code, 0);
+  t.like(list.user_list[0], { id: old.id, message: '', msgType: 0 });
+  await send(old, me, 'a new one');
+  t.like((await friends(me)).user_list[0], { id: old.id, message: 'a new one', msgType: 0 }, 'the next message sets it');
 });
 
 test('the friend list is only one\'s own', async (t) => {
