@@ -12,6 +12,8 @@ import { userRoom, type GatewayServer } from './types.js';
 
 /** Largest client event accepted, in bytes; a larger one closes that socket. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
+/** A long-polling POST whose body has not arrived within this time is answered 408 and dropped. */
+export const POLL_BODY_TIMEOUT_MS = 10_000;
 
 export interface GatewayOptions {
   host: string;
@@ -50,6 +52,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const io: GatewayServer = new Server({
     serveClient: false,
     maxHttpBufferSize: MAX_PAYLOAD_BYTES,
+    httpRequestBodyTimeout: POLL_BODY_TIMEOUT_MS,
     pingInterval: 20_000,
     pingTimeout: 20_000,
     cors: { origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins },

@@ -1,9 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-/** The development secret; `NODE_ENV=production` refuses to start with it. */
-export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me';
-
 const port = (fallback: number) =>
   z.coerce.number().int().min(0).max(65535).default(fallback);
 
@@ -62,7 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
-  if (config.NODE_ENV === 'production' && (!config.JWT_SECRET || config.JWT_SECRET === DEVELOPMENT_JWT_SECRET)) {
+  if (config.NODE_ENV === 'production' && !config.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: must be set to your own secret when NODE_ENV=production');
   }
   return {
@@ -70,8 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     DATA_DIR: path.resolve(config.DATA_DIR),
     PUBLIC_URL: config.PUBLIC_URL?.replace(/\/+$/, ''),
     PUBLIC_REALTIME_URL: config.PUBLIC_REALTIME_URL?.replace(/\/+$/, ''),
-    JWT_SECRET: config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
-    usesDevelopmentSecret: !config.JWT_SECRET,
   };
 }
 

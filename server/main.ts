@@ -14,6 +14,7 @@ import { relayCacheChanges } from './cache-relay.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { monthDayFormatter } from './http/dates.js';
 import type { ReadinessCheck } from './http/health.js';
+import { jwtSecret } from './jwt-secret.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createRateLimits } from './rate-limits.js';
@@ -25,7 +26,8 @@ const cleanups: Array<() => Promise<unknown>> = [];
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  if (config.usesDevelopmentSecret) logger.warn('JWT_SECRET is not set: using the development secret (refused when NODE_ENV=production)');
+  const { secret, source } = await jwtSecret(config.JWT_SECRET, config.DATA_DIR);
+  if (!config.JWT_SECRET) logger.info(`JWT_SECRET is not set: tokens are signed with the random secret kept in ${source} (NODE_ENV=production requires JWT_SECRET)`);
   onShutdown(logger);
 
   await openDatabase(await databaseUrl(config, logger));
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
 
   if (config.REDIS_URL) cleanups.unshift(relayCacheChanges(config.REDIS_URL, logger));
 
-  const sessions = createSessions(config.JWT_SECRET, config.TOKEN_TTL);
+  const sessions = createSessions(secret, config.TOKEN_TTL);
   const formatDate = monthDayFormatter(config.TIME_ZONE);
   const metrics = createMetrics();
   const limits = createRateLimits({ redisUrl: config.REDIS_URL, enabled: config.RATE_LIMITS === 'on', onRefusal: metrics.rateLimited });
