@@ -51,7 +51,7 @@ export function toRefusal(error: unknown, logger: Logger): HttpRefusal {
   return { code: Status.INTERNAL_ERROR, message: 'internal error', httpStatus: 500 };
 }
 
-/** The 4xx status of errors thrown by the HTTP layer (koa, the router, co-body, formidable), if any. */
+/** The 4xx status of errors thrown by the HTTP layer (koa, the router, co-body), if any. */
 function clientErrorStatusOf(error: unknown): number | undefined {
   if (!(error instanceof Error)) return undefined;
   const { status, httpCode } = error as { status?: unknown; httpCode?: unknown };

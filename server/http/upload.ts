@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { finished } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Context } from 'koa';
@@ -16,10 +17,18 @@ export interface UploadLimits {
   maxBytes: number;
 }
 
+/** The one file a multipart body may carry, and where it is written. */
+interface FileTarget extends UploadLimits {
+  path: string;
+}
+
+/** Text fields of a multipart body, together: the 64 KiB limit of forms. */
+const MAX_FIELD_BYTES = 64 * 1024;
+
 /**
  * Streams a multipart body: text fields into `ctx.request.body`, the one file of `limits.field` to
  * `tempPath`. The file is counted while it streams and refused the moment it passes `maxBytes`; a
- * refused, failed or interrupted upload leaves no file behind.
+ * refused, failed or interrupted upload leaves no file behind, and no file open.
  */
 export async function receiveUpload(ctx: Context, limits: UploadLimits, tempPath: string): Promise<UploadedFile | undefined> {
   if (!ctx.is('multipart/form-data')) {
@@ -27,58 +36,95 @@ export async function receiveUpload(ctx: Context, limits: UploadLimits, tempPath
   }
   if (Number(ctx.get('content-length')) > limits.maxBytes + 1024 * 1024) throw tooLarge(ctx, limits);
   try {
-    return await parse(ctx, limits, tempPath);
+    return await parse(ctx, { ...limits, path: tempPath });
   } catch (error) {
     await rm(tempPath, { force: true });
     throw error;
   }
 }
 
-function parse(ctx: Context, limits: UploadLimits, tempPath: string): Promise<UploadedFile | undefined> {
+/** Reads the text fields of a multipart body into `ctx.request.body`; a file part is refused unread, never written. */
+export async function receiveFields(ctx: Context): Promise<void> {
+  if (Number(ctx.get('content-length')) > MAX_FIELD_BYTES + 16 * 1024) throw bodyTooLarge(ctx); // room for part headers
+  await parse(ctx, undefined);
+}
+
+/** Settles once the body is read and the file, if any, closed: nothing is left open when it rejects. */
+function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFile | undefined> {
   return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: ctx.req.headers,
+        limits: { files: target ? 1 : 0, fileSize: target?.maxBytes, fields: 50, fieldSize: MAX_FIELD_BYTES, parts: 60 },
+      });
+    } catch (error) {
+      return reject(malformed(error));
+    }
     const fields: Record<string, string[]> = Object.create(null);
+    let fieldBytes = 0;
     let file: Promise<UploadedFile> | undefined;
     let failed = false;
     const fail = (error: unknown) => {
       if (failed) return;
       failed = true;
+      // The rest of the body is not read: close the connection after answering instead of draining it.
+      ctx.set('Connection', 'close');
       ctx.req.unpipe(parser);
-      reject(error);
+      // Destroying the parser destroys the file stream in progress too, which ends its pipeline and
+      // closes the file. Not at once: busboy may be inside one of its own callbacks.
+      process.nextTick(() => parser.destroy());
+      const closed = file ?? Promise.resolve();
+      closed.then(() => reject(error), () => reject(error));
     };
 
-    const parser = busboy({
-      headers: ctx.req.headers,
-      limits: { files: 1, fileSize: limits.maxBytes, fields: 50, fieldSize: 64 * 1024, parts: 60 },
-    });
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) return fail(new Refusal('BODY_REJECTED', `field ${name} is too long`));
+      fieldBytes += Buffer.byteLength(value);
+      if (fieldBytes > MAX_FIELD_BYTES) return fail(bodyTooLarge(ctx));
       (fields[name] ??= []).push(value);
     });
     parser.on('file', (name, stream) => {
-      if (name !== limits.field || file) {
-        stream.resume();
-        return fail(new Refusal('BODY_REJECTED', `unexpected file in field ${name}: send one file, in field ${limits.field}`));
+      if (failed || !target || name !== target.field || file) {
+        stream.destroy();
+        return fail(unexpectedFile(name, target));
       }
       let size = 0;
       stream.on('data', (chunk: Buffer) => (size += chunk.length));
-      stream.once('limit', () => fail(tooLarge(ctx, limits)));
-      file = pipeline(stream, createWriteStream(tempPath, { flags: 'wx' })).then(() => ({ path: tempPath, size }));
+      stream.once('limit', () => fail(tooLarge(ctx, target)));
+      file = pipeline(stream, createWriteStream(target.path, { flags: 'wx' })).then(() => ({ path: target.path, size }));
       file.catch(fail);
     });
-    parser.once('filesLimit', () => fail(new Refusal('BODY_REJECTED', `send one file, in field ${limits.field}`)));
-    parser.once('error', (error) => fail(new Refusal('BODY_REJECTED', `malformed multipart body: ${(error as Error).message}`)));
+    parser.once('filesLimit', () => fail(unexpectedFile(undefined, target)));
+    // `on`, not `once`: destroying the parser may emit another error.
+    parser.on('error', (error) => fail(malformed(error)));
     parser.once('close', () => {
       if (failed) return;
       ctx.request.body = fields;
       (file ?? Promise.resolve(undefined)).then(resolve, fail);
     });
-    ctx.req.once('aborted', () => fail(new Error('upload interrupted by the client')));
+    finished(ctx.req, (error) => error && fail(new Error('upload interrupted by the client')));
     ctx.req.pipe(parser);
   });
 }
 
+function unexpectedFile(name: string | undefined, target: FileTarget | undefined): Refusal {
+  if (!target) return new Refusal('BODY_REJECTED', 'this endpoint accepts no file upload');
+  if (name === undefined || name === target.field) return new Refusal('BODY_REJECTED', `send one file, in field ${target.field}`);
+  return new Refusal('BODY_REJECTED', `unexpected file in field ${name}: send one file, in field ${target.field}`);
+}
+
+function malformed(error: unknown): Refusal {
+  return new Refusal('BODY_REJECTED', `malformed multipart body: ${(error as Error).message}`);
+}
+
 function tooLarge(ctx: Context, limits: UploadLimits): Refusal {
-  // The rest of the body is not read: close the connection after answering instead of draining it.
   ctx.set('Connection', 'close');
   return new Refusal('UPLOAD_TOO_LARGE', `video too large: at most ${Math.floor(limits.maxBytes / (1024 * 1024))} MiB`);
+}
+
+/** As koa-body refuses a form over its limit. */
+function bodyTooLarge(ctx: Context): Error {
+  ctx.set('Connection', 'close');
+  return Object.assign(new Error('request body too large'), { status: 413 });
 }
