@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian packages this project uses when they are missing.
 #   scripts/provision.sh [--optional] PACKAGE...
-# A package counts as present when its main command is on PATH. Without --optional a package that
+# A package counts as present when its main command is on PATH (PostgreSQL: in Debian's layout). Without --optional a package that
 # cannot be installed is an error; with it, a warning (the server runs without them, with less).
 set -u
 optional=false
 if [ "${1:-}" = "--optional" ]; then optional=true; shift; fi
 
-command_of() {
+present() {
   case "$1" in
-    redis-server) echo redis-server ;;
-    *) echo "$1" ;;
+    # Debian keeps the server's binaries off PATH, one directory per major version.
+    postgresql) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || command -v initdb >/dev/null 2>&1 ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
 
 missing=()
 for package in "$@"; do
-  command -v "$(command_of "$package")" >/dev/null 2>&1 || missing+=("$package")
+  present "$package" || missing+=("$package")
 done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 

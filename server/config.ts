@@ -17,7 +17,7 @@ const environment = z.object({
   REALTIME_PORT: port(8081),
   REALTIME_TRANSPORT: z.enum(['auto', 'uws', 'node']).default('auto'),
   MONGO_URL: z.url({ protocol: /^mongodb(\+srv)?$/, error: 'must be a mongodb:// or mongodb+srv:// URL' }).optional(),
-  EMBEDDED_STORE: z.enum(['auto', 'mongod', 'ferretdb']).default('auto'),
+  EMBEDDED_STORE: z.enum(['auto', 'mongod', 'postgresql', 'sqlite']).default('auto'),
   STORE_PORT: port(0),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   DATA_DIR: z.string().min(1).default('./data'),

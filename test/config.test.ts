@@ -33,7 +33,7 @@ const invalid: Array<[Record<string, string>, string]> = [
   [{ TOKEN_TTL: '5 days' }, 'TOKEN_TTL'],
   [{ TOKEN_TTL: '10s' }, 'TOKEN_TTL'],
   [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
-  [{ EMBEDDED_STORE: 'postgres' }, 'EMBEDDED_STORE'],
+  [{ EMBEDDED_STORE: 'ferretdb' }, 'EMBEDDED_STORE'],
   [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
 ];
 for (const [env, variable] of invalid) {

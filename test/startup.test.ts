@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { idWorker } from '../models/ids.js';
 import { client } from './helpers/api.js';
+import { temporaryDir } from './helpers/dirs.js';
 import { runServerToExit, startServer } from './helpers/server.js';
 import { startTestStore } from './helpers/store.js';
 
@@ -22,12 +23,12 @@ test('invalid configuration refuses to start, naming each variable', async (t) =
 });
 
 test('without MONGO_URL the server runs its own store under DATA_DIR, stops it on SIGTERM, and finds its data again', async (t) => {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-data-'));
+  const dataDir = temporaryDir('douyin-data-');
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
 
   const first = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info' });
   t.teardown(() => first.stop('SIGKILL'));
-  t.true(first.output.some((line) => /"msg":"store: (FerretDB|mongod)/.test(line)), first.output.join('\n'));
+  t.true(first.output.some((line) => /"msg":"store: (FerretDB 1\.24\.2 on PostgreSQL|mongod)/.test(line)), first.output.join('\n'));
   const user = await client(first.baseUrl).newUser('persist');
   t.is(await first.stop(), 0);
   t.deepEqual(storeProcessesUsing(dataDir), [], 'the embedded store stops with the server');
@@ -55,6 +56,62 @@ test('two server processes on one store hand out distinct ids under concurrent r
   t.is(workersOf(0).size, 1, 'one process, one worker slot');
   t.notDeepEqual(workersOf(0), workersOf(1), 'two processes, two worker slots');
 });
+
+test('the embedded store stops when the server is killed, and PostgreSQL stops when its FerretDB is killed', async (t) => {
+  const dataDir = temporaryDir('douyin-kill-');
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  for (const victim of ['server', 'ferretdb'] as const) {
+    const server = await startServer({ DATA_DIR: dataDir });
+    t.teardown(() => server.stop('SIGKILL'));
+    t.true(storeProcessesUsing(dataDir).length >= 2, 'FerretDB and PostgreSQL run');
+    if (victim === 'server') await server.stop('SIGKILL');
+    else execFileSync('pkill', ['-KILL', '-f', `ferretdb.*${dataDir}`]);
+    t.deepEqual(await settled(() => storeProcessesUsing(dataDir)), [], `nothing of the store outlives a killed ${victim}`);
+    await server.stop('SIGKILL');
+  }
+});
+
+test('a SQLite store of an earlier version is moved to PostgreSQL at the first start, and the old directory kept', async (t) => {
+  const dataDir = temporaryDir('douyin-move-');
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const old = await startServer({ DATA_DIR: dataDir, EMBEDDED_STORE: 'sqlite' });
+  t.teardown(() => old.stop('SIGKILL'));
+  const api = client(old.baseUrl);
+  const user = await api.newUser('mover');
+  await api.post('/douyin/relation/action/', { token: user.token, to_user_id: (await api.newUser('followee')).id, action_type: 1 });
+  await old.stop();
+
+  const moved = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+  t.teardown(() => moved.stop('SIGKILL'));
+  t.true(moved.output.some((line) => /moved \d+ documents to PostgreSQL/.test(line)), moved.output.join('\n'));
+  const login = await client(moved.baseUrl).post('/douyin/user/login/', { username: user.username, password: 'correct-horse' });
+  t.is(login.body.user_id, user.id);
+  const info = await client(moved.baseUrl).get('/douyin/user/', { user_id: user.id, token: login.body.token });
+  t.is(info.body.user.follow_count, 1);
+  t.deepEqual((await readdir(dataDir)).filter((name) => /^(ferretdb|postgres)/.test(name)).sort(), ['ferretdb.moved-to-postgres', 'postgres']);
+});
+
+(process.getuid?.() === 0 ? test : test.skip)('run as root with DATA_DIR where the user postgres cannot reach, the server says so and runs on SQLite', async (t) => {
+  const closed = temporaryDir('douyin-closed-');
+  chmodSync(closed, 0o700);
+  t.teardown(() => rm(closed, { recursive: true, force: true }));
+  const server = await startServer({ DATA_DIR: path.join(closed, 'data'), LOG_LEVEL: 'info' });
+  t.teardown(() => server.stop('SIGKILL'));
+  t.true(server.output.some((line) => line.includes(`${closed} is closed to the user postgres`)), server.output.join('\n'));
+  t.true(server.output.some((line) => /"msg":"store: FerretDB 1\.24\.2 on SQLite/.test(line)));
+  t.is((await client(server.baseUrl).get('/douyin/feed/')).body.status_code, 0);
+});
+
+/** Polls `probe` until it returns an empty list, for at most 10 s, and returns its last answer. */
+async function settled<T>(probe: () => T[]): Promise<T[]> {
+  const deadline = Date.now() + 10_000;
+  let last = probe();
+  while (last.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    last = probe();
+  }
+  return last;
+}
 
 function storeProcessesUsing(dataDir: string): string[] {
   try {

@@ -1,21 +1,36 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rename } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { CACHE_DIR, PROJECT_ROOT } from '../paths.js';
 import { spawnStore, type RunningStore } from './child.js';
+import type { PostgresInstallation } from './postgres.js';
 
 const SOURCE_DIR = path.join(PROJECT_ROOT, 'server/store/ferretdb');
 const VERSION = '1.24.2';
 
-/** Starts FerretDB on SQLite with its databases under `dir`, building it first if needed. */
-export async function startFerretdb(dir: string, port: number, logger: Logger): Promise<RunningStore> {
+/**
+ * Starts FerretDB on a PostgreSQL cluster kept in `dir`: the store process creates the cluster on
+ * first start, runs it (as an unprivileged user when started as root), keeps its indexes usable,
+ * and stops it when it stops or its launcher dies.
+ */
+export async function startFerretdbOnPostgres(dir: string, postgres: PostgresInstallation, port: number, logger: Logger): Promise<RunningStore> {
+  const args = ['-backend', 'postgresql', '-dir', dir, '-postgres-bin', postgres.bin];
+  return start(args, port, `FerretDB ${VERSION} on PostgreSQL${postgres.version ? ` ${postgres.version}` : ''} (${dir})`, logger);
+}
+
+/** Starts FerretDB on SQLite with its databases under `dir`. Every query but `_id` lookups reads whole collections. */
+export async function startFerretdbOnSqlite(dir: string, port: number, logger: Logger): Promise<RunningStore> {
+  return start(['-backend', 'sqlite', '-dir', dir], port, `FerretDB ${VERSION} on SQLite (${dir})`, logger);
+}
+
+async function start(args: string[], port: number, description: string, logger: Logger): Promise<RunningStore> {
   const binary = await ferretdbBinary(logger);
-  const args = ['-listen', `127.0.0.1:${port}`, '-dir', dir, '-watch-stdin'];
-  const { url, stop } = await spawnStore(binary, args, (line) => (/^mongodb:\/\//.test(line) ? line : undefined), logger);
-  return { url, stop, description: `FerretDB ${VERSION} on SQLite (${dir})` };
+  const listen = ['-listen', `127.0.0.1:${port}`, '-watch-stdin'];
+  const { url, stop } = await spawnStore(binary, [...listen, ...args], (line) => (/^mongodb:\/\//.test(line) ? line : undefined), logger);
+  return { url, stop, description };
 }
 
 /**
@@ -47,7 +62,8 @@ export async function ferretdbBinary(logger: Logger): Promise<string> {
 
 async function sourceHash(): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(await readFile(path.join(SOURCE_DIR, file)));
+  const sources = (await readdir(SOURCE_DIR)).filter((file) => /\.go$|^go\.(mod|sum)$/.test(file)).sort();
+  for (const file of sources) hash.update(file).update(await readFile(path.join(SOURCE_DIR, file)));
   return hash.digest('hex').slice(0, 12);
 }
 

@@ -1,9 +1,10 @@
-import { access, constants, mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { CACHE_DIR } from '../paths.js';
 import { spawnStore, type RunningStore } from './child.js';
 import { freePort } from './free-port.js';
+import { onPath } from './which.js';
 
 /** Remembers a failed download for a day, so offline machines do not wait for it at every start. */
 const DOWNLOAD_FAILED_MARKER = path.join(CACHE_DIR, 'mongod-download-failed');
@@ -21,14 +22,6 @@ export async function startMongod(binary: string, dir: string, port: number, log
   const url = `mongodb://127.0.0.1:${listenPort}/`;
   const started = await spawnStore(binary, args, (line) => (line.includes('Waiting for connections') ? url : undefined), logger);
   return { ...started, description: `mongod (${binary}, data in ${dir})` };
-}
-
-async function onPath(command: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, command);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
-  }
-  return undefined;
 }
 
 async function downloadedMongod(logger: Logger): Promise<string | undefined> {

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { PROJECT_ROOT } from '../../server/paths.js';
+import { temporaryDir } from './dirs.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-the-check';
 const MAIN = `${PROJECT_ROOT}dist/server/main.js`;
@@ -108,7 +108,7 @@ export async function runServerToExit(env: Record<string, string>): Promise<{ co
 }
 
 function temporaryDataDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'douyin-server-'));
+  const dir = temporaryDir('douyin-server-');
   dataDirs.add(dir);
   return dir;
 }

@@ -1,10 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { pino } from 'pino';
 import { startEmbeddedStore, type RunningStore } from '../../server/store/embedded.js';
+import { temporaryDir } from './dirs.js';
 
-/** A real MongoDB-protocol server (mongod if installed, else FerretDB) in a fresh temporary directory. */
+/** A real MongoDB-protocol server (mongod if installed, else FerretDB on PostgreSQL) in a fresh temporary directory. */
 export async function startTestStore(): Promise<RunningStore> {
   const store = await startRestartableStore();
   return {
@@ -18,7 +17,7 @@ export async function startTestStore(): Promise<RunningStore> {
 
 /** A test store that can be stopped (as an outage would) and started again with its data, on its port. */
 export async function startRestartableStore() {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-store-'));
+  const dataDir = temporaryDir('douyin-store-');
   const logger = pino({ level: 'silent' });
   let store = await startEmbeddedStore({ mode: 'auto', dataDir, port: 0 }, logger);
   const port = Number(new URL(store.url).port);
