@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import { Follow } from './follow.js';
+import { findAny, findIn } from './lookups.js';
 import { User, type UserDoc } from './user.js';
 import { Video, type VideoDoc } from './video.js';
 
@@ -49,7 +50,7 @@ const users = new DataLoader<number, UserDoc | null>(loadUsers, {
 });
 
 async function loadUsers(ids: readonly number[]): Promise<Array<UserDoc | null>> {
-  const docs = await userQueries.track(User.find({ _id: { $in: ids } }).lean().exec());
+  const docs = await userQueries.track(findIn<UserDoc>(User, '_id', ids));
   const byId = new Map(docs.map((doc) => [doc._id, doc]));
   return ids.map((id) => byId.get(id) ?? null);
 }
@@ -74,13 +75,11 @@ const pairKey = (followerId: number, followeeId: number) => `${followerId}>${fol
 
 /** Whether each "follower>followee" edge exists: one query for every pair asked in the same tick. */
 async function loadFollows(keys: readonly string[]): Promise<boolean[]> {
-  const wanted = new Map<number, number[]>();
-  for (const key of keys) {
-    const [follower, followee] = key.split('>').map(Number) as [number, number];
-    wanted.set(follower, [...(wanted.get(follower) ?? []), followee]);
-  }
-  const filter = { $or: [...wanted].map(([followerId, followees]) => ({ followerId, followeeId: { $in: followees } })) };
-  const edges = await followQueries.track(Follow.find(filter, { followerId: 1, followeeId: 1, _id: 0 }).lean().exec());
+  const filters = keys.map((key) => {
+    const [followerId, followeeId] = key.split('>').map(Number) as [number, number];
+    return { followerId, followeeId };
+  });
+  const edges = await followQueries.track(findAny<{ followerId: number; followeeId: number }>(Follow, filters, { followerId: 1, followeeId: 1, _id: 0 }));
   const found = new Set(edges.map((edge) => pairKey(edge.followerId, edge.followeeId)));
   return keys.map((key) => found.has(key));
 }

@@ -3,6 +3,7 @@ import { forget } from './caches.js';
 import { Comment } from './comment.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
+import { countEach, findAny, findIn } from './lookups.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 
@@ -108,8 +109,8 @@ async function recount(target: Model<any>, ids: readonly number[], specs: Record
   if (ids.length === 0) return [];
   const fields = Object.keys(specs);
   const [current, ...counts] = await Promise.all([
-    target.find({ _id: { $in: ids } }, Object.fromEntries(fields.map((field) => [field, 1]))).lean<Array<Record<string, number>>>(),
-    ...fields.map((field) => countBy(specs[field]!, ids)),
+    findIn<Record<string, number>>(target, '_id', ids, Object.fromEntries(fields.map((field) => [field, 1 as const]))),
+    ...fields.map((field) => countEach(specs[field]!.model, specs[field]!.groupBy, ids)),
   ]);
   const fixes = current.flatMap((doc) => {
     const truth = Object.fromEntries(fields.map((field, i) => [field, counts[i]!.get(doc._id!) ?? 0]));
@@ -122,14 +123,6 @@ async function recount(target: Model<any>, ids: readonly number[], specs: Record
   return fixes.map((fix) => fix.id);
 }
 
-async function countBy(spec: CountSpec, ids: readonly number[]): Promise<Map<number, number>> {
-  const rows = await spec.model.aggregate<{ _id: number; n: number }>([
-    { $match: { [spec.groupBy]: { $in: ids } } },
-    { $group: { _id: `$${spec.groupBy}`, n: { $sum: 1 } } },
-  ]);
-  return new Map(rows.map((row) => [row._id, row.n]));
-}
-
 /** Recounts every counter and repairs every friendship flag; returns how many documents it fixed. */
 export async function recountAll(batchSize = 500): Promise<{ users: number; videos: number; follows: number }> {
   return {
@@ -139,31 +132,34 @@ export async function recountAll(batchSize = 500): Promise<{ users: number; vide
   };
 }
 
+/** Walks every id of the collection once (one cursor), handing them to `work` in batches. */
 async function inBatches(model: Model<any>, size: number, work: (ids: number[]) => Promise<number>): Promise<number> {
   let fixed = 0;
-  let after = -1;
-  for (;;) {
-    const batch = await model.find({ _id: { $gt: after } }, { _id: 1 }).sort({ _id: 1 }).limit(size).lean<Array<{ _id: number }>>();
-    if (batch.length === 0) return fixed;
-    fixed += await work(batch.map((doc) => doc._id));
-    after = batch.at(-1)!._id;
+  let batch: number[] = [];
+  for await (const doc of model.find({}, { _id: 1 }).lean<{ _id: number }>().cursor({ batchSize: size })) {
+    batch.push(doc._id);
+    if (batch.length === size) fixed += await work(batch.splice(0));
   }
+  return batch.length > 0 ? fixed + (await work(batch)) : fixed;
 }
 
 async function repairMutualFlags(edgeIds: readonly number[]): Promise<number> {
-  return repairEdges(await Follow.find({ _id: { $in: edgeIds } }).lean());
+  return repairEdges(await findIn<FollowEdge>(Follow, '_id', edgeIds));
 }
 
 /** Re-derives the friendship flags of the edges between each pair of users. */
 export async function repairPairs(pairs: ReadonlyArray<readonly [number, number]>): Promise<number> {
   if (pairs.length === 0) return 0;
   const directions = pairs.flatMap(([a, b]) => [{ followerId: a, followeeId: b }, { followerId: b, followeeId: a }]);
-  return repairEdges(await Follow.find({ $or: directions }).lean());
+  return repairEdges(await findAny<FollowEdge>(Follow, directions));
 }
 
-async function repairEdges(edges: ReadonlyArray<{ _id: number; followerId: number; followeeId: number; mutual?: boolean | null }>): Promise<number> {
+type FollowEdge = { _id: number; followerId: number; followeeId: number; mutual?: boolean | null };
+
+async function repairEdges(edges: readonly FollowEdge[]): Promise<number> {
   if (edges.length === 0) return 0;
-  const reverse = await Follow.find({ $or: edges.map((edge) => ({ followerId: edge.followeeId, followeeId: edge.followerId })) }, { followerId: 1, followeeId: 1 }).lean();
+  const reverseFilters = edges.map((edge) => ({ followerId: edge.followeeId, followeeId: edge.followerId }));
+  const reverse = await findAny<FollowEdge>(Follow, reverseFilters, { followerId: 1, followeeId: 1 });
   const exists = new Set(reverse.map((edge) => `${edge.followerId}>${edge.followeeId}`));
   const operations = edges
     .filter((edge) => Boolean(edge.mutual) !== exists.has(`${edge.followeeId}>${edge.followerId}`))

@@ -4,6 +4,7 @@ import { flush, recountTouchedCounters } from './counters.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
 import { startIds, stopIds } from './ids.js';
+import { useEqualityQueries } from './lookups.js';
 import { Conversation, Message } from './message.js';
 import { User } from './user.js';
 import { Video } from './video.js';
@@ -21,11 +22,16 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   });
   await Promise.all(models.map((model) => model.createIndexes()));
   await startIds();
-  recountTouchedCounters(await hasNonAtomicUpdates());
+  const ferretdb = await isFerretdb();
+  recountTouchedCounters(ferretdb);
+  useEqualityQueries(ferretdb);
 }
 
-/** FerretDB applies updates as read-modify-write: concurrent $inc on one document can lose one. */
-async function hasNonAtomicUpdates(): Promise<boolean> {
+/**
+ * FerretDB applies updates as read-modify-write (concurrent $inc on one document can lose one) and
+ * pushes only equality filters down to its backend (lookups.ts).
+ */
+async function isFerretdb(): Promise<boolean> {
   const info = await mongoose.connection.db!.admin().command({ buildInfo: 1 });
   return 'ferretdbVersion' in info;
 }

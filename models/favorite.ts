@@ -1,4 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
+import { findIn } from './lookups.js';
 
 const favoriteSchema = new Schema(
   {
@@ -21,6 +22,6 @@ export const Favorite = mongoose.model('Favorite', favoriteSchema);
 /** The subset of `videoIds` that `viewerId` likes, in one round trip. */
 export async function favoritedAmong(viewerId: number | undefined, videoIds: readonly number[]): Promise<Set<number>> {
   if (viewerId === undefined || videoIds.length === 0) return new Set();
-  const likes = await Favorite.find({ userId: viewerId, videoId: { $in: videoIds } }, { videoId: 1, _id: 0 }).lean();
+  const likes = await findIn<{ videoId: number }>(Favorite, 'videoId', videoIds, { videoId: 1, _id: 0 }, { userId: viewerId });
   return new Set(likes.map((like) => like.videoId));
 }

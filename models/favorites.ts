@@ -5,7 +5,8 @@ import { Favorite } from './favorite.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { withCursor, type Cursor } from './relations.js';
 import { userExists } from './users.js';
-import { Video } from './video.js';
+import { findIn } from './lookups.js';
+import { Video, type VideoDoc } from './video.js';
 import { videoViews } from './videos.js';
 import type { VideoView } from './views.js';
 
@@ -49,7 +50,7 @@ export async function favoriteList(
 ): Promise<{ videos: VideoView[]; nextCursor: number }> {
   if (!(await userExists(userId))) throw new Refusal('USER_NOT_FOUND');
   const likes = await Favorite.find(withCursor({ userId }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
-  const docs = await Video.find({ _id: { $in: likes.map((like) => like.videoId) } }).lean();
+  const docs = await findIn<VideoDoc>(Video, '_id', likes.map((like) => like.videoId));
   const byId = new Map(docs.map((doc) => [doc._id, doc]));
   const ordered = likes.flatMap((like) => byId.get(like.videoId) ?? []);
   return {

@@ -1,4 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
+import { findIn } from './lookups.js';
 
 const followSchema = new Schema(
   {
@@ -21,6 +22,6 @@ export const Follow = mongoose.model('Follow', followSchema);
 /** The subset of `userIds` that `viewerId` follows, in one round trip. */
 export async function followedAmong(viewerId: number | undefined, userIds: readonly number[]): Promise<Set<number>> {
   if (viewerId === undefined || userIds.length === 0) return new Set();
-  const edges = await Follow.find({ followerId: viewerId, followeeId: { $in: userIds } }, { followeeId: 1, _id: 0 }).lean();
+  const edges = await findIn<{ followeeId: number }>(Follow, 'followeeId', userIds, { followeeId: 1, _id: 0 }, { followerId: viewerId });
   return new Set(edges.map((edge) => edge.followeeId));
 }

@@ -1,6 +1,7 @@
 import { Refusal } from './errors.js';
 import { domainEvents, type MessageRecord, type Origin } from './events.js';
 import { idFloor, idTime, isDuplicateKey, nextId } from './ids.js';
+import { findAny } from './lookups.js';
 import { Conversation, Message, pairKey, type MessageDoc } from './message.js';
 import { areFriends } from './relations.js';
 import { userExists } from './users.js';
@@ -123,12 +124,14 @@ export interface SyncPage {
  */
 export async function syncMessages(userId: number, page: SyncPage): Promise<{ messages: MessageRecord[]; hasMore: boolean }> {
   const mine = page.withUserId === undefined
-    ? { $or: [{ toUserId: userId }, { fromUserId: userId }] }
-    : { pair: pairKey(userId, page.withUserId) };
+    ? [{ toUserId: userId }, { fromUserId: userId }]
+    : [{ pair: pairKey(userId, page.withUserId) }];
+  const within = (ids: Record<string, number>, limit: number) =>
+    findAny<MessageDoc>(Message, mine.map((filter) => ({ ...filter, _id: ids })), undefined, { sort: { _id: 1 }, limit });
   const lookback = Math.min(page.afterId, idFloor(idTime(page.afterId) - LATE_ARRIVAL_MS));
   const [late, fresh] = await Promise.all([
-    page.afterId === 0 ? [] : Message.find({ ...mine, _id: { $gt: lookback, $lte: page.afterId } }).sort({ _id: 1 }).limit(LATE_ARRIVAL_CAP).lean(),
-    Message.find({ ...mine, _id: { $gt: page.afterId } }).sort({ _id: 1 }).limit(page.limit + 1).lean(),
+    page.afterId === 0 ? [] : within({ $gt: lookback, $lte: page.afterId }, LATE_ARRIVAL_CAP),
+    within({ $gt: page.afterId }, page.limit + 1),
   ]);
   const hasMore = fresh.length > page.limit;
   return { messages: [...late, ...fresh.slice(0, page.limit)].map(toRecord), hasMore };

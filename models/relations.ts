@@ -3,6 +3,7 @@ import { Refusal } from './errors.js';
 import { domainEvents, type Origin } from './events.js';
 import { Follow, followedAmong } from './follow.js';
 import { isDuplicateKey, nextId } from './ids.js';
+import { findAny, findIn, updateEach } from './lookups.js';
 import { Conversation, pairKey } from './message.js';
 import { userExists, userViews } from './users.js';
 import type { FriendView, UserView } from './views.js';
@@ -41,9 +42,9 @@ async function removeEdge(followerId: number, followeeId: number): Promise<{ isF
  * stale flag for a moment; the pair is re-derived once activity settles (counters.ts).
  */
 async function syncMutual(a: number, b: number): Promise<boolean> {
-  const edges = await Follow.find({ $or: [{ followerId: a, followeeId: b }, { followerId: b, followeeId: a }] }, { _id: 1 }).lean();
+  const edges = await findAny<{ _id: number }>(Follow, [{ followerId: a, followeeId: b }, { followerId: b, followeeId: a }], { _id: 1 });
   const mutual = edges.length === 2;
-  await Follow.updateMany({ _id: { $in: edges.map((edge) => edge._id) } }, { $set: { mutual } });
+  await updateEach(Follow, edges.map((edge) => edge._id), { $set: { mutual } });
   return mutual;
 }
 
@@ -95,9 +96,9 @@ export async function friendList(viewerId: number, cursor: Cursor, mediaBase: st
   const edges = await Follow.find(withCursor({ followerId: viewerId, mutual: true }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
   const candidates = edges.map((edge) => edge.followeeId);
   const [followBack, views, conversations] = await Promise.all([
-    Follow.find({ followerId: { $in: candidates }, followeeId: viewerId }, { followerId: 1 }).lean(),
+    findIn<{ followerId: number }>(Follow, 'followerId', candidates, { followerId: 1 }, { followeeId: viewerId }),
     userViews(candidates, viewerId, mediaBase),
-    Conversation.find({ _id: { $in: candidates.map((id) => pairKey(viewerId, id)) } }).lean(),
+    findIn<{ _id: string; latest?: unknown }>(Conversation, '_id', candidates.map((id) => pairKey(viewerId, id))),
   ]);
   const friends = new Set(followBack.map((edge) => edge.followerId));
   const latest = new Map(conversations.map((conversation) => [conversation._id, conversation]));
