@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
+import type { Model } from 'mongoose';
 import { Follow } from './follow.js';
-import { findAny, findIn } from './lookups.js';
+import { findAmong, findIn } from './lookups.js';
 import { User, type UserDoc } from './user.js';
 import { Video, type VideoDoc } from './video.js';
 
@@ -43,28 +44,34 @@ function oneQueryAtATime() {
   };
 }
 
-const userQueries = oneQueryAtATime();
-const users = new DataLoader<number, UserDoc | null>(loadUsers, {
-  batchScheduleFn: userQueries.batchScheduleFn,
-  cacheMap: new LRUCache<number, Promise<UserDoc | null>>({ max: 50_000, ttl: CACHE_TTL_MS }),
-});
-
-async function loadUsers(ids: readonly number[]): Promise<Array<UserDoc | null>> {
-  const docs = await userQueries.track(findIn<UserDoc>(User, '_id', ids));
-  const byId = new Map(docs.map((doc) => [doc._id, doc]));
-  return ids.map((id) => byId.get(id) ?? null);
-}
-
-/** User records by id, missing users absent; misses cost one round trip for any number of ids. */
-export async function cachedUsers(ids: readonly number[]): Promise<Map<number, UserDoc>> {
-  const docs = await users.loadMany(ids);
-  const found = new Map<number, UserDoc>();
-  docs.forEach((doc, i) => {
-    if (doc instanceof Error) throw doc;
-    if (doc) found.set(ids[i]!, doc);
+/** Records of one collection by id, missing ones absent; misses cost one round trip for any number of ids. */
+function recordsById<T extends { _id: number }>(model: Model<any>) {
+  const queries = oneQueryAtATime();
+  const loader = new DataLoader<number, T | null>(async (ids) => {
+    const docs = await queries.track(findIn<T>(model, '_id', ids));
+    const byId = new Map(docs.map((doc) => [doc._id, doc]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }, {
+    batchScheduleFn: queries.batchScheduleFn,
+    cacheMap: new LRUCache<number, Promise<T | null>>({ max: 50_000, ttl: CACHE_TTL_MS }),
   });
-  return found;
+  async function get(ids: readonly number[]): Promise<Map<number, T>> {
+    const docs = await loader.loadMany(ids);
+    const found = new Map<number, T>();
+    docs.forEach((doc, i) => {
+      if (doc instanceof Error) throw doc;
+      if (doc) found.set(ids[i]!, doc);
+    });
+    return found;
+  }
+  return { get, loader };
 }
+
+const users = recordsById<UserDoc>(User);
+const videos = recordsById<VideoDoc>(Video);
+export const cachedUsers = users.get;
+/** Video records by id, with their counters as of at most CACHE_TTL_MS ago. */
+export const cachedVideos = videos.get;
 
 const followQueries = oneQueryAtATime();
 const follows = new DataLoader<string, boolean>(loadFollows, {
@@ -73,14 +80,20 @@ const follows = new DataLoader<string, boolean>(loadFollows, {
 });
 const pairKey = (followerId: number, followeeId: number) => `${followerId}>${followeeId}`;
 
-/** Whether each "follower>followee" edge exists: one query for every pair asked in the same tick. */
+/** Whether each "follower>followee" edge exists: one lookup per follower for every pair asked in the same tick. */
 async function loadFollows(keys: readonly string[]): Promise<boolean[]> {
-  const filters = keys.map((key) => {
-    const [followerId, followeeId] = key.split('>').map(Number) as [number, number];
-    return { followerId, followeeId };
+  const wanted = new Map<number, number[]>();
+  for (const key of keys) {
+    const [follower, followee] = key.split('>').map(Number) as [number, number];
+    wanted.set(follower, [...(wanted.get(follower) ?? []), followee]);
+  }
+  const followers = await cachedUsers([...wanted.keys()]);
+  const lookups = [...wanted].map(([followerId, followees]) => {
+    const follows = followers.get(followerId)?.followCount ?? Infinity;
+    return findAmong<{ followerId: number; followeeId: number }>(Follow, { followerId }, follows, 'followeeId', followees, { followerId: 1, followeeId: 1, _id: 0 });
   });
-  const edges = await followQueries.track(findAny<{ followerId: number; followeeId: number }>(Follow, filters, { followerId: 1, followeeId: 1, _id: 0 }));
-  const found = new Set(edges.map((edge) => pairKey(edge.followerId, edge.followeeId)));
+  const edges = await followQueries.track(Promise.all(lookups));
+  const found = new Set(edges.flat().map((edge) => pairKey(edge.followerId, edge.followeeId)));
   return keys.map((key) => found.has(key));
 }
 
@@ -101,13 +114,20 @@ export interface FeedHead {
   docs: VideoDoc[];
 }
 
-let head: { size: number; expires: number; value: Promise<FeedHead> } | undefined;
+/**
+ * How many of the newest videos the feed keeps: the pages people scroll through come from memory,
+ * reloaded at most once per CACHE_TTL_MS whatever the traffic (on FerretDB, which sorts in Go, that
+ * load reads every video; per request it would be every request).
+ */
+export const FEED_HEAD_SIZE = 300;
 
-/** The newest `size` videos of everyone. */
-export function cachedFeedHead(size: number): Promise<FeedHead> {
+let head: { expires: number; value: Promise<FeedHead> } | undefined;
+
+/** The newest FEED_HEAD_SIZE videos of everyone. */
+export function cachedFeedHead(): Promise<FeedHead> {
   const now = Date.now();
-  if (!head || head.expires <= now || head.size < size) {
-    const entry = { size, expires: now + CACHE_TTL_MS, value: loadFeedHead(size, now) };
+  if (!head || head.expires <= now) {
+    const entry = { expires: now + CACHE_TTL_MS, value: loadFeedHead(FEED_HEAD_SIZE, now) };
     entry.value.catch(() => {
       if (head === entry) head = undefined;
     });
@@ -122,7 +142,8 @@ async function loadFeedHead(size: number, loadedAt: number): Promise<FeedHead> {
 
 /** Drops what `changes` made stale here and tells the other processes (unless it came from them). */
 export function forget(changes: Changes, { relayed = false } = {}): void {
-  changes.users?.forEach((id) => users.clear(id));
+  changes.users?.forEach((id) => users.loader.clear(id));
+  changes.videos?.forEach((id) => videos.loader.clear(id));
   if (changes.pair) {
     const [a, b] = changes.pair;
     follows.clear(pairKey(a, b));
@@ -134,7 +155,8 @@ export function forget(changes: Changes, { relayed = false } = {}): void {
 
 /** Empties every cache of this process (the worst case, for measuring round trips). */
 export function forgetEverything(): void {
-  users.clearAll();
+  users.loader.clearAll();
+  videos.loader.clearAll();
   follows.clearAll();
   head = undefined;
 }

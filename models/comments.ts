@@ -1,3 +1,4 @@
+import { cachedVideos } from './caches.js';
 import { Comment, type CommentDoc } from './comment.js';
 import { incrementVideo, touched } from './counters.js';
 import { Refusal } from './errors.js';
@@ -5,7 +6,6 @@ import { domainEvents } from './events.js';
 import { nextId } from './ids.js';
 import { withCursor, type Cursor } from './relations.js';
 import { userViews } from './users.js';
-import { Video } from './video.js';
 import { EMPTY_USER, type CommentView } from './views.js';
 
 export interface CommentFormat {
@@ -15,7 +15,7 @@ export interface CommentFormat {
 }
 
 export async function addComment(userId: number, videoId: number, content: string, format: CommentFormat): Promise<CommentView> {
-  const video = await Video.findById(videoId, { authorId: 1 }).lean();
+  const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const comment = await Comment.create({ _id: nextId(), videoId, userId, content, createdAt: Date.now() });
   await incrementVideo(videoId, 'commentCount', 1);
@@ -28,7 +28,7 @@ export async function addComment(userId: number, videoId: number, content: strin
 export async function deleteComment(userId: number, videoId: number, commentId: number, format: CommentFormat): Promise<CommentView> {
   const [comment, video] = await Promise.all([
     Comment.findOne({ _id: commentId, videoId }).lean(),
-    Video.findById(videoId, { authorId: 1 }).lean(),
+    cachedVideos([videoId]).then((found) => found.get(videoId)),
   ]);
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   if (!comment) throw new Refusal('COMMENT_NOT_FOUND');
@@ -48,7 +48,7 @@ export async function commentList(
   viewerId: number | undefined,
   format: CommentFormat,
 ): Promise<{ comments: CommentView[]; nextCursor: number }> {
-  if (!(await Video.exists({ _id: videoId }))) throw new Refusal('VIDEO_NOT_FOUND');
+  if (!(await cachedVideos([videoId])).has(videoId)) throw new Refusal('VIDEO_NOT_FOUND');
   const docs = await Comment.find(withCursor({ videoId }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
   return {
     comments: await commentViews(docs, viewerId, format),

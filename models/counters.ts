@@ -3,6 +3,8 @@ import { forget } from './caches.js';
 import { Comment } from './comment.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
+import { othersShareStore } from './ids.js';
+import { inTurn } from './in-turn.js';
 import { countEach, findAny, findIn } from './lookups.js';
 import { User } from './user.js';
 import { Video } from './video.js';
@@ -11,30 +13,32 @@ import { Video } from './video.js';
  * Counters are kept with $inc after the edge they count is written: exactly one request wins each
  * edge change (unique indexes), so on MongoDB, where $inc is atomic, each counter is exact once the
  * requests that changed it have answered. FerretDB's updates are read-modify-write, so two concurrent
- * $inc on one document can lose one: there every touched counter is also recounted from its edges
- * shortly after activity on it stops. Friendship flags (`mutual` on follow edges) are derived from two
- * edges that concurrent requests may change at once, so on every store the flags of touched pairs are
+ * $inc on one document can lose one: there a process makes its increments of one document one at a
+ * time, which is exact while it is the only process on the store; when other processes share the
+ * store (they hold id worker leases), every touched counter is also recounted from its edges shortly
+ * after activity on it stops. Friendship flags (`mutual` on follow edges) are derived from two edges
+ * that concurrent requests may change at once, so on every store the flags of touched pairs are
  * re-derived after activity settles. `recountAll` repairs everything (after a crash, say).
  */
 const SETTLE_MS = 1_000;
 const MAX_DELAY_MS = 5_000;
 
-let recountTouched = false;
+let readModifyWrite = false;
 const pending = { users: new Set<number>(), videos: new Set<number>(), pairs: new Map<string, [number, number]>() };
 let timer: NodeJS.Timeout | undefined;
 let firstTouch = 0;
 let running: Promise<void> = Promise.resolve();
 
-/** Turns on the recount of touched counters (for stores whose $inc is not atomic). */
-export function recountTouchedCounters(enabled: boolean): void {
-  recountTouched = enabled;
+/** For stores whose $inc is not atomic: one increment of a document at a time, and recounts when the store is shared. */
+export function useReadModifyWriteUpdates(enabled: boolean): void {
+  readModifyWrite = enabled;
 }
 
 /** Notes counters that an operation changed with $inc, and pairs of users whose follow edges changed. */
 export function touched(changes: { users?: readonly number[]; videos?: readonly number[]; pair?: [number, number] }): void {
   forget(changes);
   if (changes.pair) pending.pairs.set(changes.pair.join(':'), changes.pair);
-  if (recountTouched) {
+  if (readModifyWrite) {
     changes.users?.forEach((id) => pending.users.add(id));
     changes.videos?.forEach((id) => pending.videos.add(id));
   }
@@ -56,7 +60,8 @@ export function flush(): Promise<void> {
   pending.users.clear();
   pending.videos.clear();
   pending.pairs.clear();
-  running = running.then(() => Promise.all([recountUsers(users), recountVideos(videos), repairPairs(pairs)])).then(
+  const recount = async () => (users.length + videos.length > 0 && (await othersShareStore()) ? Promise.all([recountUsers(users), recountVideos(videos)]) : undefined);
+  running = running.then(() => Promise.all([recount(), repairPairs(pairs)])).then(
     () => undefined,
     () => touched({ users, videos }), // the store is away: try again later (pairs are re-derived on their next change)
   );
@@ -64,12 +69,16 @@ export function flush(): Promise<void> {
 }
 
 /** $inc that never takes a counter below zero. */
-export function incrementUser(userId: number, field: string, step: 1 | -1) {
-  return User.updateOne(nonNegative(userId, field, step), { $inc: { [field]: step } });
+export function incrementUser(userId: number, field: string, step: 1 | -1): Promise<unknown> {
+  return increment(`users:${userId}`, () => User.updateOne(nonNegative(userId, field, step), { $inc: { [field]: step } }));
 }
 
-export function incrementVideo(videoId: number, field: string, step: 1 | -1) {
-  return Video.updateOne(nonNegative(videoId, field, step), { $inc: { [field]: step } });
+export function incrementVideo(videoId: number, field: string, step: 1 | -1): Promise<unknown> {
+  return increment(`videos:${videoId}`, () => Video.updateOne(nonNegative(videoId, field, step), { $inc: { [field]: step } }));
+}
+
+function increment(key: string, update: () => Promise<unknown>): Promise<unknown> {
+  return readModifyWrite ? inTurn(key, update) : update();
 }
 
 function nonNegative(id: number, field: string, step: 1 | -1) {

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { Comment } from './comment.js';
-import { flush, recountTouchedCounters } from './counters.js';
+import { flush, useReadModifyWriteUpdates } from './counters.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
 import { startIds, stopIds } from './ids.js';
@@ -23,7 +23,7 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   await Promise.all(models.map((model) => model.createIndexes()));
   await startIds();
   const ferretdb = await isFerretdb();
-  recountTouchedCounters(ferretdb);
+  useReadModifyWriteUpdates(ferretdb);
   useEqualityQueries(ferretdb);
 }
 

@@ -5,14 +5,13 @@ import { Favorite } from './favorite.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { withCursor, type Cursor } from './relations.js';
 import { userExists } from './users.js';
-import { findIn } from './lookups.js';
-import { Video, type VideoDoc } from './video.js';
+import { cachedVideos } from './caches.js';
 import { videoViews } from './videos.js';
 import type { VideoView } from './views.js';
 
 /** Likes (actionType 1) or unlikes (2) a video. Idempotent: repeating either changes nothing and succeeds. */
 export async function favorite(userId: number, videoId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
-  const video = await Video.findById(videoId, { authorId: 1 }).lean();
+  const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const { authorId } = video;
   const changed = actionType === 1 ? await addLike(userId, videoId, authorId) : await removeLike(userId, videoId);
@@ -50,8 +49,7 @@ export async function favoriteList(
 ): Promise<{ videos: VideoView[]; nextCursor: number }> {
   if (!(await userExists(userId))) throw new Refusal('USER_NOT_FOUND');
   const likes = await Favorite.find(withCursor({ userId }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
-  const docs = await findIn<VideoDoc>(Video, '_id', likes.map((like) => like.videoId));
-  const byId = new Map(docs.map((doc) => [doc._id, doc]));
+  const byId = await cachedVideos(likes.map((like) => like.videoId));
   const ordered = likes.flatMap((like) => byId.get(like.videoId) ?? []);
   return {
     videos: await videoViews(ordered, viewerId, mediaBase),

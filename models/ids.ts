@@ -84,6 +84,13 @@ export async function startIds(): Promise<number> {
   throw new Error(`all ${WORKER_SLOTS} id worker slots are leased by running processes`);
 }
 
+/** Whether another live process holds an id worker lease on this store, i.e. writes to it too. */
+export async function othersShareStore(): Promise<boolean> {
+  if (!lease) return false;
+  const others = await WorkerLease.countDocuments({ owner: { $ne: lease.owner }, expiresAt: { $gt: new Date() } });
+  return others > 0;
+}
+
 export async function stopIds(): Promise<void> {
   if (!lease) return;
   clearInterval(lease.timer);

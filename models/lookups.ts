@@ -64,11 +64,42 @@ export async function findIn<T>(model: Model<any>, field: string, values: readon
   return findAny<T>(model, distinct.map((value) => ({ ...also, [field]: value })), projection);
 }
 
+/**
+ * Reading this many of an owner's edges per value asked costs less than one query per value on
+ * FerretDB (a query costs far more than a document it returns).
+ */
+const EDGES_PER_QUERY = 20;
+
+/**
+ * The documents matching `owner` whose `field` is one of `values`: the viewer's likes among these
+ * videos, say. On FerretDB the owner's edges are read with one equality query when there are few
+ * of them (`ownerEdges`, the owner's counter) compared with the values asked; otherwise one
+ * equality query per value. Either way what is read is bounded by the owner, not the collection.
+ */
+export async function findAmong<T>(
+  model: Model<any>,
+  owner: Filter,
+  ownerEdges: number,
+  field: string,
+  values: readonly unknown[],
+  projection: Projection,
+): Promise<T[]> {
+  const wanted = new Set(values);
+  if (wanted.size === 0) return [];
+  if (!equalityOnly || ownerEdges > wanted.size * EDGES_PER_QUERY) return findIn<T>(model, field, [...wanted], projection, owner);
+  const edges = await model.find(owner, projection).lean<Array<Record<string, unknown>>>();
+  return edges.filter((edge) => wanted.has(edge[field])) as T[];
+}
+
+const COUNTS_PER_QUERY = 16;
+
 /** How many documents have each of `values` in `field`; values without any are absent. */
 export async function countEach(model: Model<any>, field: string, values: readonly number[]): Promise<Map<number, number>> {
   const distinct = [...new Set(values)];
   if (distinct.length === 0) return new Map();
-  if (!equalityOnly) {
+  // Many values: one pass over the collection costs less than a query per value, which would read
+  // about as many documents in all.
+  if (!equalityOnly || distinct.length > COUNTS_PER_QUERY) {
     const rows = await model.aggregate<{ _id: number; n: number }>([
       { $match: { [field]: { $in: distinct } } },
       { $group: { _id: `$${field}`, n: { $sum: 1 } } },

@@ -1,6 +1,7 @@
 import { Refusal } from './errors.js';
 import { domainEvents, type MessageRecord, type Origin } from './events.js';
 import { idFloor, idTime, isDuplicateKey, nextId } from './ids.js';
+import { inTurn } from './in-turn.js';
 import { findAny } from './lookups.js';
 import { Conversation, Message, pairKey, type MessageDoc } from './message.js';
 import { areFriends } from './relations.js';
@@ -53,7 +54,9 @@ async function rememberLatest(pair: string, message: MessageRecord): Promise<voi
   // look up without matching every document in Go.
   const latest = { id: message.id, fromUserId: message.fromUserId, content: message.content };
   const keep = () => Conversation.updateOne({ _id: pair }, { $max: { latest } }, { upsert: true });
-  await inTurn(pair, async () => {
+  // One update of a conversation at a time in this process: on FerretDB two at once could keep the
+  // older message (two processes in the same instant still can, until the conversation's next message).
+  await inTurn(`conversations:${pair}`, async () => {
     try {
       await keep();
     } catch (error) {
@@ -62,23 +65,6 @@ async function rememberLatest(pair: string, message: MessageRecord): Promise<voi
       await keep();
     }
   });
-}
-
-/**
- * Runs the updates of one conversation one at a time in this process. MongoDB's `$max` is atomic, but
- * FerretDB's updates are read-modify-write: two at once on one document could keep the older message.
- * (Two processes updating one conversation in the same instant on FerretDB still can, until its next message.)
- */
-const turns = new Map<string, Promise<unknown>>();
-
-async function inTurn(key: string, work: () => Promise<void>): Promise<void> {
-  const mine = (turns.get(key) ?? Promise.resolve()).then(work);
-  const settled = mine.catch(() => undefined);
-  turns.set(key, settled);
-  void settled.then(() => {
-    if (turns.get(key) === settled) turns.delete(key);
-  });
-  return mine;
 }
 
 export interface HistoryPage {

@@ -51,11 +51,15 @@ export async function userViews(
   mediaBase: string,
 ): Promise<Map<number, UserView>> {
   const unique = [...new Set(ids)];
+  // The viewer's record comes in the same batch: its follow count decides how the flags are looked up.
   const [users, followed] = await Promise.all([
-    cachedUsers(unique),
+    cachedUsers(viewerId === undefined ? unique : [...unique, viewerId]),
     cachedFollowed(viewerId, unique.filter((id) => id !== viewerId)),
   ]);
-  return new Map([...users.values()].map((user) => [user._id, toView(user, followed.has(user._id), mediaBase)]));
+  return new Map(unique.flatMap((id) => {
+    const user = users.get(id);
+    return user ? [[id, toView(user, followed.has(id), mediaBase)]] : [];
+  }));
 }
 
 export async function userView(id: number, viewerId: number | undefined, mediaBase: string): Promise<UserView> {

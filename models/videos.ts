@@ -1,4 +1,4 @@
-import { CACHE_TTL_MS, cachedFeedHead, cachedUsers, forget, type FeedHead } from './caches.js';
+import { cachedFeedHead, cachedUsers, FEED_HEAD_SIZE, forget, type FeedHead } from './caches.js';
 import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
 import { favoritedAmong } from './favorite.js';
@@ -52,20 +52,31 @@ export interface VideoPage {
 }
 
 /**
+ * A video's publish time is taken just before it is stored: one stored this much later than its
+ * time may be missing from a head loaded meanwhile, so pages up to then do not come from the head.
+ */
+const INSERT_GRACE_MS = 2_000;
+
+/**
  * The newest videos of everyone. Four round trips whatever the page size; the first page (what the
- * app asks for with latest_time = now) comes from the cache of the newest videos.
+ * app asks for with latest_time = now) and the pages below it, as far as the cache of the newest
+ * FEED_HEAD_SIZE videos reaches, come from that cache.
  */
 export async function feed(page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
   const before = page.before ?? Infinity;
-  // A head is never older than the cache's lifetime: pages from before then cannot come from it.
-  if (before <= Date.now() - CACHE_TTL_MS) return pageOf({}, page, viewerId, mediaBase);
-  const head = await cachedFeedHead(page.limit);
-  if (before > head.loadedAt && head.docs.every((doc) => doc.publishedAt < before)) {
-    const docs = head.docs.slice(0, page.limit);
-    const videos = viewerId === undefined ? await anonymousViews(head, docs, mediaBase) : await videoViews(docs, viewerId, mediaBase);
-    return { videos, nextTime: docs.at(-1)?.publishedAt };
-  }
-  return pageOf({}, page, viewerId, mediaBase);
+  const head = await cachedFeedHead();
+  // The first page is the newest as of at most CACHE_TTL_MS ago; older pages must be complete.
+  const docs = before > head.loadedAt || before <= head.loadedAt - INSERT_GRACE_MS ? fromHead(head, before, page.limit) : undefined;
+  if (!docs) return pageOf({}, page, viewerId, mediaBase);
+  const isFirst = before > head.loadedAt && viewerId === undefined;
+  const videos = isFirst ? await anonymousViews(head, docs, mediaBase) : await videoViews(docs, viewerId, mediaBase);
+  return { videos, nextTime: docs.at(-1)?.publishedAt };
+}
+
+/** The newest `limit` videos before `before`, when the head surely holds them all. */
+function fromHead(head: FeedHead, before: number, limit: number): VideoDoc[] | undefined {
+  const docs = head.docs.filter((doc) => doc.publishedAt < before).slice(0, limit);
+  return docs.length === limit || head.docs.length < FEED_HEAD_SIZE ? docs : undefined;
 }
 
 interface Built {

@@ -232,6 +232,18 @@ test('the feed pages through more than 30 videos of the same second with no gaps
   const ours = seen.filter((video) => video.title.startsWith('page-'));
   t.deepEqual(ours.map((video) => video.title), [...titles].reverse(), 'newest first, each exactly once');
   t.is(new Set(seen.map((video) => video.id)).size, seen.length, 'no repeats');
+
+  // A few seconds on, the older pages come from the cache of the newest videos: the same ones.
+  await new Promise((resolve) => setTimeout(resolve, 3_500));
+  const again: Array<{ id: number; title: string }> = [];
+  latest = undefined;
+  for (let page = 0; page < 10; page += 1) {
+    const { body } = await api.get('/douyin/feed/', { latest_time: latest });
+    if (body.video_list.length === 0) break;
+    again.push(...body.video_list);
+    latest = body.next_time;
+  }
+  t.deepEqual(again.filter((video) => video.title.startsWith('page-')).map((video) => video.id), ours.map((video) => video.id));
 });
 
 test('latest_time in seconds covers its whole second: no video of that second is skipped', async (t) => {
