@@ -18,8 +18,12 @@ import { PROJECT_ROOT } from './paths.js';
 export interface HttpOptions {
   /** Origins allowed to call the API from a browser; `*` for any. */
   corsOrigins: string[];
-  /** Trust X-Forwarded-* from a reverse proxy (client address for rate limits, scheme and host for URLs). */
-  trustProxy: boolean;
+  /**
+   * How many reverse proxies in front append to X-Forwarded-For (0: none, headers ignored). The
+   * client address (rate limits) is the hop the outermost one added, never one the client wrote;
+   * scheme and host for URLs come from X-Forwarded-Proto and -Host.
+   */
+  trustProxy: number;
   /** What /readyz checks. */
   readiness: ReadinessCheck[];
   metrics: Metrics;
@@ -28,7 +32,7 @@ export interface HttpOptions {
 }
 
 export function createApp(services: Services, http: HttpOptions): Koa {
-  const app = new Koa({ proxy: http.trustProxy });
+  const app = new Koa({ proxy: http.trustProxy > 0, maxIpsCount: http.trustProxy });
   app.silent = true; // errors are logged where they are handled, with the request id
   const router = new Router();
   for (const endpoint of endpoints) mountEndpoint(router, endpoint, services);

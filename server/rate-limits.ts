@@ -4,9 +4,13 @@ import { Refusal } from '../models/index.js';
 
 /** The limits, per key, over a window; documented in the README. */
 export const LIMITS = {
-  loginPerUsername: { points: 10, duration: 15 * 60, what: 'login attempts for this username' },
+  /** Guessing one account's password from one place; the owner elsewhere is not locked out. */
+  loginFailuresPerAddressAndUsername: { points: 10, duration: 15 * 60, what: 'failed logins for this username from this address' },
+  /** Guessing from many places: only a hundred failures lock the account out everywhere. */
+  loginFailuresPerUsername: { points: 100, duration: 15 * 60, what: 'failed logins for this username' },
   loginPerAddress: { points: 100, duration: 15 * 60, what: 'login attempts from this address' },
-  registerPerAddress: { points: 20, duration: 60 * 60, what: 'registrations from this address' },
+  /** Mastodon's: one carrier-grade NAT address can stand for many people signing up. */
+  registerPerAddress: { points: 25, duration: 5 * 60, what: 'registrations from this address' },
   messagesPerUser: { points: 60, duration: 60, what: 'messages' },
   commentsPerUser: { points: 30, duration: 60, what: 'comments' },
 } as const;

@@ -17,20 +17,35 @@ async function limitedServer(t: { context: { store: RunningStore }; teardown: (f
   return server;
 }
 
-test('logins: ten failures lock the username (not others) across two processes sharing Redis', async (t) => {
-  const env = { REDIS_URL: t.context.redis.url };
+/** A POST as it arrives through one reverse proxy (TRUST_PROXY=1): the proxy appended `address` to what the client wrote. */
+async function postVia(baseUrl: string, path: string, address: string, params: Record<string, string>, forged = '6.6.6.6') {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'x-forwarded-for': `${forged}, ${address}` },
+    body: new URLSearchParams(params),
+  });
+  return (await response.json()) as Record<string, any>;
+}
+
+test('logins: ten failures from one address lock the username there only; a hundred from anywhere lock it everywhere (two processes, Redis)', async (t) => {
+  const env = { REDIS_URL: t.context.redis.url, TRUST_PROXY: '1' };
   const [a, b] = [await limitedServer(t, 'limits-login', env), await limitedServer(t, 'limits-login', env)];
-  const [apiA, apiB] = [client(a.baseUrl), client(b.baseUrl)];
-  const victim = await apiA.newUser('victim');
-  const bystander = await apiA.newUser('bystander');
-  for (let i = 0; i < 10; i += 1) {
-    const api = i % 2 ? apiA : apiB;
-    t.is((await api.post('/douyin/user/login/', { username: victim.username, password: 'wrong-password' })).body.status_code, 20003);
-  }
-  const locked = await apiB.post('/douyin/user/login/', { username: victim.username, password: 'correct-horse' });
-  t.like(locked.body, { status_code: 20005, user_id: 0, token: '' });
-  t.regex(locked.body.status_msg, /^too many login attempts for this username: try again in \d+ s$/);
-  t.is((await apiA.post('/douyin/user/login/', { username: bystander.username, password: 'correct-horse' })).body.status_code, 0);
+  const victim = await client(a.baseUrl).newUser('victim');
+  const bystander = await client(a.baseUrl).newUser('bystander');
+  const login = (server: typeof a, address: string, password: string) =>
+    postVia(server.baseUrl, '/douyin/user/login/', address, { username: victim.username, password }, `10.9.8.${Math.floor(Math.random() * 250)}`);
+
+  for (let i = 0; i < 10; i += 1) t.is((await login(i % 2 ? a : b, '203.0.113.1', 'wrong-password')).status_code, 20003);
+  const locked = await login(b, '203.0.113.1', 'correct-horse');
+  t.like(locked, { status_code: 20005, user_id: 0, token: '' });
+  t.regex(locked.status_msg, /^too many failed logins for this username from this address: try again in \d+ s$/);
+  t.is((await login(a, '203.0.113.2', 'correct-horse')).status_code, 0, 'the owner elsewhere is not locked out');
+
+  for (let i = 0; i < 100; i += 1) t.is((await login(i % 2 ? a : b, `198.51.100.${i % 20}`, 'wrong-password')).status_code, 20003);
+  const everywhere = await login(a, '203.0.113.3', 'correct-horse');
+  t.like(everywhere, { status_code: 20005 });
+  t.regex(everywhere.status_msg, /^too many failed logins for this username: try again in \d+ s$/);
+  t.is((await postVia(b.baseUrl, '/douyin/user/login/', '203.0.113.3', { username: bystander.username, password: 'correct-horse' })).status_code, 0);
 });
 
 test('a successful login clears the failures of its username', async (t) => {
@@ -42,11 +57,15 @@ test('a successful login clears the failures of its username', async (t) => {
   }
 });
 
-test('registrations: twenty per address per hour', async (t) => {
-  const api = client((await limitedServer(t, 'limits-register')).baseUrl);
-  for (let i = 0; i < 20; i += 1) await api.newUser('bulk');
-  const refused = await api.post('/douyin/user/register/', { username: 'one_too_many', password: 'secret-1' });
-  t.like(refused.body, { status_code: 20005, user_id: 0, token: '' });
+test('registrations: twenty-five per address per five minutes, the address being the hop the proxy added, not one the client wrote', async (t) => {
+  const server = await limitedServer(t, 'limits-register', { TRUST_PROXY: 'true' });
+  const register = (address: string, i: number) =>
+    postVia(server.baseUrl, '/douyin/user/register/', address, { username: `bulk_${address.replace(/\./g, '_')}_${i}`, password: 'secret-1' }, `10.0.${i}.1`);
+  for (let i = 0; i < 25; i += 1) t.is((await register('192.0.2.7', i)).status_code, 0);
+  const refused = await register('192.0.2.7', 25);
+  t.like(refused, { status_code: 20005, user_id: 0, token: '' });
+  t.regex(refused.status_msg, /^too many registrations from this address/);
+  t.is((await register('192.0.2.8', 0)).status_code, 0, 'another address is another count');
 });
 
 test('messages: sixty a minute per user, counted over REST and sockets together; comments: thirty', async (t) => {

@@ -22,7 +22,7 @@ test('/metrics exposes request latency per route, connected sockets, delivered e
   t.is(value('http_request_duration_seconds_count{method="POST",route="/douyin/message/action",status="200"}'), 1);
   t.is(value('realtime_connected_sockets'), 1);
   t.is(value('realtime_events_delivered_total{event="message:new"}'), 1);
-  t.is(value('rate_limit_refusals_total{limit="loginPerUsername"}'), 1);
+  t.is(value('rate_limit_refusals_total{limit="loginFailuresPerAddressAndUsername"}'), 1);
   t.is(value('store_up'), 1);
   t.false(text.includes('redis_up '), 'no Redis configured, no redis_up');
   t.true(text.includes('process_resident_memory_bytes'));

@@ -12,10 +12,13 @@ export default defineEndpoint({
   refusal: { user_id: 0, token: '' },
   async handler({ params, address, services: { limits, sessions } }) {
     const name = usernameKey(params.username);
+    const here = `${address}|${name}`;
     await limits.loginPerAddress.consume(address);
-    await limits.loginPerUsername.consume(name);
+    await limits.loginFailuresPerAddressAndUsername.consume(here);
+    await limits.loginFailuresPerUsername.consume(name);
     const userId = await users.authenticate(params.username, params.password);
-    await limits.loginPerUsername.reset(name); // only failures count against a username
+    // Only failures count against a username.
+    await Promise.all([limits.loginFailuresPerAddressAndUsername.reset(here), limits.loginFailuresPerUsername.reset(name)]);
     return { user_id: userId, token: sessions.issue(userId) };
   },
 });

@@ -35,7 +35,7 @@ export interface HandlerInput<S extends z.ZodRawShape, A extends AuthMode> {
   viewerId: Viewer<A>;
   /** Base of absolute media URLs: PUBLIC_URL, or the scheme and host the request came to. */
   mediaBase: string;
-  /** The client's address (the first X-Forwarded-For hop when TRUST_PROXY is on), for rate limits. */
+  /** The client's address (behind TRUST_PROXY proxies, the X-Forwarded-For hop the outermost added), for rate limits. */
   address: string;
   /** The file of an upload endpoint, at a temporary path the handler moves to keep it. */
   upload: UploadedFile | undefined;
