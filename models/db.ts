@@ -11,11 +11,18 @@ import { Video } from './video.js';
 
 const models = [User, Follow, Video, Favorite, Comment, Message, Conversation];
 
+/** How long an operation may wait for the store's reply. */
+export const STORE_REPLY_TIMEOUT_MS = 10_000;
+
 /** Connects, makes sure every index exists (the unique ones guard correctness), and leases an id worker slot. */
 export async function openDatabase(url: string, options: { monitorCommands?: boolean } = {}): Promise<void> {
   await mongoose.connect(url, {
     ...options,
     serverSelectionTimeoutMS: 5_000,
+    // A store that accepts connections but stops answering (frozen, overloaded) must not hold
+    // requests forever: an operation with no reply for this long fails as "unavailable".
+    connectTimeoutMS: 5_000,
+    socketTimeoutMS: STORE_REPLY_TIMEOUT_MS,
     // Fail fast while the store is unreachable instead of queueing requests behind it.
     bufferCommands: false,
     autoIndex: false,

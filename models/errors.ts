@@ -24,6 +24,7 @@ export const Status = {
   NOT_COMMENT_OWNER: 40004,
   INTERNAL_ERROR: 50000,
   STORE_UNAVAILABLE: 50001,
+  STORAGE_FULL: 50002,
 } as const;
 
 export type StatusName = keyof typeof Status;
@@ -51,6 +52,7 @@ const defaultMessages: Record<StatusName, string> = {
   NOT_COMMENT_OWNER: 'only the comment\'s author or the video\'s author can delete it',
   INTERNAL_ERROR: 'internal error',
   STORE_UNAVAILABLE: 'service temporarily unavailable: try again shortly',
+  STORAGE_FULL: 'the server has no room for more videos right now',
 };
 
 /** A refusal the client can act on; transports turn it into their own envelope. */

@@ -22,6 +22,7 @@ const environment = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(100),
+  MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(1024),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   PUBLIC_REALTIME_URL: z.url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s):// or ws(s):// URL' }).optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

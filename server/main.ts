@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   await openDatabase(await databaseUrl(config, logger));
   cleanups.unshift(closeDatabase);
 
-  const media = new LocalStorage(path.join(config.DATA_DIR, 'media'));
+  const media = new LocalStorage(path.join(config.DATA_DIR, 'media'), config.MIN_FREE_DISK_MB * 1024 * 1024);
   await media.init();
   cleanups.unshift(() => media.close());
   const covers = await coverMaker(media, logger);

@@ -12,6 +12,7 @@ export const LIMITS = {
   /** Mastodon's: one carrier-grade NAT address can stand for many people signing up. */
   registerPerAddress: { points: 25, duration: 5 * 60, what: 'registrations from this address' },
   messagesPerUser: { points: 60, duration: 60, what: 'messages' },
+  publishesPerUser: { points: 10, duration: 10 * 60, what: 'videos published' },
   commentsPerUser: { points: 30, duration: 60, what: 'comments' },
 } as const;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { isMediaKey, type MediaStorage } from './media-storage.js';
 
@@ -15,7 +15,8 @@ export class LocalStorage implements MediaStorage {
   private readonly uploads: string;
   private readonly tmp: string;
 
-  constructor(root: string) {
+  /** `minFreeBytes`: uploads are refused while the file system has less free space than this. */
+  constructor(root: string, private readonly minFreeBytes = 0) {
     this.root = path.resolve(root);
     this.uploads = path.join(this.root, '.tmp');
     this.tmp = path.join(this.uploads, randomUUID());
@@ -53,6 +54,11 @@ export class LocalStorage implements MediaStorage {
 
   async exists(key: string): Promise<boolean> {
     return access(this.localPath(key)).then(() => true, () => false);
+  }
+
+  async hasRoomFor(bytes: number): Promise<boolean> {
+    const { bavail, bsize } = await statfs(this.root);
+    return bavail * bsize - bytes >= this.minFreeBytes;
   }
 
   localPath(key: string): string {

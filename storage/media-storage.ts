@@ -12,6 +12,8 @@ export interface MediaStorage {
   exists(key: string): Promise<boolean>;
   /** The file that holds `key`, for serving and for ffmpeg. */
   localPath(key: string): string;
+  /** Whether `bytes` more fit while keeping the storage's reserve of free space. */
+  hasRoomFor(bytes: number): Promise<boolean>;
 }
 
 const KEY = /^(videos|covers)\/[1-9][0-9]{0,15}\.(mp4|mov|webm|mkv|m4v|3gp|jpg)$/;

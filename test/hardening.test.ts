@@ -1,4 +1,5 @@
 import anyTest, { type TestFn } from 'ava';
+import { STORE_REPLY_TIMEOUT_MS } from '../models/db.js';
 import { client } from './helpers/api.js';
 import { startServer } from './helpers/server.js';
 import { connect } from './helpers/sockets.js';
@@ -101,6 +102,43 @@ test('every answer carries a request id (a client\'s own is echoed), security he
   t.is(allowed.headers.get('access-control-allow-origin'), 'https://app.example.com');
   const other = await fetch(`${server.baseUrl}/douyin/feed/`, { headers: { origin: 'https://evil.example.net' } });
   t.is(other.headers.get('access-control-allow-origin'), null);
+});
+
+test('with the store frozen (SIGSTOP) every request is refused within its reply timeout, none hangs, and service resumes when it thaws', async (t) => {
+  const store = await startRestartableStore();
+  t.teardown(async () => {
+    await store.stop();
+    await store.remove();
+  });
+  const server = await startServer({ MONGO_URL: `${store.url}frozen` });
+  t.teardown(() => server.stop());
+  const api = client(server.baseUrl);
+  const user = await api.newUser('frozen');
+  const frozenPid = store.pid;
+  process.kill(frozenPid, 'SIGSTOP');
+  t.teardown(() => process.kill(frozenPid, 'SIGCONT'));
+
+  const started = Date.now();
+  const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => {
+    const request = i % 2
+      ? api.post('/douyin/user/login/', { username: user.username, password: 'correct-horse' })
+      : api.get('/douyin/favorite/list/', { token: user.token, user_id: user.id });
+    return request.then((answer) => ({ ...answer, ms: Date.now() - started }));
+  }));
+  for (const { httpStatus, body, ms } of answers) {
+    // The reply timeout, then at most the driver's five seconds to find the store again.
+    t.true(ms < STORE_REPLY_TIMEOUT_MS + 7_000, `answered in ${ms} ms`);
+    t.is(httpStatus, 503);
+    t.like(body, { status_code: 50001, status_msg: 'service temporarily unavailable: try again shortly' });
+  }
+
+  process.kill(frozenPid, 'SIGCONT');
+  let recovered = false;
+  for (let attempt = 0; attempt < 60 && !recovered; attempt += 1) {
+    recovered = (await api.post('/douyin/user/login/', { username: user.username, password: 'correct-horse' })).body.status_code === 0;
+    if (!recovered) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  t.true(recovered);
 });
 
 test('with the store unreachable every request is refused clearly within seconds, and service comes back by itself', async (t) => {

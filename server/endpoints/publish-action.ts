@@ -13,7 +13,13 @@ export default defineEndpoint({
   summary: 'Publish a video: multipart with the file in `data`; the cover is a frame of the video',
   auth: 'required',
   params: { title },
-  upload: { field: 'data' },
+  upload: {
+    field: 'data',
+    async admit(viewerId, { limits, media, maxUploadBytes }) {
+      await limits.publishesPerUser.consume(viewerId);
+      if (!(await media.hasRoomFor(maxUploadBytes))) throw new Refusal('STORAGE_FULL');
+    },
+  },
   refusal: {},
   async handler({ params, viewerId, upload, services: { media, covers } }) {
     if (!upload) throw new Refusal('INVALID_PARAMETER', 'data is required: the video file');

@@ -49,8 +49,12 @@ export interface Endpoint<S extends z.ZodRawShape = z.ZodRawShape, A extends Aut
   summary: string;
   auth: A;
   params: S;
-  /** For endpoints that take a file: the multipart field that holds it. */
-  upload?: { field: string };
+  /**
+   * For endpoints that take a file: the multipart field that holds it, and what admits an uploader
+   * (rate limits, room on disk). The token and these checks run before the file is read when the
+   * token comes first (query, Authorization header, or a field before the file).
+   */
+  upload?: { field: string; admit?: (viewerId: number, services: Services) => Promise<void> };
   /** The documented response fields with zero values, sent along with every refusal. */
   refusal: Record<string, unknown>;
   handler(input: HandlerInput<S, A>): Promise<Record<string, unknown>>;
@@ -67,12 +71,16 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
   const schema = z.object(endpoint.params);
   const route = async (ctx: Context) => {
     const tempPath = endpoint.upload && services.media.tempFile();
+    const viewer = viewerOnce(endpoint, services);
     try {
       const upload = endpoint.upload
-        ? await receiveUpload(ctx, { field: endpoint.upload.field, maxBytes: services.maxUploadBytes }, tempPath!)
+        ? await receiveUpload(ctx, { field: endpoint.upload.field, maxBytes: services.maxUploadBytes }, tempPath!, async (fields) => {
+          const token = firstOf(ctx.query.token) ?? bearerToken(ctx) ?? fields.token?.[0];
+          if (token) await viewer(token);
+        })
         : await parseBodyOf(ctx);
       const raw = collectParams(ctx);
-      const viewerId = await resolveViewer(endpoint.auth, raw.token ?? bearerToken(ctx), services.sessions);
+      const viewerId = await viewer(raw.token ?? bearerToken(ctx));
       const parsed = schema.safeParse(raw);
       if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
       const mediaBase = services.publicUrl ?? `${ctx.protocol}://${ctx.host}`;
@@ -89,6 +97,20 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
   };
   // Registered without its trailing slash: the router then matches the path with or without it.
   router.register(endpoint.path.slice(0, -1), [endpoint.method], route);
+}
+
+/** Resolves the viewer (and admits an uploader) once per request, whenever the token is first known. */
+function viewerOnce(endpoint: Endpoint, services: Services): (token: string | undefined) => Promise<number | undefined> {
+  let viewer: Promise<number | undefined> | undefined;
+  return (token) => (viewer ??= (async () => {
+    const viewerId = await resolveViewer(endpoint.auth, token, services.sessions);
+    if (viewerId !== undefined) await endpoint.upload?.admit?.(viewerId, services);
+    return viewerId;
+  })());
+}
+
+function firstOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 async function parseBodyOf(ctx: Context): Promise<undefined> {

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { finished } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Context } from 'koa';
@@ -17,9 +17,10 @@ export interface UploadLimits {
   maxBytes: number;
 }
 
-/** The one file a multipart body may carry, and where it is written. */
+/** The one file a multipart body may carry, where it is written, and what must pass before it is read. */
 interface FileTarget extends UploadLimits {
   path: string;
+  beforeFile(fields: Readonly<Record<string, string[]>>): Promise<void>;
 }
 
 /** Text fields of a multipart body, together: the 64 KiB limit of forms. */
@@ -30,13 +31,18 @@ const MAX_FIELD_BYTES = 64 * 1024;
  * `tempPath`. The file is counted while it streams and refused the moment it passes `maxBytes`; a
  * refused, failed or interrupted upload leaves no file behind, and no file open.
  */
-export async function receiveUpload(ctx: Context, limits: UploadLimits, tempPath: string): Promise<UploadedFile | undefined> {
+export async function receiveUpload(
+  ctx: Context,
+  limits: UploadLimits,
+  tempPath: string,
+  beforeFile: (fields: Readonly<Record<string, string[]>>) => Promise<void> = async () => undefined,
+): Promise<UploadedFile | undefined> {
   if (!ctx.is('multipart/form-data')) {
     throw new Refusal('BODY_REJECTED', `send multipart/form-data with the video in field ${limits.field}`);
   }
   if (Number(ctx.get('content-length')) > limits.maxBytes + 1024 * 1024) throw tooLarge(ctx, limits);
   try {
-    return await parse(ctx, { ...limits, path: tempPath });
+    return await parse(ctx, { ...limits, path: tempPath, beforeFile });
   } catch (error) {
     await rm(tempPath, { force: true });
     throw error;
@@ -68,9 +74,10 @@ function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFi
     const fail = (error: unknown) => {
       if (failed) return;
       failed = true;
-      // The rest of the body is not read: close the connection after answering instead of draining it.
-      ctx.set('Connection', 'close');
+      // The rest of the body is read and dropped, so that the client, still sending, gets the answer
+      // instead of a reset. Past the size limits the connection is closed after answering instead.
       ctx.req.unpipe(parser);
+      ctx.req.resume();
       // Destroying the parser destroys the file stream in progress too, which ends its pipeline and
       // closes the file. Not at once: busboy may be inside one of its own callbacks.
       process.nextTick(() => parser.destroy());
@@ -89,10 +96,11 @@ function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFi
         stream.destroy();
         return fail(unexpectedFile(name, target));
       }
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => (size += chunk.length));
       stream.once('limit', () => fail(tooLarge(ctx, target)));
-      file = pipeline(stream, createWriteStream(target.path, { flags: 'wx' })).then(() => ({ path: target.path, size }));
+      // Until it is piped, a refusal destroys it with an error that nothing else listens for.
+      stream.on('error', () => undefined);
+      // Not a byte is read (busboy waits) until the uploader is admitted, when the token is known by now.
+      file = target.beforeFile(fields).then(() => (failed ? Promise.reject(new Error('upload already refused')) : write(stream, target.path)));
       file.catch(fail);
     });
     parser.once('filesLimit', () => fail(unexpectedFile(undefined, target)));
@@ -106,6 +114,14 @@ function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFi
     finished(ctx.req, (error) => error && fail(new Error('upload interrupted by the client')));
     ctx.req.pipe(parser);
   });
+}
+
+/** Streams a file part to `path`, counting its bytes. */
+async function write(stream: Readable, path: string): Promise<UploadedFile> {
+  let size = 0;
+  stream.on('data', (chunk: Buffer) => (size += chunk.length));
+  await pipeline(stream, createWriteStream(path, { flags: 'wx' }));
+  return { path, size };
 }
 
 function unexpectedFile(name: string | undefined, target: FileTarget | undefined): Refusal {

@@ -8,6 +8,8 @@ export interface RunningStore {
   url: string;
   /** What serves it, for the start-up line, e.g. "FerretDB 1.24.2 on SQLite". */
   description: string;
+  /** The store process (FerretDB, or mongod). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -20,7 +22,7 @@ export async function spawnStore(
   args: string[],
   ready: (line: string) => string | undefined,
   logger: Logger,
-): Promise<{ url: string; stop: () => Promise<void> }> {
+): Promise<Omit<RunningStore, 'description'>> {
   // stdin stays open as a pipe: a store that watches it exits when this process dies.
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const tail: string[] = [];
@@ -43,7 +45,7 @@ export async function spawnStore(
       reject(new Error(`${command} exited (${signal ?? code}) before it was ready:\n${tail.join('\n')}`)),
     );
   });
-  return { url, stop: () => stopChild(child) };
+  return { url, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

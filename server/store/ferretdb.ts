@@ -29,8 +29,8 @@ export async function startFerretdbOnSqlite(dir: string, port: number, logger: L
 async function start(args: string[], port: number, description: string, logger: Logger): Promise<RunningStore> {
   const binary = await ferretdbBinary(logger);
   const listen = ['-listen', `127.0.0.1:${port}`, '-watch-stdin'];
-  const { url, stop } = await spawnStore(binary, [...listen, ...args], (line) => (/^mongodb:\/\//.test(line) ? line : undefined), logger);
-  return { url, stop, description };
+  const started = await spawnStore(binary, [...listen, ...args], (line) => (/^mongodb:\/\//.test(line) ? line : undefined), logger);
+  return { ...started, description };
 }
 
 /**

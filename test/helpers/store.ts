@@ -24,6 +24,9 @@ export async function startRestartableStore() {
   return {
     url: store.url,
     description: store.description,
+    get pid() {
+      return store.pid;
+    },
     stop: () => store.stop(),
     async start() {
       store = await startEmbeddedStore({ mode: 'auto', dataDir, port }, logger);
