@@ -1,9 +1,10 @@
+import { cachedUsers } from './caches.js';
 import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
 import { domainEvents, type Origin } from './events.js';
 import { Follow, followedAmong } from './follow.js';
 import { isDuplicateKey, nextId } from './ids.js';
-import { findAny, findIn, updateEach } from './lookups.js';
+import { findAmong, findAny, findIn, updateEach } from './lookups.js';
 import { Conversation, pairKey } from './message.js';
 import { userExists, userViews } from './users.js';
 import type { FriendView, UserView } from './views.js';
@@ -93,10 +94,14 @@ async function edgePage(
  * against the reverse edges, and the latest messages come from the conversations collection.
  */
 export async function friendList(viewerId: number, cursor: Cursor, mediaBase: string): Promise<{ users: FriendView[]; nextCursor: number }> {
-  const edges = await Follow.find(withCursor({ followerId: viewerId, mutual: true }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
+  const [edges, viewer] = await Promise.all([
+    Follow.find(withCursor({ followerId: viewerId, mutual: true }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean(),
+    cachedUsers([viewerId]).then((found) => found.get(viewerId)),
+  ]);
   const candidates = edges.map((edge) => edge.followeeId);
+  const followers = viewer?.followerCount ?? Infinity;
   const [followBack, views, conversations] = await Promise.all([
-    findIn<{ followerId: number }>(Follow, 'followerId', candidates, { followerId: 1 }, { followeeId: viewerId }),
+    findAmong<{ followerId: number }>(Follow, { followeeId: viewerId }, followers, 'followerId', candidates, { followerId: 1 }),
     userViews(candidates, viewerId, mediaBase),
     findIn<{ _id: string; latest?: unknown }>(Conversation, '_id', candidates.map((id) => pairKey(viewerId, id))),
   ]);
