@@ -3,6 +3,7 @@ import { Refusal } from './errors.js';
 import { domainEvents, type Origin } from './events.js';
 import { Favorite } from './favorite.js';
 import { isDuplicateKey, nextId } from './ids.js';
+import { inTurn } from './in-turn.js';
 import { withCursor, type Cursor } from './relations.js';
 import { userExists } from './users.js';
 import { cachedVideos } from './caches.js';
@@ -14,14 +15,19 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
   const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const { authorId } = video;
-  const changed = actionType === 1 ? await addLike(userId, videoId, authorId) : await removeLike(userId, videoId);
+  // A like and an unlike at once move the counters in the order the edge changed (see follow).
+  const changed = await inTurn(`favorites:${userId}>${videoId}`, async () => {
+    const change = actionType === 1 ? await addLike(userId, videoId, authorId) : await removeLike(userId, videoId);
+    if (!change) return false;
+    const step = actionType === 1 ? 1 : -1;
+    await Promise.all([
+      incrementVideo(videoId, 'favoriteCount', step),
+      incrementUser(userId, 'favoriteCount', step),
+      incrementUser(authorId, 'totalFavorited', step),
+    ]);
+    return true;
+  });
   if (!changed) return;
-  const step = actionType === 1 ? 1 : -1;
-  await Promise.all([
-    incrementVideo(videoId, 'favoriteCount', step),
-    incrementUser(userId, 'favoriteCount', step),
-    incrementUser(authorId, 'totalFavorited', step),
-  ]);
   touched({ users: [userId, authorId], videos: [videoId] });
   if (actionType === 1) domainEvents.emit('favorite:added', { videoId, userId, authorId, origin });
 }

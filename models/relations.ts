@@ -4,6 +4,7 @@ import { Refusal } from './errors.js';
 import { domainEvents, type Origin } from './events.js';
 import { Follow, followedAmong } from './follow.js';
 import { isDuplicateKey, nextId } from './ids.js';
+import { inTurn } from './in-turn.js';
 import { findAmong, findAny, findIn, updateEach } from './lookups.js';
 import { Conversation, pairKey } from './message.js';
 import { userExists, userViews } from './users.js';
@@ -13,10 +14,16 @@ import type { FriendView, UserView } from './views.js';
 export async function follow(followerId: number, followeeId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
   if (followerId === followeeId) throw new Refusal('CANNOT_FOLLOW_SELF');
   if (!(await userExists(followeeId))) throw new Refusal('USER_NOT_FOUND');
-  const changed = actionType === 1 ? await addEdge(followerId, followeeId) : await removeEdge(followerId, followeeId);
+  // A follow and an unfollow of one pair at once move the counters in the order the edge changed:
+  // a decrement that overtook its increment at zero would be dropped by the never-below-zero guard.
+  const changed = await inTurn(`follows:${followerId}>${followeeId}`, async () => {
+    const change = actionType === 1 ? await addEdge(followerId, followeeId) : await removeEdge(followerId, followeeId);
+    if (!change) return undefined;
+    const step = actionType === 1 ? 1 : -1;
+    await Promise.all([incrementUser(followerId, 'followCount', step), incrementUser(followeeId, 'followerCount', step)]);
+    return change;
+  });
   if (!changed) return;
-  const step = actionType === 1 ? 1 : -1;
-  await Promise.all([incrementUser(followerId, 'followCount', step), incrementUser(followeeId, 'followerCount', step)]);
   touched({ users: [followerId, followeeId], pair: [followerId, followeeId] });
   domainEvents.emit('follow:changed', { followerId, followeeId, actionType, isFriend: changed.isFriend, origin });
 }

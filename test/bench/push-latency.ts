@@ -6,12 +6,11 @@
  * every user is seen once by A before measuring, as the sockets' handshakes did for B.
  */
 import { parseArgs } from 'node:util';
-import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../realtime/contract.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { startServer } from '../helpers/server.js';
 import { startTestStore } from '../helpers/store.js';
 import { median, percentile, seedUsers } from './fixtures.js';
+import { awaitDeliveries, connectRecipients, sendAtRate, type PushProbe } from './push.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,23 +34,8 @@ const a = await startServer(env, { outputToFile: true });
 const b = twoProcesses ? await startServer(env, { outputToFile: true }) : a;
 const users = await seedUsers(env.MONGO_URL, clients);
 
-const pending = new Map<string, number>();
-const latencies: number[] = [];
-const sockets: Array<Socket<ServerToClientEvents, ClientToServerEvents>> = [];
-for (let i = 0; i < users.length; i += 200) {
-  await Promise.all(users.slice(i, i + 200).map((user) => new Promise<void>((resolve, reject) => {
-    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(b.realtimeUrl, { auth: { token: user.token }, transports: ['websocket'], reconnection: false });
-    socket.on('message:new', (message) => {
-      const sentAt = pending.get(message.content);
-      if (sentAt === undefined || message.to_user_id !== user.id) return;
-      pending.delete(message.content);
-      latencies.push(performance.now() - sentAt);
-    });
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-    sockets.push(socket);
-  })));
-}
+const probe: PushProbe = { pending: new Map(), latencies: [] };
+const sockets = await connectRecipients(b.realtimeUrl, users, probe);
 
 // Steady state: active users are in the process's caches. Sockets warmed B's; warm A's the same way.
 if (twoProcesses) {
@@ -62,29 +46,16 @@ if (twoProcesses) {
 
 const results: Array<{ p50: number; p99: number; delivered: number; sent: number }> = [];
 for (let run = 0; run < runs; run += 1) {
-  latencies.length = 0;
+  probe.latencies.length = 0;
   const total = rate * seconds;
   const started = performance.now();
-  const requests: Array<Promise<unknown>> = [];
-  for (let n = 0; n < total; n += 1) {
-    const due = started + (n * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    const from = users[Math.floor(Math.random() * users.length)]!;
-    let to = users[Math.floor(Math.random() * users.length)]!;
-    if (to === from) to = users[(users.indexOf(from) + 1) % users.length]!;
-    const content = `bench ${run} ${n}`;
-    pending.set(content, performance.now());
-    const body = new URLSearchParams({ token: from.token, to_user_id: String(to.id), action_type: '1', content });
-    requests.push(fetch(`${a.baseUrl}/douyin/message/action/`, { method: 'POST', body }).then((response) => response.text()));
-  }
-  await Promise.all(requests);
-  const deadline = performance.now() + 5_000;
-  while (latencies.length < total && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  await sendAtRate(a.baseUrl, users, users, { rate, total, label: `bench ${run}` }, probe);
+  await awaitDeliveries(probe, total);
+  const latencies = probe.latencies;
   const sorted = [...latencies].sort((x, y) => x - y);
   results.push({ p50: percentile(sorted, 50), p99: percentile(sorted, 99), delivered: latencies.length, sent: total });
   console.log(`run ${run + 1}: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, delivered ${latencies.length}/${total}, achieved ${(total / ((performance.now() - started) / 1000)).toFixed(0)} msg/s`);
-  pending.clear();
+  probe.pending.clear();
 }
 console.log(
   `push latency, ${clients} clients, ${rate} msg/s, ${twoProcesses ? 'two processes via Redis' : 'one process'}: ` +

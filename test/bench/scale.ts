@@ -9,12 +9,11 @@
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pLimit from 'p-limit';
-import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../realtime/contract.js';
 import { tinyVideo } from '../helpers/media.js';
 import { startServer } from '../helpers/server.js';
 import { startTestStore } from '../helpers/store.js';
 import { percentile, seedUsers, type BenchUser } from './fixtures.js';
+import { awaitDeliveries, connectRecipients, sendAtRate, type PushProbe } from './push.js';
 
 const { values } = parseArgs({
   options: {
@@ -174,43 +173,14 @@ function shuffled<T>(list: T[]): T[] {
 /** message/action from world users to `sockets` connected users at `rate`/s; latency to their message:new. */
 async function pushLatency(): Promise<{ p50: number; p99: number; delivered: number; sent: number }> {
   const receivers = everyone.slice(0, options.sockets);
-  const pending = new Map<string, number>();
-  const latencies: number[] = [];
-  const sockets: Array<Socket<ServerToClientEvents, ClientToServerEvents>> = [];
-  for (let i = 0; i < receivers.length; i += 200) {
-    await Promise.all(receivers.slice(i, i + 200).map((user) => new Promise<void>((resolve, reject) => {
-      const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(server.realtimeUrl, { auth: { token: user.token }, transports: ['websocket'], reconnection: false });
-      socket.on('message:new', (message) => {
-        const sentAt = pending.get(message.content);
-        if (sentAt === undefined || message.to_user_id !== user.id) return;
-        pending.delete(message.content);
-        latencies.push(performance.now() - sentAt);
-      });
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-      sockets.push(socket);
-    })));
-  }
+  const probe: PushProbe = { pending: new Map(), latencies: [] };
+  const sockets = await connectRecipients(server.realtimeUrl, receivers, probe);
   const total = options.rate * options['push-seconds'];
-  const started = performance.now();
-  const requests: Array<Promise<unknown>> = [];
-  for (let n = 0; n < total; n += 1) {
-    const wait = started + (n * 1000) / options.rate - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    const from = pick(world);
-    let to = pick(receivers);
-    if (to === from) to = receivers[(receivers.indexOf(from) + 1) % receivers.length]!;
-    const content = `push ${n}`;
-    pending.set(content, performance.now());
-    const body = new URLSearchParams({ token: from.token, to_user_id: String(to.id), action_type: '1', content });
-    requests.push(fetch(`${server.baseUrl}/douyin/message/action/`, { method: 'POST', body }).then((response) => response.text()));
-  }
-  await Promise.all(requests);
-  const deadline = performance.now() + 5_000;
-  while (latencies.length < total && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  await sendAtRate(server.baseUrl, world, receivers, { rate: options.rate, total, label: 'push' }, probe);
+  await awaitDeliveries(probe, total);
   sockets.forEach((socket) => socket.disconnect());
-  const sorted = latencies.sort((x, y) => x - y);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), delivered: latencies.length, sent: total };
+  const sorted = probe.latencies.sort((x, y) => x - y);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), delivered: sorted.length, sent: total };
 }
 
 function report(): void {
