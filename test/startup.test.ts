@@ -71,6 +71,18 @@ test('the embedded store stops when the server is killed, and PostgreSQL stops w
   }
 });
 
+test('if its PostgreSQL dies, the store stops too, and the server answers 50001 instead of failing queries', async (t) => {
+  const dataDir = temporaryDir('douyin-pgdies-');
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const server = await startServer({ DATA_DIR: dataDir });
+  t.teardown(() => server.stop('SIGKILL'));
+  const user = await client(server.baseUrl).newUser('orphan');
+  execFileSync('pkill', ['-KILL', '-f', `postgres -D ${dataDir}`]);
+  t.deepEqual(await settled(() => storeProcessesUsing(dataDir)), [], 'FerretDB exits with its PostgreSQL');
+  const login = await client(server.baseUrl).post('/douyin/user/login/', { username: user.username, password: 'correct-horse' });
+  t.is(login.body.status_code, 50001);
+});
+
 test('a SQLite store of an earlier version is moved to PostgreSQL at the first start, and the old directory kept', async (t) => {
   const dataDir = temporaryDir('douyin-move-');
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));

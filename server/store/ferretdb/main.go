@@ -71,6 +71,14 @@ func run(opts options) error {
 		}
 		defer cluster.stop()
 		go mirrorIndexes(ctx, cluster.url, logger)
+		// Without its PostgreSQL the store only fails queries: stop, so that clients see it gone.
+		go func() {
+			err := cluster.wait()
+			if ctx.Err() == nil {
+				fmt.Fprintf(os.Stderr, "PostgreSQL exited (%v): stopping\n", err)
+				stop()
+			}
+		}()
 		config.Handler = "postgresql"
 		config.PostgreSQLURL = cluster.url + "&pool_max_conns=" + strconv.Itoa(poolSize)
 	default:

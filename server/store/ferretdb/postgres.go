@@ -152,6 +152,13 @@ func createDatabase(ctx context.Context, conn *pgx.Conn) error {
 	return err
 }
 
+// wait blocks until the server has exited, and returns how.
+func (c *cluster) wait() error {
+	err := <-c.exited
+	c.exited <- err
+	return err
+}
+
 // stop shuts the server down fast (open sessions are ended, a checkpoint is written), or at once
 // when that takes more than 30 s.
 func (c *cluster) stop() {
