@@ -64,8 +64,9 @@ export function registerHandlers(socket: GatewaySocket, deps: HandlerDeps): void
 const success = { status_code: Status.OK, status_msg: 'success' };
 
 /**
- * Runs one client event: without an ack callback it is ignored (nothing could tell the client what
- * happened); over the socket's budget it is refused; any failure becomes a refusal in the ack.
+ * Runs one client event: without an ack callback it is not run (nothing could tell the client what
+ * happened) but counts against the socket's budget; over the budget an event is refused; any
+ * failure becomes a refusal in the ack.
  */
 function handle<A extends Envelope>(
   socket: GatewaySocket,
@@ -74,7 +75,10 @@ function handle<A extends Envelope>(
   refusalFields: Omit<A, keyof Envelope>,
   work: () => Promise<A>,
 ): void {
-  if (typeof ack !== 'function') return;
+  if (typeof ack !== 'function') {
+    void deps.budget.allows(socket); // nothing to answer, but a flood of them still gets the socket dropped
+    return;
+  }
   const reply = ack as (answer: A) => void;
   const running = (async () => {
     if (!(await deps.budget.allows(socket))) return reply(refusal(new Refusal('RATE_LIMITED', 'too many events: slow down'), refusalFields));

@@ -78,6 +78,8 @@ test('comment refusals: blank or long text, missing fields, unknown video or com
     [comment(commenter.token, '   '), 10001, /^comment_text must be 1 to 500 characters/],
     [comment(commenter.token, 'x'.repeat(501)), 10001, /^comment_text must be/],
     [comment(commenter.token, 'bell\u0007'), 10001, /^comment_text must be/],
+    [comment(commenter.token, '\u200b\u3164\u200d \u2800'), 10001, /^comment_text must be 1 to 500 characters with something visible/],
+    [api.post('/douyin/comment/action/', { token: commenter.token, video_id: videoId, action_type: 1, comment_text: 'half \ud83d' }, 'json'), 10001, /^comment_text must be/],
     [api.post('/douyin/comment/action/', { token: commenter.token, video_id: videoId, action_type: 1 }), 10001, /^comment_text is required/],
     [api.post('/douyin/comment/action/', { token: commenter.token, video_id: videoId, action_type: 2 }), 10001, /^comment_id is required/],
     [api.post('/douyin/comment/action/', { token: commenter.token, video_id: videoId, action_type: 2, comment_id: 99 }), 30003, /^comment not found$/],

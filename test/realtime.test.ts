@@ -239,3 +239,13 @@ test('a flood of events is refused past the budget and a socket that keeps flood
   await disconnected;
   t.is((await calm.sync({ after_id: 0 })).status_code, 0, 'others notice nothing');
 });
+
+test('events without an acknowledgement count against the budget too: a socket flooding them is dropped', async (t) => {
+  const { a, apiA } = t.context;
+  const flooder = await socketOn(t, a, (await apiA.newUser('silent')).token);
+  const disconnected = new Promise((resolve) => flooder.socket.once('disconnect', resolve));
+  const withoutAck = flooder.socket as unknown as { emit(event: string, payload: unknown): void };
+  for (let i = 0; i < 500; i += 1) withoutAck.emit('message:sync', { after_id: 0 });
+  const outcome = await Promise.race([disconnected.then(() => 'dropped'), new Promise((resolve) => setTimeout(() => resolve('still connected'), 5_000))]);
+  t.is(outcome, 'dropped');
+});

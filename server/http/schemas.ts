@@ -26,7 +26,7 @@ export function describeIssue(error: z.ZodError): string {
   return `${issue.path.join('.') || 'parameters'} ${issue.message}`;
 }
 
-export const title = text('a string').regex(/^(?=.*\S)[^\p{Cc}]{1,100}$/u, 'must be 1 to 100 characters, not blank, no control characters');
+export const title = text('a string').refine((value) => isAcceptableText(value, 100) && !/\p{Cc}/u.test(value), textRule(100));
 
 /**
  * A time in epoch seconds or milliseconds (clients send both): values below 10^11 are seconds; 0 means
