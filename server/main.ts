@@ -12,6 +12,7 @@ import { LocalStorage } from '../storage/local.js';
 import { createApp, type HttpOptions } from './app.js';
 import { relayCacheChanges } from './cache-relay.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { answerParserErrors } from './http/client-errors.js';
 import { monthDayFormatter } from './http/dates.js';
 import type { ReadinessCheck } from './http/health.js';
 import { jwtSecret } from './jwt-secret.js';
@@ -108,6 +109,7 @@ async function listenRest(
 ): Promise<{ server: Server; port: number }> {
   const http = { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY, ...observability };
   const server = createApp(services, http).listen(config.PORT, config.HOST);
+  answerParserErrors(server);
   await once(server, 'listening');
   return { server, port: (server.address() as AddressInfo).port };
 }

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import anyTest, { type TestFn } from 'ava';
 import { startStack, type Stack } from './helpers/stack.js';
 
@@ -88,6 +89,22 @@ test('malformed and oversized bodies are refused with the envelope', async (t) =
   const huge = await raw(t, '/douyin/user/login/', { method: 'POST', body: new URLSearchParams({ username: 'x'.repeat(200_000) }) });
   t.is(huge.httpStatus, 413);
   t.like(huge.body, { status_code: 10004, status_msg: 'request body too large', token: '' });
+});
+
+test('headers over 16 KiB and garbage that is not HTTP are answered with the envelope, not a bare status line', async (t) => {
+  const answer = (request: string) => new Promise<string>((resolve) => {
+    const socket = connect(Number(new URL(t.context.server.baseUrl).port), '127.0.0.1');
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk));
+    socket.on('close', () => resolve(text));
+    socket.on('error', () => undefined);
+    socket.write(request);
+  });
+  const huge = await answer(`GET /douyin/feed/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+  t.regex(huge, /^HTTP\/1\.1 431 /);
+  t.true(huge.endsWith('{"status_code":10004,"status_msg":"request headers too large: at most 16 KiB"}'), huge);
+  const garbage = await answer('NOT HTTP AT ALL\r\n\r\n');
+  t.regex(garbage, /^HTTP\/1\.1 400 [\s\S]*"status_code":10004/);
 });
 
 test('a file sent to an endpoint that takes none is refused', async (t) => {

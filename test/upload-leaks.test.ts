@@ -158,6 +158,9 @@ test('uploads cut off mid-body close their file and remove it', async (t) => {
   await sleep(200);
   sockets.forEach((socket) => socket.destroy());
   await assertNoLeaks(t, before);
+  const log = t.context.stack.server.output;
+  t.false(log.some((line) => line.includes('"level":50')), 'a client going away is no server error');
+  t.true(log.filter((line) => line.includes('"status":499')).length >= 50, 'logged as 499, client closed request');
 });
 
 test('uploads over MAX_UPLOAD_MB, chunked or with a content-length, close their file and remove it', async (t) => {
@@ -212,7 +215,8 @@ test('malformed bodies, a file in another field and a second file are refused an
   ];
   for (let i = 0; i < 5; i += 1) {
     for (const [what, body, message] of cases) {
-      const { body: answer } = await post(t, '/douyin/publish/action/', body, body.length);
+      const { httpStatus, body: answer } = await post(t, '/douyin/publish/action/', body, body.length);
+      t.is(httpStatus, 400, what);
       t.is(answer.status_code, 10004, what);
       t.regex(answer.status_msg, message, what);
     }

@@ -40,7 +40,8 @@ export function refusalBody(refusal: HttpRefusal, fields: Record<string, unknown
  * read status_code); protocol problems keep their HTTP status; internals are logged, never shown.
  */
 export function toRefusal(error: unknown, logger: Logger): HttpRefusal {
-  if (error instanceof Refusal) return { code: error.code, message: error.message, httpStatus: 200 };
+  // A body that cannot be read is a protocol problem (HTTP 400), not a business refusal.
+  if (error instanceof Refusal) return { code: error.code, message: error.message, httpStatus: error.status === 'BODY_REJECTED' ? 400 : 200 };
   const clientErrorStatus = clientErrorStatusOf(error);
   if (clientErrorStatus) return fromClientError(clientErrorStatus, (error as Error).message);
   if (isStoreUnavailable(error)) {
@@ -50,6 +51,9 @@ export function toRefusal(error: unknown, logger: Logger): HttpRefusal {
   logger.error({ err: error }, 'unexpected error');
   return { code: Status.INTERNAL_ERROR, message: 'internal error', httpStatus: 500 };
 }
+
+/** nginx's status for a request whose client went away before the answer: nobody reads it, the log does. */
+export const CLIENT_CLOSED_REQUEST = 499;
 
 /** The 4xx status of errors thrown by the HTTP layer (koa, the router, co-body), if any. */
 function clientErrorStatusOf(error: unknown): number | undefined {
@@ -67,6 +71,8 @@ function fromClientError(status: number, message: string): HttpRefusal {
       return { code: Status.METHOD_NOT_ALLOWED, message: message.toLowerCase(), httpStatus: 405 };
     case 413:
       return { code: Status.BODY_REJECTED, message: 'request body too large', httpStatus: 413 };
+    case CLIENT_CLOSED_REQUEST:
+      return { code: Status.BODY_REJECTED, message, httpStatus: CLIENT_CLOSED_REQUEST };
     default:
       return { code: Status.BODY_REJECTED, message: `malformed request body: ${message}`, httpStatus: status };
   }

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import { Refusal } from '../../models/index.js';
+import { CLIENT_CLOSED_REQUEST } from './envelope.js';
 
 export interface UploadedFile {
   /** A server-made temporary path; removed after the request unless the handler moved it. */
@@ -111,7 +112,7 @@ function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFi
       ctx.request.body = fields;
       (file ?? Promise.resolve(undefined)).then(resolve, fail);
     });
-    finished(ctx.req, (error) => error && fail(new Error('upload interrupted by the client')));
+    finished(ctx.req, (error) => error && fail(Object.assign(new Error('upload interrupted by the client'), { status: CLIENT_CLOSED_REQUEST })));
     ctx.req.pipe(parser);
   });
 }
