@@ -24,6 +24,12 @@ const environment = z.object({
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(100),
   MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(1024),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  /** Host names a request may carry for the URLs built from it; unset: this machine's own names and addresses. */
+  ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((value) => value?.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean))
+    .refine((names) => !names || names.every((name) => /^[\w.-]+$|^\[[0-9a-f:.]+\]$/i.test(name)), 'must be a comma-separated list of host names without ports'),
   PUBLIC_REALTIME_URL: z.url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s):// or ws(s):// URL' }).optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TOKEN_TTL: duration.default(7 * 24 * 3600),

@@ -14,6 +14,7 @@ import { relayCacheChanges } from './cache-relay.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { answerParserErrors } from './http/client-errors.js';
 import { monthDayFormatter } from './http/dates.js';
+import { ownHostNames, requestHostName } from './http/hosts.js';
 import type { ReadinessCheck } from './http/health.js';
 import { jwtSecret } from './jwt-secret.js';
 import { createLogger } from './logger.js';
@@ -51,10 +52,12 @@ async function main(): Promise<void> {
   const readiness: ReadinessCheck[] = [{ name: 'store', ready: () => pingDatabase() }];
   if (config.REDIS_URL) readiness.push({ name: 'redis', ready: async () => gateway?.redisReady() ?? false });
   let realtimePort = config.REALTIME_PORT;
-  const realtimeUrl = (ctx: Context) => config.PUBLIC_REALTIME_URL ?? `${ctx.protocol}://${ctx.hostname}:${realtimePort}`;
+  const allowedHosts = new Set(config.ALLOWED_HOSTS ?? ownHostNames());
+  const realtimeUrl = (ctx: Context) => config.PUBLIC_REALTIME_URL ?? `${ctx.protocol}://${requestHostName(ctx, allowedHosts)}:${realtimePort}`;
   const rest = await listenRest(config, { readiness, metrics, realtimeUrl }, {
     sessions, logger, media, covers, formatDate, limits,
     publicUrl: config.PUBLIC_URL,
+    allowedHosts,
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
   });

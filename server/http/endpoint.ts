@@ -10,6 +10,7 @@ import type { MediaStorage } from '../../storage/media-storage.js';
 import type { RateLimits } from '../rate-limits.js';
 import { resolveViewer } from './auth.js';
 import { envelopeJson, refusalBody, successBody, toRefusal } from './envelope.js';
+import { requestBase } from './hosts.js';
 import { collectParams } from './params.js';
 import { describeIssue } from './schemas.js';
 import { receiveFields, receiveUpload, type UploadedFile } from './upload.js';
@@ -21,6 +22,8 @@ export interface Services {
   sessions: Sessions;
   logger: Logger;
   publicUrl: string | undefined;
+  /** Host names whose requests' own scheme and host may build media URLs when PUBLIC_URL is unset. */
+  allowedHosts: ReadonlySet<string>;
   media: MediaStorage;
   covers: CoverMaker;
   maxUploadBytes: number;
@@ -83,7 +86,7 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
       const viewerId = await viewer(raw.token ?? bearerToken(ctx));
       const parsed = schema.safeParse(raw);
       if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
-      const mediaBase = services.publicUrl ?? `${ctx.protocol}://${ctx.host}`;
+      const mediaBase = services.publicUrl ?? requestBase(ctx, services.allowedHosts);
       const result = await endpoint.handler({ params: parsed.data, viewerId, mediaBase, address: ctx.ip, upload, services });
       ctx.type = 'application/json';
       ctx.body = envelopeJson(successBody(result));
