@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { extractCover } from './covers.js';
+import { extractCover, hasDecodableFrame } from './covers.js';
 import type { MediaStorage } from './media-storage.js';
 
 /**
@@ -8,6 +8,7 @@ import type { MediaStorage } from './media-storage.js';
  */
 export class CoverMaker {
   private readonly limit = pLimit(2);
+  private readonly checks = pLimit(2);
 
   constructor(
     private readonly storage: MediaStorage,
@@ -24,6 +25,11 @@ export class CoverMaker {
     const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
     await Promise.race([made, waited]);
     clearTimeout(timer);
+  }
+
+  /** Whether `file` plays (a first frame decodes); true without ffmpeg, which cannot tell. */
+  async decodable(file: string): Promise<boolean> {
+    return !this.enabled || this.checks(() => hasDecodableFrame(file));
   }
 
   /** Resolves when every cover started so far is done (for shutdown). */

@@ -39,6 +39,24 @@ export async function extractCover(video: string, cover: string): Promise<void> 
   }
 }
 
+/** How long the check that an upload plays may take; a file that takes longer is refused. */
+const DECODE_CHECK_MS = 5_000;
+
+/**
+ * Whether ffmpeg decodes a first video frame of `file` within DECODE_CHECK_MS, on one thread: a
+ * file with the right magic bytes but no playable frame (a bare `ftyp` box, a cut-off MP4) does not.
+ */
+export async function hasDecodableFrame(file: string): Promise<boolean> {
+  try {
+    const { stdout } = await run('ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-threads', '1', '-i', file, '-map', '0:v:0', '-frames:v', '1', '-f', 'framemd5', '-',
+    ], { timeout: DECODE_CHECK_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 });
+    return /^\d+,/m.test(stdout); // a frame's line: stream, dts, pts, duration, size, hash
+  } catch {
+    return false;
+  }
+}
+
 async function nonEmpty(file: string): Promise<boolean> {
   return stat(file).then((info) => info.size > 0, () => false);
 }

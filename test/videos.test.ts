@@ -157,6 +157,8 @@ test('refusals: not a video, too large, missing or bad title, missing file, bad 
     ['text named .mp4', () => publish(t, author.token, 'text', Buffer.from('definitely not a video '.repeat(100))), 10006, /not a video/],
     ['a PNG named .mp4', () => publish(t, author.token, 'png', png), 10006, /not a video/],
     ['an empty file', () => publish(t, author.token, 'empty', Buffer.alloc(0)), 10006, /not a video/],
+    ['a bare ftyp box', () => publish(t, author.token, 'ftyp', red.subarray(0, red.readUInt32BE(0))), 10006, /not a (playable )?video/],
+    ['an MP4 cut off half-way', () => publish(t, author.token, 'cut', red.subarray(0, red.length / 2)), 10006, /not a playable video/],
     ['oversize (1.5 MiB over a 1 MiB limit)', () => publish(t, author.token, 'big', Buffer.concat([red, Buffer.alloc(1.5 * 1024 * 1024)])), 10005, /at most 1 MiB/],
     ['missing title', () => api.upload('/douyin/publish/action/', { token: author.token }, { bytes: red }).then((a) => a.body), 10001, /^title is required$/],
     ['blank title', () => publish(t, author.token, '   '), 10001, /^title must be/],
