@@ -1,6 +1,9 @@
 import pLimit from 'p-limit';
-import { extractCover, hasDecodableFrame } from './covers.js';
+import { checkPlayable, extractCover } from './covers.js';
 import type { MediaStorage } from './media-storage.js';
+
+/** Covers waiting for an ffmpeg at most; past that a video keeps its placeholder. */
+const MAX_WAITING = 100;
 
 /**
  * Makes covers in the background, two ffmpeg processes at a time (they are CPU-bound). A publish waits
@@ -19,6 +22,10 @@ export class CoverMaker {
   /** Starts making the cover of `videoKey`; resolves when it exists or after `waitMs`, whichever is first. */
   async start(videoKey: string, coverKey: string, waitMs: number): Promise<void> {
     if (!this.enabled) return;
+    if (this.limit.pendingCount >= MAX_WAITING) {
+      this.onError(new Error(`${MAX_WAITING} covers are waiting already: this one stays a placeholder`), videoKey);
+      return;
+    }
     const made = this.limit(() => extractCover(this.storage.localPath(videoKey), this.storage.localPath(coverKey)))
       .catch((error: unknown) => this.onError(error, videoKey));
     let timer: NodeJS.Timeout | undefined;
@@ -27,9 +34,9 @@ export class CoverMaker {
     clearTimeout(timer);
   }
 
-  /** Whether `file` plays (a first frame decodes); true without ffmpeg, which cannot tell. */
-  async decodable(file: string): Promise<boolean> {
-    return !this.enabled || this.checks(() => hasDecodableFrame(file));
+  /** Whether `file` plays (see checkPlayable); taken as playable without ffmpeg, which cannot tell. */
+  async check(file: string): ReturnType<typeof checkPlayable> {
+    return this.enabled ? this.checks(() => checkPlayable(file)) : { playable: true };
   }
 
   /** Resolves when every cover started so far is done (for shutdown). */

@@ -3,7 +3,8 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const FFMPEG_TIMEOUT_MS = 60_000;
+/** A cover is one frame of a checked video: past this, something is wrong with the file. */
+const COVER_TIMEOUT_MS = 15_000;
 
 /** Whether ffmpeg can be run, and if not, why (for the one start-up message). */
 export async function ffmpegStatus(): Promise<{ available: true } | { available: false; reason: string }> {
@@ -25,9 +26,9 @@ export async function extractCover(video: string, cover: string): Promise<void> 
   try {
     for (const offset of ['1', '0']) {
       await run('ffmpeg', [
-        '-hide_banner', '-loglevel', 'error', '-y', '-ss', offset, '-i', video,
+        '-hide_banner', '-loglevel', 'error', '-y', '-threads', '1', '-ss', offset, '-i', video,
         '-frames:v', '1', '-vf', "scale='min(720,iw)':-2", '-q:v', '3', partial,
-      ], { timeout: FFMPEG_TIMEOUT_MS });
+      ], { timeout: COVER_TIMEOUT_MS, killSignal: 'SIGKILL' });
       if (await nonEmpty(partial)) {
         await rename(partial, cover);
         return;
@@ -39,18 +40,40 @@ export async function extractCover(video: string, cover: string): Promise<void> 
   }
 }
 
-/** How long the check that an upload plays may take; a file that takes longer is refused. */
-const DECODE_CHECK_MS = 5_000;
+/** How long each step of the check that an upload plays may take; a file that takes longer is refused. */
+const CHECK_MS = 5_000;
+/** The largest frame taken: 4096 × 4096 (4K phones record 3840 × 2160); decoding one costs its size in memory. */
+export const MAX_FRAME_PIXELS = 4096 * 4096;
 
 /**
- * Whether ffmpeg decodes a first video frame of `file` within DECODE_CHECK_MS, on one thread: a
- * file with the right magic bytes but no playable frame (a bare `ftyp` box, a cut-off MP4) does not.
+ * Whether `file` plays: a video stream whose frames are at most MAX_FRAME_PIXELS, and whose first
+ * frame ffmpeg decodes on one thread within CHECK_MS. A file with the right magic bytes but no
+ * playable frame (a bare `ftyp` box, a cut-off MP4) does not; the reason says why.
  */
-export async function hasDecodableFrame(file: string): Promise<boolean> {
+export async function checkPlayable(file: string): Promise<{ playable: true } | { playable: false; reason: string }> {
+  const size = await frameSize(file);
+  if (!size) return { playable: false, reason: 'it has no video stream ffmpeg can read' };
+  if (size.width * size.height > MAX_FRAME_PIXELS) return { playable: false, reason: `its ${size.width}×${size.height} frames are over 4096×4096 pixels` };
+  return (await decodesFirstFrame(file)) ? { playable: true } : { playable: false, reason: 'no frame of it decodes' };
+}
+
+async function frameSize(file: string): Promise<{ width: number; height: number } | undefined> {
+  try {
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file], {
+      timeout: CHECK_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024,
+    });
+    const stream = (JSON.parse(stdout) as { streams?: Array<{ width?: number; height?: number }> }).streams?.[0];
+    return stream?.width && stream.height ? { width: stream.width, height: stream.height } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function decodesFirstFrame(file: string): Promise<boolean> {
   try {
     const { stdout } = await run('ffmpeg', [
       '-hide_banner', '-loglevel', 'error', '-threads', '1', '-i', file, '-map', '0:v:0', '-frames:v', '1', '-f', 'framemd5', '-',
-    ], { timeout: DECODE_CHECK_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 });
+    ], { timeout: CHECK_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 });
     return /^\d+,/m.test(stdout); // a frame's line: stream, dts, pts, duration, size, hash
   } catch {
     return false;

@@ -18,6 +18,8 @@ interface Context {
   dataDir: string;
   fixtures: string;
   red: Buffer;
+  /** One frame of 4200 × 4200 pixels: small on disk, 26 MB to decode. */
+  huge: Buffer;
   db: mongoose.Connection;
 }
 const test = anyTest.serial as TestFn<Context>;
@@ -29,8 +31,9 @@ test.before(async (t) => {
   const store = await startTestStore();
   const server = await startServer({ MONGO_URL: `${store.url}${DB}`, DATA_DIR: dataDir, MAX_UPLOAD_MB: '1' });
   const red = await readFile(await makeVideo(path.join(fixtures, 'red.mp4'), { color: 'red' }));
+  const huge = await readFile(await makeVideo(path.join(fixtures, 'huge.mp4'), { color: 'gray', seconds: 0.04, size: '4200x4200' }));
   const db = await mongoose.createConnection(`${store.url}${DB}`).asPromise();
-  t.context = { store, server, api: client(server.baseUrl), dataDir, fixtures, red, db };
+  t.context = { store, server, api: client(server.baseUrl), dataDir, fixtures, red, huge, db };
 });
 
 test.after.always(async (t) => {
@@ -159,6 +162,7 @@ test('refusals: not a video, too large, missing or bad title, missing file, bad 
     ['an empty file', () => publish(t, author.token, 'empty', Buffer.alloc(0)), 10006, /not a video/],
     ['a bare ftyp box', () => publish(t, author.token, 'ftyp', red.subarray(0, red.readUInt32BE(0))), 10006, /not a (playable )?video/],
     ['an MP4 cut off half-way', () => publish(t, author.token, 'cut', red.subarray(0, red.length / 2)), 10006, /not a playable video/],
+    ['frames of 4200 × 4200 pixels', () => publish(t, author.token, 'huge', t.context.huge), 10006, /not a playable video: its 4200×4200 frames are over 4096×4096 pixels/],
     ['oversize (1.5 MiB over a 1 MiB limit)', () => publish(t, author.token, 'big', Buffer.concat([red, Buffer.alloc(1.5 * 1024 * 1024)])), 10005, /at most 1 MiB/],
     ['missing title', () => api.upload('/douyin/publish/action/', { token: author.token }, { bytes: red }).then((a) => a.body), 10001, /^title is required$/],
     ['blank title', () => publish(t, author.token, '   '), 10001, /^title must be/],

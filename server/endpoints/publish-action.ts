@@ -25,7 +25,8 @@ export default defineEndpoint({
     if (!upload) throw new Refusal('INVALID_PARAMETER', 'data is required: the video file');
     const format = await sniffVideo(upload.path);
     if (!format) throw new Refusal('NOT_A_VIDEO', 'data is not a video: send MP4, MOV, WebM, MKV or 3GP');
-    if (!(await covers.decodable(upload.path))) throw new Refusal('NOT_A_VIDEO', 'data is not a playable video: no frame of it decodes');
+    const check = await covers.check(upload.path);
+    if (!check.playable) throw new Refusal('NOT_A_VIDEO', `data is not a playable video: ${check.reason}`);
     const id = nextId();
     const video = { id, authorId: viewerId, title: params.title, videoKey: videoKey(id, format.extension), coverKey: coverKey(id) };
     await media.importFile(upload.path, video.videoKey);
