@@ -101,6 +101,7 @@ test('a SQLite store of an earlier version is moved to PostgreSQL at the first s
   const info = await client(moved.baseUrl).get('/douyin/user/', { user_id: user.id, token: login.body.token });
   t.is(info.body.user.follow_count, 1);
   t.deepEqual((await readdir(dataDir)).filter((name) => /^(ferretdb|postgres)/.test(name)).sort(), ['ferretdb.moved-to-postgres', 'postgres']);
+  t.is(await moved.stop(), 0); // and its PostgreSQL, before the directory is removed
 });
 
 (process.getuid?.() === 0 ? test : test.skip)('run as root with DATA_DIR where the user postgres cannot reach, the server says so and runs on SQLite', async (t) => {
