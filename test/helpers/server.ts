@@ -25,7 +25,7 @@ const running = new Set<ChildProcess>();
 const dataDirs = new Set<string>();
 process.once('exit', () => {
   running.forEach((child) => child.kill('SIGKILL'));
-  dataDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+  dataDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true, maxRetries: 5 })); // a store may still be shutting down
 });
 
 /**
