@@ -102,7 +102,14 @@ async function databaseUrl(config: Config, logger: Logger): Promise<string> {
 async function coverMaker(media: LocalStorage, logger: Logger): Promise<CoverMaker> {
   const ffmpeg = await ffmpegStatus();
   if (!ffmpeg.available) logger.warn(`covers are placeholder images: ${ffmpeg.reason} (apt-get install ffmpeg)`);
-  return new CoverMaker(media, ffmpeg.available, (error, videoKey) => logger.error({ err: error, videoKey }, 'cover extraction failed'));
+  const covers = new CoverMaker(media, ffmpeg.available, (error, videoKey) => logger.error({ err: error, videoKey }, 'cover extraction failed'));
+  if (ffmpeg.available) {
+    // Covers a process died before making (a crash, a kill) are made now, in the background.
+    const missing = await media.videosWithoutCovers();
+    if (missing.length > 0) logger.info(`making ${missing.length} covers that were never made`);
+    for (const [videoKey, coverKey] of missing) void covers.start(videoKey, coverKey, 0);
+  }
+  return covers;
 }
 
 async function listenRest(

@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import mongoose from 'mongoose';
@@ -330,4 +331,23 @@ test('without ffmpeg, publishing still works, the cover stays a placeholder, and
   const cover = await fetch(video.cover_url);
   t.is(cover.headers.get('content-type'), 'image/png');
   t.is((await fetch(video.play_url)).status, 200);
+});
+
+test('after a crash, the next start removes the dead process\'s partial uploads and makes the covers it never made', async (t) => {
+  const { store, red } = t.context;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-crashed-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const leftover = path.join(dataDir, 'media', '.tmp', `${hostname()}-4194304-${randomUUID()}`);
+  await mkdir(leftover, { recursive: true });
+  await writeFile(path.join(leftover, 'partial-upload'), red.subarray(0, 1000));
+  await mkdir(path.join(dataDir, 'media', 'videos'), { recursive: true });
+  await writeFile(path.join(dataDir, 'media', 'videos', '123456.mp4'), red);
+
+  const server = await startServer({ MONGO_URL: `${store.url}${DB}`, DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+  t.teardown(() => server.stop());
+  t.false(await stat(leftover).then(() => true, () => false), 'the partial upload is gone');
+  const cover = path.join(dataDir, 'media', 'covers', '123456.jpg');
+  for (let attempt = 0; attempt < 50 && !(await stat(cover).then(() => true, () => false)); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 200));
+  const image = await decodeImage(await readFile(cover), t.context.fixtures);
+  t.deepEqual([image.width, image.height], [320, 240]);
 });
