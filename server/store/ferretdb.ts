@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { CACHE_DIR, PROJECT_ROOT } from '../paths.js';
 import { spawnStore, type RunningStore } from './child.js';
-import type { PostgresInstallation } from './postgres.js';
+import { exists } from './files.js';
+import { POSTGRES_USER, type PostgresInstallation } from './postgres.js';
 
 const SOURCE_DIR = path.join(PROJECT_ROOT, 'server/store/ferretdb');
 const VERSION = '1.24.2';
@@ -17,7 +18,7 @@ const VERSION = '1.24.2';
  * and stops it when it stops or its launcher dies.
  */
 export async function startFerretdbOnPostgres(dir: string, postgres: PostgresInstallation, port: number, logger: Logger): Promise<RunningStore> {
-  const args = ['-backend', 'postgresql', '-dir', dir, '-postgres-bin', postgres.bin];
+  const args = ['-backend', 'postgresql', '-dir', dir, '-postgres-bin', postgres.bin, '-run-as', POSTGRES_USER];
   return start(args, port, `FerretDB ${VERSION} on PostgreSQL${postgres.version ? ` ${postgres.version}` : ''} (${dir})`, logger);
 }
 
@@ -65,8 +66,4 @@ async function sourceHash(): Promise<string> {
   const sources = (await readdir(SOURCE_DIR)).filter((file) => /\.go$|^go\.(mod|sum)$/.test(file)).sort();
   for (const file of sources) hash.update(file).update(await readFile(path.join(SOURCE_DIR, file)));
   return hash.digest('hex').slice(0, 12);
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
 }

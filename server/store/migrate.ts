@@ -1,7 +1,8 @@
-import { access, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import mongoose from 'mongoose';
 import type { Logger } from 'pino';
 import { startFerretdbOnPostgres, startFerretdbOnSqlite } from './ferretdb.js';
+import { exists } from './files.js';
 import type { PostgresInstallation } from './postgres.js';
 
 const BATCH = 1_000;
@@ -66,8 +67,4 @@ async function copyDatabases(fromUrl: string, toUrl: string): Promise<number> {
 
 async function insert(collection: mongoose.mongo.Collection, docs: mongoose.mongo.Document[]): Promise<number> {
   return (await collection.insertMany(docs, { ordered: false })).insertedCount;
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
 }

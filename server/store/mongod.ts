@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { CACHE_DIR } from '../paths.js';
 import { spawnStore, type RunningStore } from './child.js';
 import { freePort } from './free-port.js';
-import { onPath } from './which.js';
+import { onPath } from './files.js';
 
 /** Remembers a failed download for a day, so offline machines do not wait for it at every start. */
 const DOWNLOAD_FAILED_MARKER = path.join(CACHE_DIR, 'mongod-download-failed');

@@ -1,6 +1,6 @@
-import { access, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { onPath } from './which.js';
+import { exists, onPath } from './files.js';
 
 export interface PostgresInstallation {
   /** The directory holding `initdb` and `postgres`. */
@@ -29,7 +29,7 @@ export async function findPostgres(): Promise<PostgresInstallation | undefined> 
 }
 
 async function hasServer(bin: string): Promise<boolean> {
-  const found = await Promise.all(['initdb', 'postgres'].map((name) => access(path.join(bin, name)).then(() => true, () => false)));
+  const found = await Promise.all(['initdb', 'postgres'].map((name) => exists(path.join(bin, name))));
   return found.every(Boolean);
 }
 

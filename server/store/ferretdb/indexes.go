@@ -22,9 +22,28 @@ const mirrorInterval = 2 * time.Second
 // equality is a sequential scan. FerretDB pushes down no filter on a dotted path: those get none.
 // FerretDB does not know about these indexes; they live in its tables and are dropped with them.
 func mirrorIndexes(ctx context.Context, url string, logger *slog.Logger) {
+	var conn *pgx.Conn // kept between rounds, made again after a failure
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
 	for {
-		if err := mirrorOnce(ctx, url); err != nil && ctx.Err() == nil {
-			logger.Warn("mirroring indexes failed", slog.String("error", err.Error()))
+		var err error
+		if conn == nil {
+			conn, err = pgx.Connect(ctx, url)
+		}
+		if err == nil {
+			err = mirrorOnce(ctx, conn)
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.Warn("mirroring indexes failed", slog.String("error", err.Error()))
+			}
+			if conn != nil {
+				conn.Close(context.Background())
+				conn = nil
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -38,12 +57,7 @@ type indexedField struct {
 	Schema, Table, Field string
 }
 
-func mirrorOnce(ctx context.Context, url string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
+func mirrorOnce(ctx context.Context, conn *pgx.Conn) error {
 	fields, err := indexedFields(ctx, conn)
 	if err != nil {
 		return err

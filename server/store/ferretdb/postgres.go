@@ -200,7 +200,8 @@ func clusterOwner(runAs string) (*syscall.Credential, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
-// prepareDir makes the cluster's directory, owned by the cluster's owner, who must be able to reach it.
+// prepareDir makes the cluster's directory, owned by the cluster's owner. (The launcher has made
+// sure that owner can reach it: server/store/postgres.ts, unreachableByPostgresUser.)
 func prepareDir(dir string, owner *syscall.Credential) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
@@ -211,34 +212,7 @@ func prepareDir(dir string, owner *syscall.Credential) error {
 	if owner == nil {
 		return nil
 	}
-	if err := os.Chown(dir, int(owner.Uid), int(owner.Gid)); err != nil {
-		return err
-	}
-	for parent := filepath.Dir(dir); ; parent = filepath.Dir(parent) {
-		if !traversable(parent, owner) {
-			return fmt.Errorf("PostgreSQL runs as uid %d, which cannot reach %s: %s is closed to it (use a DATA_DIR outside it, e.g. under /var/lib or /srv, or run as a normal user)", owner.Uid, dir, parent)
-		}
-		if parent == filepath.Dir(parent) {
-			return nil
-		}
-	}
-}
-
-func traversable(dir string, owner *syscall.Credential) bool {
-	info, err := os.Stat(dir)
-	if err != nil {
-		return false
-	}
-	stat := info.Sys().(*syscall.Stat_t)
-	mode := info.Mode().Perm()
-	switch {
-	case stat.Uid == owner.Uid:
-		return mode&0o100 != 0
-	case stat.Gid == owner.Gid:
-		return mode&0o010 != 0
-	default:
-		return mode&0o001 != 0
-	}
+	return os.Chown(dir, int(owner.Uid), int(owner.Gid))
 }
 
 // socketDirFor keeps the socket (and its lock file) in the cluster's directory, or in a private
