@@ -89,8 +89,8 @@ async function loadFollows(keys: readonly string[]): Promise<boolean[]> {
   }
   const followers = await cachedUsers([...wanted.keys()]);
   const lookups = [...wanted].map(([followerId, followees]) => {
-    const follows = followers.get(followerId)?.followCount ?? Infinity;
-    return findAmong<{ followerId: number; followeeId: number }>(Follow, { followerId }, follows, 'followeeId', followees, { followerId: 1, followeeId: 1, _id: 0 });
+    const followCount = followers.get(followerId)?.followCount ?? Infinity;
+    return findAmong<{ followerId: number; followeeId: number }>(Follow, { followerId }, followCount, 'followeeId', followees, { followerId: 1, followeeId: 1, _id: 0 });
   });
   const edges = await followQueries.track(Promise.all(lookups));
   const found = new Set(edges.flat().map((edge) => pairKey(edge.followerId, edge.followeeId)));

@@ -20,7 +20,9 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
     ...options,
     serverSelectionTimeoutMS: 5_000,
     // A store that accepts connections but stops answering (frozen, overloaded) must not hold
-    // requests forever: an operation with no reply for this long fails as "unavailable".
+    // requests: the driver's heartbeat gives up on it after connectTimeoutMS (default 30 s), marks
+    // it unavailable and fails what is in flight; and no single operation waits for its reply
+    // longer than socketTimeoutMS. Either way the answer is 50001.
     connectTimeoutMS: 5_000,
     socketTimeoutMS: STORE_REPLY_TIMEOUT_MS,
     // Fail fast while the store is unreachable instead of queueing requests behind it.

@@ -1,4 +1,4 @@
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { STORE_REPLY_TIMEOUT_MS } from '../models/db.js';
 import { client } from './helpers/api.js';
 import { startServer } from './helpers/server.js';
@@ -104,16 +104,30 @@ test('every answer carries a request id (a client\'s own is echoed), security he
   t.is(other.headers.get('access-control-allow-origin'), null);
 });
 
-test('with the store frozen (SIGSTOP) every request is refused within its reply timeout, none hangs, and service resumes when it thaws', async (t) => {
+/** A server on a store of its own, which the test may stop, freeze or restart, and a user of it. */
+async function serverOnOwnStore(t: ExecutionContext<Backends>, db: string, who: string) {
   const store = await startRestartableStore();
   t.teardown(async () => {
     await store.stop();
     await store.remove();
   });
-  const server = await startServer({ MONGO_URL: `${store.url}frozen` });
+  const server = await startServer({ MONGO_URL: `${store.url}${db}` });
   t.teardown(() => server.stop());
   const api = client(server.baseUrl);
-  const user = await api.newUser('frozen');
+  return { store, server, api, user: await api.newUser(who) };
+}
+
+/** Tries `served` every half second, at most `attempts` times, until it holds. */
+async function servedAgain(served: () => Promise<boolean>, attempts: number): Promise<boolean> {
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    if (await served()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
+}
+
+test('with the store frozen (SIGSTOP) every request is refused within its reply timeout, none hangs, and service resumes when it thaws', async (t) => {
+  const { store, api, user } = await serverOnOwnStore(t, 'frozen', 'frozen');
   const frozenPid = store.pid;
   process.kill(frozenPid, 'SIGSTOP');
   t.teardown(() => process.kill(frozenPid, 'SIGCONT'));
@@ -133,24 +147,12 @@ test('with the store frozen (SIGSTOP) every request is refused within its reply 
   }
 
   process.kill(frozenPid, 'SIGCONT');
-  let recovered = false;
-  for (let attempt = 0; attempt < 60 && !recovered; attempt += 1) {
-    recovered = (await api.post('/douyin/user/login/', { username: user.username, password: 'correct-horse' })).body.status_code === 0;
-    if (!recovered) await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  t.true(recovered);
+  const login = async () => (await api.post('/douyin/user/login/', { username: user.username, password: 'correct-horse' })).body.status_code === 0;
+  t.true(await servedAgain(login, 60));
 });
 
 test('with the store unreachable every request is refused clearly within seconds, and service comes back by itself', async (t) => {
-  const store = await startRestartableStore();
-  t.teardown(async () => {
-    await store.stop();
-    await store.remove();
-  });
-  const server = await startServer({ MONGO_URL: `${store.url}outage` });
-  t.teardown(() => server.stop());
-  const api = client(server.baseUrl);
-  const user = await api.newUser('patient');
+  const { store, server, api, user } = await serverOnOwnStore(t, 'outage', 'patient');
   const probe = async (path: string) => {
     const response = await fetch(server.baseUrl + path);
     return { status: response.status, body: await response.json() };
@@ -175,11 +177,6 @@ test('with the store unreachable every request is refused clearly within seconds
   t.is(server.child.exitCode, null, 'the server is still running');
 
   await store.start();
-  let recovered = false;
-  for (let attempt = 0; attempt < 40 && !recovered; attempt += 1) {
-    recovered = (await api.get('/douyin/user/', { token: user.token })).body.status_code === 0;
-    if (!recovered) await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  t.true(recovered);
+  t.true(await servedAgain(async () => (await api.get('/douyin/user/', { token: user.token })).body.status_code === 0, 40));
   t.is((await probe('/readyz')).status, 200);
 });
