@@ -2,14 +2,14 @@ import { EventEmitter } from 'node:events';
 import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import type { Model } from 'mongoose';
-import { Follow } from './follow.js';
-import { findAmong, findIn } from './lookups.js';
+import { commentsOf, followeesOf, followersOf, likesOf } from './lists.js';
+import { findIn } from './lookups.js';
 import { User, type UserDoc } from './user.js';
 import { Video, type VideoDoc } from './video.js';
 
 /**
- * Read caches for the hot paths: user records, "does A follow B", and the newest page of the feed.
- * Every entry lives at most CACHE_TTL_MS. A write forgets what it changed at once on the process that
+ * Read caches for the hot paths: user records and the newest page of the feed, and the owners' lists
+ * of lists.ts (which live longer: owner-lists.ts). Every entry here lives at most CACHE_TTL_MS. A write forgets what it changed at once on the process that
  * made it, and `cacheEvents` lets other processes forget it too (server/cache-relay.ts carries it over
  * Redis), so a reader elsewhere sees the write within a Redis hop, and within CACHE_TTL_MS if Redis is
  * down. Concurrent misses are coalesced: one query answers every request waiting for the same records.
@@ -22,6 +22,10 @@ export interface Changes {
   videos?: readonly number[];
   /** A follow edge between these two users changed (either direction). */
   pair?: readonly [number, number];
+  /** Users whose likes changed. */
+  likes?: readonly number[];
+  /** Videos whose comments changed. */
+  comments?: readonly number[];
   /** A video was published. */
   published?: boolean;
 }
@@ -73,39 +77,10 @@ export const cachedUsers = users.get;
 /** Video records by id, with their counters as of at most CACHE_TTL_MS ago. */
 export const cachedVideos = videos.get;
 
-const followQueries = oneQueryAtATime();
-const follows = new DataLoader<string, boolean>(loadFollows, {
-  batchScheduleFn: followQueries.batchScheduleFn,
-  cacheMap: new LRUCache<string, Promise<boolean>>({ max: 200_000, ttl: CACHE_TTL_MS }),
-});
-const pairKey = (followerId: number, followeeId: number) => `${followerId}>${followeeId}`;
-
-/** Whether each "follower>followee" edge exists: one lookup per follower for every pair asked in the same tick. */
-async function loadFollows(keys: readonly string[]): Promise<boolean[]> {
-  const wanted = new Map<number, number[]>();
-  for (const key of keys) {
-    const [follower, followee] = key.split('>').map(Number) as [number, number];
-    wanted.set(follower, [...(wanted.get(follower) ?? []), followee]);
-  }
-  const followers = await cachedUsers([...wanted.keys()]);
-  const lookups = [...wanted].map(([followerId, followees]) => {
-    const followCount = followers.get(followerId)?.followCount ?? Infinity;
-    return findAmong<{ followerId: number; followeeId: number }>(Follow, { followerId }, followCount, 'followeeId', followees, { followerId: 1, followeeId: 1, _id: 0 });
-  });
-  const edges = await followQueries.track(Promise.all(lookups));
-  const found = new Set(edges.flat().map((edge) => pairKey(edge.followerId, edge.followeeId)));
-  return keys.map((key) => found.has(key));
-}
-
-/** The subset of `userIds` that `viewerId` follows; one round trip for the pairs not cached. */
+/** The subset of `userIds` that `viewerId` follows. */
 export async function cachedFollowed(viewerId: number | undefined, userIds: readonly number[]): Promise<Set<number>> {
   if (viewerId === undefined || userIds.length === 0) return new Set();
-  const flags = await follows.loadMany(userIds.map((id) => pairKey(viewerId, id)));
-  return new Set(userIds.filter((_id, i) => {
-    const flag = flags[i];
-    if (flag instanceof Error) throw flag;
-    return flag;
-  }));
+  return followeesOf.among(viewerId, userIds);
 }
 
 export interface FeedHead {
@@ -144,11 +119,12 @@ async function loadFeedHead(size: number, loadedAt: number): Promise<FeedHead> {
 export function forget(changes: Changes, { relayed = false } = {}): void {
   changes.users?.forEach((id) => users.loader.clear(id));
   changes.videos?.forEach((id) => videos.loader.clear(id));
-  if (changes.pair) {
-    const [a, b] = changes.pair;
-    follows.clear(pairKey(a, b));
-    follows.clear(pairKey(b, a));
-  }
+  changes.pair?.forEach((id) => {
+    followeesOf.forget(id);
+    followersOf.forget(id);
+  });
+  changes.likes?.forEach((id) => likesOf.forget(id));
+  changes.comments?.forEach((id) => commentsOf.forget(id));
   if (changes.published || changes.videos?.length) head = undefined;
   if (!relayed) cacheEvents.emit('forgotten', changes);
 }
@@ -157,6 +133,6 @@ export function forget(changes: Changes, { relayed = false } = {}): void {
 export function forgetEverything(): void {
   users.loader.clearAll();
   videos.loader.clearAll();
-  follows.clearAll();
+  for (const lists of [likesOf, followeesOf, followersOf, commentsOf]) lists.forgetAll();
   head = undefined;
 }

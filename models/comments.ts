@@ -4,7 +4,8 @@ import { incrementVideo, touched } from './counters.js';
 import { Refusal } from './errors.js';
 import { domainEvents } from './events.js';
 import { nextId } from './ids.js';
-import { withCursor, type Cursor } from './relations.js';
+import { commentsOf } from './lists.js';
+import type { Cursor } from './relations.js';
 import { userViews } from './users.js';
 import { EMPTY_USER, type CommentView } from './views.js';
 
@@ -19,7 +20,7 @@ export async function addComment(userId: number, videoId: number, content: strin
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const comment = await Comment.create({ _id: nextId(), videoId, userId, content, createdAt: Date.now() });
   await incrementVideo(videoId, 'commentCount', 1);
-  touched({ videos: [videoId] });
+  touched({ videos: [videoId], comments: [videoId] });
   domainEvents.emit('comment:added', { videoId, commentId: comment._id, userId, authorId: video.authorId, origin: { mediaBase: format.mediaBase } });
   return (await commentViews([comment.toObject()], userId, format))[0]!;
 }
@@ -36,7 +37,7 @@ export async function deleteComment(userId: number, videoId: number, commentId: 
   const view = (await commentViews([comment], userId, format))[0]!;
   if ((await Comment.deleteOne({ _id: commentId })).deletedCount > 0) {
     await incrementVideo(videoId, 'commentCount', -1);
-    touched({ videos: [videoId] });
+    touched({ videos: [videoId], comments: [videoId] });
   }
   return view;
 }
@@ -49,11 +50,8 @@ export async function commentList(
   format: CommentFormat,
 ): Promise<{ comments: CommentView[]; nextCursor: number }> {
   if (!(await cachedVideos([videoId])).has(videoId)) throw new Refusal('VIDEO_NOT_FOUND');
-  const docs = await Comment.find(withCursor({ videoId }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
-  return {
-    comments: await commentViews(docs, viewerId, format),
-    nextCursor: docs.length === cursor.limit ? docs.at(-1)!._id : 0,
-  };
+  const { entries, nextCursor } = await commentsOf.page(videoId, cursor);
+  return { comments: await commentViews(entries, viewerId, format), nextCursor };
 }
 
 export async function commentViews(docs: readonly CommentDoc[], viewerId: number | undefined, format: CommentFormat): Promise<CommentView[]> {

@@ -1,11 +1,11 @@
 import type { Model } from 'mongoose';
-import { forget } from './caches.js';
+import { forget, type Changes } from './caches.js';
 import { Comment } from './comment.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
 import { othersShareStore } from './ids.js';
 import { inTurn } from './in-turn.js';
-import { countEach, findAny, findIn } from './lookups.js';
+import { countEach, findIn } from './lookups.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 
@@ -16,15 +16,13 @@ import { Video } from './video.js';
  * $inc on one document can lose one: there a process makes its increments of one document one at a
  * time, which is exact while it is the only process on the store; when other processes share the
  * store (they hold id worker leases), every touched counter is also recounted from its edges shortly
- * after activity on it stops. Friendship flags (`mutual` on follow edges) are derived from two edges
- * that concurrent requests may change at once, so on every store the flags of touched pairs are
- * re-derived after activity settles. `recountAll` repairs everything (after a crash, say).
+ * after activity on it stops. `recountAll` repairs everything (after a crash, say).
  */
 const SETTLE_MS = 1_000;
 const MAX_DELAY_MS = 5_000;
 
 let readModifyWrite = false;
-const pending = { users: new Set<number>(), videos: new Set<number>(), pairs: new Map<string, [number, number]>() };
+const pending = { users: new Set<number>(), videos: new Set<number>() };
 let timer: NodeJS.Timeout | undefined;
 let firstTouch = 0;
 let running: Promise<void> = Promise.resolve();
@@ -34,15 +32,13 @@ export function useReadModifyWriteUpdates(enabled: boolean): void {
   readModifyWrite = enabled;
 }
 
-/** Notes counters that an operation changed with $inc, and pairs of users whose follow edges changed. */
-export function touched(changes: { users?: readonly number[]; videos?: readonly number[]; pair?: [number, number] }): void {
+/** Notes what an operation changed: caches forget it, and counters changed with $inc may be recounted. */
+export function touched(changes: Changes): void {
   forget(changes);
-  if (changes.pair) pending.pairs.set(changes.pair.join(':'), changes.pair);
-  if (readModifyWrite) {
-    changes.users?.forEach((id) => pending.users.add(id));
-    changes.videos?.forEach((id) => pending.videos.add(id));
-  }
-  if (pending.users.size + pending.videos.size + pending.pairs.size === 0) return;
+  if (!readModifyWrite) return;
+  changes.users?.forEach((id) => pending.users.add(id));
+  changes.videos?.forEach((id) => pending.videos.add(id));
+  if (pending.users.size + pending.videos.size === 0) return;
   const now = Date.now();
   if (!timer) firstTouch = now;
   clearTimeout(timer);
@@ -56,14 +52,12 @@ export function flush(): Promise<void> {
   timer = undefined;
   const users = [...pending.users];
   const videos = [...pending.videos];
-  const pairs = [...pending.pairs.values()];
   pending.users.clear();
   pending.videos.clear();
-  pending.pairs.clear();
   const recount = async () => (users.length + videos.length > 0 && (await othersShareStore()) ? Promise.all([recountUsers(users), recountVideos(videos)]) : undefined);
-  running = running.then(() => Promise.all([recount(), repairPairs(pairs)])).then(
+  running = running.then(recount).then(
     () => undefined,
-    () => touched({ users, videos }), // the store is away: try again later (pairs are re-derived on their next change)
+    () => touched({ users, videos }), // the store is away: try again later
   );
   return running;
 }
@@ -132,12 +126,11 @@ async function recount(target: Model<any>, ids: readonly number[], specs: Record
   return fixes.map((fix) => fix.id);
 }
 
-/** Recounts every counter and repairs every friendship flag; returns how many documents it fixed. */
-export async function recountAll(batchSize = 500): Promise<{ users: number; videos: number; follows: number }> {
+/** Recounts every counter; returns how many documents it fixed. */
+export async function recountAll(batchSize = 500): Promise<{ users: number; videos: number }> {
   return {
     users: await inBatches(User, batchSize, recountUsers),
     videos: await inBatches(Video, batchSize, recountVideos),
-    follows: await inBatches(Follow, batchSize, repairMutualFlags),
   };
 }
 
@@ -150,29 +143,4 @@ async function inBatches(model: Model<any>, size: number, work: (ids: number[]) 
     if (batch.length === size) fixed += await work(batch.splice(0));
   }
   return batch.length > 0 ? fixed + (await work(batch)) : fixed;
-}
-
-async function repairMutualFlags(edgeIds: readonly number[]): Promise<number> {
-  return repairEdges(await findIn<FollowEdge>(Follow, '_id', edgeIds));
-}
-
-/** Re-derives the friendship flags of the edges between each pair of users. */
-export async function repairPairs(pairs: ReadonlyArray<readonly [number, number]>): Promise<number> {
-  if (pairs.length === 0) return 0;
-  const directions = pairs.flatMap(([a, b]) => [{ followerId: a, followeeId: b }, { followerId: b, followeeId: a }]);
-  return repairEdges(await findAny<FollowEdge>(Follow, directions));
-}
-
-type FollowEdge = { _id: number; followerId: number; followeeId: number; mutual?: boolean | null };
-
-async function repairEdges(edges: readonly FollowEdge[]): Promise<number> {
-  if (edges.length === 0) return 0;
-  const reverseFilters = edges.map((edge) => ({ followerId: edge.followeeId, followeeId: edge.followerId }));
-  const reverse = await findAny<FollowEdge>(Follow, reverseFilters, { followerId: 1, followeeId: 1 });
-  const exists = new Set(reverse.map((edge) => `${edge.followerId}>${edge.followeeId}`));
-  const operations = edges
-    .filter((edge) => Boolean(edge.mutual) !== exists.has(`${edge.followeeId}>${edge.followerId}`))
-    .map((edge) => ({ updateOne: { filter: { _id: edge._id }, update: { $set: { mutual: !edge.mutual } } } }));
-  if (operations.length > 0) await Follow.bulkWrite(operations, { ordered: false });
-  return operations.length;
 }

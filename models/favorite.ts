@@ -1,6 +1,4 @@
 import mongoose, { Schema } from 'mongoose';
-import { cachedUsers } from './caches.js';
-import { findAmong } from './lookups.js';
 
 const favoriteSchema = new Schema(
   {
@@ -20,10 +18,3 @@ favoriteSchema.index({ authorId: 1 }); // recount of an author's total_favorited
 
 export const Favorite = mongoose.model('Favorite', favoriteSchema);
 
-/** The subset of `videoIds` that `viewerId` likes, in one round trip (two with the viewer's record not cached). */
-export async function favoritedAmong(viewerId: number | undefined, videoIds: readonly number[]): Promise<Set<number>> {
-  if (viewerId === undefined || videoIds.length === 0) return new Set();
-  const likesOfViewer = (await cachedUsers([viewerId])).get(viewerId)?.favoriteCount ?? Infinity;
-  const likes = await findAmong<{ videoId: number }>(Favorite, { userId: viewerId }, likesOfViewer, 'videoId', videoIds, { videoId: 1, _id: 0 });
-  return new Set(likes.map((like) => like.videoId));
-}

@@ -4,7 +4,8 @@ import { domainEvents, type Origin } from './events.js';
 import { Favorite } from './favorite.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { inTurn } from './in-turn.js';
-import { withCursor, type Cursor } from './relations.js';
+import { likesOf } from './lists.js';
+import type { Cursor } from './relations.js';
 import { userExists } from './users.js';
 import { cachedVideos } from './caches.js';
 import { videoViews } from './videos.js';
@@ -28,7 +29,7 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
     return true;
   });
   if (!changed) return;
-  touched({ users: [userId, authorId], videos: [videoId] });
+  touched({ users: [userId, authorId], videos: [videoId], likes: [userId] });
   if (actionType === 1) domainEvents.emit('favorite:added', { videoId, userId, authorId, origin });
 }
 
@@ -54,11 +55,14 @@ export async function favoriteList(
   mediaBase: string,
 ): Promise<{ videos: VideoView[]; nextCursor: number }> {
   if (!(await userExists(userId))) throw new Refusal('USER_NOT_FOUND');
-  const likes = await Favorite.find(withCursor({ userId }, cursor)).sort({ _id: -1 }).limit(cursor.limit).lean();
-  const byId = await cachedVideos(likes.map((like) => like.videoId));
-  const ordered = likes.flatMap((like) => byId.get(like.videoId) ?? []);
-  return {
-    videos: await videoViews(ordered, viewerId, mediaBase),
-    nextCursor: likes.length === cursor.limit ? likes.at(-1)!._id : 0,
-  };
+  const { entries, nextCursor } = await likesOf.page(userId, cursor);
+  const byId = await cachedVideos(entries.map((like) => like.videoId));
+  const ordered = entries.flatMap((like) => byId.get(like.videoId) ?? []);
+  return { videos: await videoViews(ordered, viewerId, mediaBase), nextCursor };
+}
+
+/** The subset of `videoIds` that `viewerId` likes. */
+export async function favoritedAmong(viewerId: number | undefined, videoIds: readonly number[]): Promise<Set<number>> {
+  if (viewerId === undefined || videoIds.length === 0) return new Set();
+  return likesOf.among(viewerId, videoIds);
 }

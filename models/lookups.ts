@@ -45,50 +45,12 @@ export async function findAny<T>(model: Model<any>, filters: readonly Filter[], 
   return docs.sort((a, b) => direction * (key(a) - key(b))).slice(0, order.limit);
 }
 
-/** Applies `update` to the documents with these ids. */
-export async function updateEach(model: Model<any>, ids: readonly number[], update: Filter): Promise<void> {
-  if (ids.length === 0) return;
-  if (!equalityOnly) {
-    await model.updateMany({ _id: { $in: ids } }, update);
-    return;
-  }
-  if (ids.length > 1) lookupEvents.emit('batch', ids.length);
-  await Promise.all(ids.map((id) => model.updateOne({ _id: id }, update)));
-}
-
 /** The documents whose `field` is one of `values` (and that match `also`). */
 export async function findIn<T>(model: Model<any>, field: string, values: readonly unknown[], projection?: Projection, also: Filter = {}): Promise<T[]> {
   const distinct = [...new Set(values)];
   if (distinct.length === 0) return [];
   if (!equalityOnly) return model.find({ ...also, [field]: { $in: distinct } }, projection).lean<T[]>();
   return findAny<T>(model, distinct.map((value) => ({ ...also, [field]: value })), projection);
-}
-
-/**
- * Reading this many of an owner's edges per value asked costs less than one query per value on
- * FerretDB (a query costs far more than a document it returns).
- */
-const EDGES_PER_QUERY = 20;
-
-/**
- * The documents matching `owner` whose `field` is one of `values`: the viewer's likes among these
- * videos, say. On FerretDB the owner's edges are read with one equality query when there are few
- * of them (`ownerEdges`, the owner's counter) compared with the values asked; otherwise one
- * equality query per value. Either way what is read is bounded by the owner, not the collection.
- */
-export async function findAmong<T>(
-  model: Model<any>,
-  owner: Filter,
-  ownerEdges: number,
-  field: string,
-  values: readonly unknown[],
-  projection: Projection,
-): Promise<T[]> {
-  const wanted = new Set(values);
-  if (wanted.size === 0) return [];
-  if (!equalityOnly || ownerEdges > wanted.size * EDGES_PER_QUERY) return findIn<T>(model, field, [...wanted], projection, owner);
-  const edges = await model.find(owner, projection).lean<Array<Record<string, unknown>>>();
-  return edges.filter((edge) => wanted.has(edge[field])) as T[];
 }
 
 const COUNTS_PER_QUERY = 16;

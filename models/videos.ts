@@ -1,7 +1,7 @@
 import { cachedFeedHead, cachedUsers, FEED_HEAD_SIZE, forget, type FeedHead } from './caches.js';
 import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
-import { favoritedAmong } from './favorite.js';
+import { favoritedAmong } from './favorites.js';
 import { isDuplicateKey } from './ids.js';
 import type { UserDoc } from './user.js';
 import { userExists, userViews } from './users.js';

@@ -14,6 +14,8 @@ const announcement = z.object({
     videos: ids.optional(),
     pair: z.tuple([z.number().int(), z.number().int()]).optional(),
     published: z.boolean().optional(),
+    likes: ids.optional(),
+    comments: ids.optional(),
   }),
 });
 

@@ -67,3 +67,40 @@ test('a video published or liked on one process shows at once in the feed anothe
   const [liked] = await seenBeforeExpiry(t, started, head, (list) => list[0]?.favorite_count === 1);
   t.like(liked, { id: videoId, favorite_count: 1 });
 });
+
+test('likes, follows and comments on one process show at once in the lists another process keeps', async (t) => {
+  const { onA, onB } = t.context;
+  const [me, friend, author] = await Promise.all([onA.newUser('me'), onA.newUser('friend'), onA.newUser('author')]);
+  const videoId = await onA.publish(author.token, 'listed', await tinyVideo());
+  const ids = (list: Array<{ id: number }>) => list.map((item) => item.id);
+  const lists = async () => {
+    const [likes, follows, followers, friends, comments, published] = await Promise.all([
+      onB.get('/douyin/favorite/list/', { token: me.token }),
+      onB.get('/douyin/relation/follow/list/', { token: me.token, user_id: me.id }),
+      onB.get('/douyin/relation/follower/list/', { token: me.token, user_id: friend.id }),
+      onB.get('/douyin/relation/friend/list/', { token: me.token }),
+      onB.get('/douyin/comment/list/', { token: me.token, video_id: videoId }),
+      onB.get('/douyin/publish/list/', { token: me.token, user_id: author.id }),
+    ]);
+    return {
+      likes: ids(likes.body.video_list),
+      follows: ids(follows.body.user_list),
+      followers: ids(followers.body.user_list),
+      friends: ids(friends.body.user_list),
+      comments: ids(comments.body.comment_list).length,
+      liked: published.body.video_list[0].is_favorite as boolean,
+    };
+  };
+  t.deepEqual(await lists(), { likes: [], follows: [], followers: [], friends: [], comments: 0, liked: false }, 'kept on B');
+
+  const started = performance.now();
+  await Promise.all([
+    onA.post('/douyin/favorite/action/', { token: me.token, video_id: videoId, action_type: 1 }),
+    onA.post('/douyin/relation/action/', { token: me.token, to_user_id: friend.id, action_type: 1 }),
+    onA.post('/douyin/relation/action/', { token: friend.token, to_user_id: me.id, action_type: 1 }),
+    onA.post('/douyin/comment/action/', { token: me.token, video_id: videoId, action_type: 1, comment_text: 'first' }),
+  ]);
+  const expected = { likes: [videoId], follows: [friend.id], followers: [me.id], friends: [friend.id], comments: 1, liked: true };
+  const after = await seenBeforeExpiry(t, started, lists, (seen) => JSON.stringify(seen) === JSON.stringify(expected));
+  t.deepEqual(after, expected);
+});

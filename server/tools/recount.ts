@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   try {
     await openDatabase(config.MONGO_URL ?? `${store!.url}douyin`);
     const fixed = await counters.recountAll();
-    console.log(`recounted: fixed ${fixed.users} users, ${fixed.videos} videos, ${fixed.follows} friendship flags`);
+    console.log(`recounted: fixed ${fixed.users} users, ${fixed.videos} videos`);
   } finally {
     await closeDatabase();
     await store?.stop();

@@ -1,0 +1,40 @@
+import { Comment, type CommentDoc } from './comment.js';
+import { Favorite } from './favorite.js';
+import { Follow } from './follow.js';
+import { ownerLists } from './owner-lists.js';
+
+/** A user's likes, newest first. */
+export const likesOf = ownerLists<{ _id: number; videoId: number }>({
+  model: Favorite,
+  owner: 'userId',
+  to: 'videoId',
+  projection: { videoId: 1 },
+  budget: 1_000_000,
+});
+
+/** Whom a user follows, most recent first. */
+export const followeesOf = ownerLists<{ _id: number; followeeId: number }>({
+  model: Follow,
+  owner: 'followerId',
+  to: 'followeeId',
+  projection: { followeeId: 1 },
+  budget: 500_000,
+});
+
+/** Who follows a user, most recent first. */
+export const followersOf = ownerLists<{ _id: number; followerId: number }>({
+  model: Follow,
+  owner: 'followeeId',
+  to: 'followerId',
+  projection: { followerId: 1 },
+  budget: 500_000,
+});
+
+/** A video's comments, newest first; a comment weighs by its length. */
+export const commentsOf = ownerLists<CommentDoc & { _id: number }>({
+  model: Comment,
+  owner: 'videoId',
+  to: 'userId',
+  budget: 500_000,
+  size: (comment) => 1 + Math.ceil(comment.content.length / 64),
+});
