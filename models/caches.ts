@@ -20,7 +20,7 @@ export const CACHE_TTL_MS = 1_000;
 export interface Changes {
   users?: readonly number[];
   videos?: readonly number[];
-  /** A follow edge between these two users changed (either direction). */
+  /** The follow edge [follower, followee] changed. */
   pair?: readonly [number, number];
   /** Users whose likes changed. */
   likes?: readonly number[];
@@ -119,10 +119,10 @@ async function loadFeedHead(size: number, loadedAt: number): Promise<FeedHead> {
 export function forget(changes: Changes, { relayed = false } = {}): void {
   changes.users?.forEach((id) => users.loader.clear(id));
   changes.videos?.forEach((id) => videos.loader.clear(id));
-  changes.pair?.forEach((id) => {
-    followeesOf.forget(id);
-    followersOf.forget(id);
-  });
+  if (changes.pair) {
+    followeesOf.forget(changes.pair[0]);
+    followersOf.forget(changes.pair[1]);
+  }
   changes.likes?.forEach((id) => likesOf.forget(id));
   changes.comments?.forEach((id) => commentsOf.forget(id));
   if (changes.published || changes.videos?.length) head = undefined;

@@ -18,11 +18,12 @@ export interface CommentFormat {
 export async function addComment(userId: number, videoId: number, content: string, format: CommentFormat): Promise<CommentView> {
   const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
-  const comment = await Comment.create({ _id: nextId(), videoId, userId, content, createdAt: Date.now() });
-  await incrementVideo(videoId, 'commentCount', 1);
+  const comment = { _id: nextId(), videoId, userId, content, createdAt: Date.now() };
+  await Comment.create(comment);
+  const commentCount = (await incrementVideo(videoId, 'commentCount', 1)) ?? 0;
   touched({ videos: [videoId], comments: [videoId] });
-  domainEvents.emit('comment:added', { videoId, commentId: comment._id, userId, authorId: video.authorId, origin: { mediaBase: format.mediaBase } });
-  return (await commentViews([comment.toObject()], userId, format))[0]!;
+  domainEvents.emit('comment:added', { comment, authorId: video.authorId, commentCount, origin: { mediaBase: format.mediaBase } });
+  return (await commentViews([comment], userId, format))[0]!;
 }
 
 /** Deletes a comment of `videoId`: allowed to the comment's author and to the video's author. */
@@ -62,10 +63,4 @@ export async function commentViews(docs: readonly CommentDoc[], viewerId: number
     content: doc.content,
     create_date: format.formatDate(doc.createdAt),
   }));
-}
-
-/** One comment as `viewerId` sees it; undefined once it is deleted. */
-export async function commentView(commentId: number, viewerId: number, format: CommentFormat): Promise<CommentView | undefined> {
-  const doc = await Comment.findById(commentId).lean();
-  return doc ? (await commentViews([doc], viewerId, format))[0] : undefined;
 }

@@ -67,8 +67,11 @@ export function incrementUser(userId: number, field: string, step: 1 | -1): Prom
   return increment(`users:${userId}`, () => User.updateOne(nonNegative(userId, field, step), { $inc: { [field]: step } }));
 }
 
-export function incrementVideo(videoId: number, field: string, step: 1 | -1): Promise<unknown> {
-  return increment(`videos:${videoId}`, () => Video.updateOne(nonNegative(videoId, field, step), { $inc: { [field]: step } }));
+/** The same for a video; resolves to the counter's new value (undefined when the video is gone or it was at zero). */
+export async function incrementVideo(videoId: number, field: 'favoriteCount' | 'commentCount', step: 1 | -1): Promise<number | undefined> {
+  // No projection: FerretDB's findAndModify does not take one.
+  const video = await increment(`videos:${videoId}`, () => Video.findOneAndUpdate(nonNegative(videoId, field, step), { $inc: { [field]: step } }, { new: true }).lean());
+  return (video as Record<string, number> | null)?.[field];
 }
 
 function increment(key: string, update: () => Promise<unknown>): Promise<unknown> {

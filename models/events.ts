@@ -2,13 +2,13 @@ import { EventEmitter } from 'node:events';
 
 /**
  * What the domain reports after a write is persisted, for the realtime gateway to deliver. Payloads
- * carry ids and counts, not views: the deliverer builds each recipient's view.
+ * carry records and counts as the write left them, not views: the deliverer builds each recipient's view.
  */
 export interface DomainEvents {
   'message:created': [{ message: MessageRecord; origin: Origin }];
   'follow:changed': [{ followerId: number; followeeId: number; actionType: 1 | 2; isFriend: boolean; origin: Origin }];
-  'favorite:added': [{ videoId: number; userId: number; authorId: number; origin: Origin }];
-  'comment:added': [{ videoId: number; commentId: number; userId: number; authorId: number; origin: Origin }];
+  'favorite:added': [{ videoId: number; userId: number; authorId: number; favoriteCount: number; origin: Origin }];
+  'comment:added': [{ comment: CommentRecord; authorId: number; commentCount: number; origin: Origin }];
 }
 
 /**
@@ -24,6 +24,14 @@ export interface MessageRecord {
   id: number;
   fromUserId: number;
   toUserId: number;
+  content: string;
+  createdAt: number;
+}
+
+export interface CommentRecord {
+  _id: number;
+  videoId: number;
+  userId: number;
   content: string;
   createdAt: number;
 }

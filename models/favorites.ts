@@ -19,18 +19,18 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
   // A like and an unlike at once move the counters in the order the edge changed (see follow).
   const changed = await inTurn(`favorites:${userId}>${videoId}`, async () => {
     const change = actionType === 1 ? await addLike(userId, videoId, authorId) : await removeLike(userId, videoId);
-    if (!change) return false;
+    if (!change) return undefined;
     const step = actionType === 1 ? 1 : -1;
-    await Promise.all([
+    const [favoriteCount] = await Promise.all([
       incrementVideo(videoId, 'favoriteCount', step),
       incrementUser(userId, 'favoriteCount', step),
       incrementUser(authorId, 'totalFavorited', step),
     ]);
-    return true;
+    return { favoriteCount: favoriteCount ?? 0 };
   });
   if (!changed) return;
   touched({ users: [userId, authorId], videos: [videoId], likes: [userId] });
-  if (actionType === 1) domainEvents.emit('favorite:added', { videoId, userId, authorId, origin });
+  if (actionType === 1) domainEvents.emit('favorite:added', { videoId, userId, authorId, favoriteCount: changed.favoriteCount, origin });
 }
 
 async function addLike(userId: number, videoId: number, authorId: number): Promise<boolean> {

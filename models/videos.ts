@@ -135,9 +135,3 @@ export async function videoViews(docs: readonly VideoDoc[], viewerId: number | u
     title: doc.title,
   }));
 }
-
-/** A video's live counters, for the events that report them. */
-export async function videoCounts(videoId: number): Promise<{ favoriteCount: number; commentCount: number }> {
-  const video = await Video.findById(videoId, { favoriteCount: 1, commentCount: 1 }).lean();
-  return { favoriteCount: video?.favoriteCount ?? 0, commentCount: video?.commentCount ?? 0 };
-}

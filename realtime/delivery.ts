@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { comments, domainEvents, messages, users, videos, type DomainEvents } from '../models/index.js';
+import { comments, domainEvents, messages, users, type DomainEvents } from '../models/index.js';
 import type { Origin } from '../models/events.js';
 import { userRoom, type GatewayServer } from './types.js';
 
@@ -34,18 +34,17 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
       io.to(userRoom(followeeId)).emit('relation:follow', { action_type: actionType, user, is_friend: isFriend });
       delivered('relation:follow');
     },
-    async 'favorite:added'({ videoId, userId, authorId, origin }) {
+    async 'favorite:added'({ videoId, userId, authorId, favoriteCount, origin }) {
       if (userId === authorId) return;
-      const [user, counts] = await Promise.all([users.userView(userId, authorId, base(origin)), videos.videoCounts(videoId)]);
-      io.to(userRoom(authorId)).emit('favorite:new', { video_id: videoId, user, favorite_count: counts.favoriteCount });
+      const user = await users.userView(userId, authorId, base(origin));
+      io.to(userRoom(authorId)).emit('favorite:new', { video_id: videoId, user, favorite_count: favoriteCount });
       delivered('favorite:new');
     },
-    async 'comment:added'({ videoId, commentId, userId, authorId, origin }) {
-      if (userId === authorId) return;
+    async 'comment:added'({ comment, authorId, commentCount, origin }) {
+      if (comment.userId === authorId) return;
       const format = { mediaBase: base(origin), formatDate: options.formatDate };
-      const [comment, counts] = await Promise.all([comments.commentView(commentId, authorId, format), videos.videoCounts(videoId)]);
-      if (!comment) return;
-      io.to(userRoom(authorId)).emit('comment:new', { video_id: videoId, comment, comment_count: counts.commentCount });
+      const [view] = await comments.commentViews([comment], authorId, format);
+      io.to(userRoom(authorId)).emit('comment:new', { video_id: comment.videoId, comment: view!, comment_count: commentCount });
       delivered('comment:new');
     },
   };

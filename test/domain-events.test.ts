@@ -90,13 +90,13 @@ test('favorite:added follows the stored like, once; unliking emits nothing', asy
     await favorite(a, videoId, 1);
     await favorite(a, videoId, 2);
   });
-  t.deepEqual(events, [{ stored: true, payload: { videoId, userId: a, authorId: b, origin: {} } }]);
+  t.deepEqual(events, [{ stored: true, payload: { videoId, userId: a, authorId: b, favoriteCount: 1, origin: {} } }], 'with the count the like made');
 });
 
 test('comment:added follows the stored comment', async (t) => {
   const { a, b, videoId } = t.context;
-  const stored = async (event: DomainEvents['comment:added'][0]) => (await Comment.exists({ _id: event.commentId })) !== null;
+  const stored = async (event: DomainEvents['comment:added'][0]) => (await Comment.exists({ _id: event.comment._id })) !== null;
   const events = await recording('comment:added', stored, () => addComment(a, videoId, 'nice', format));
   t.is(events.length, 1);
-  t.like(events[0], { stored: true, payload: { videoId, userId: a, authorId: b } });
+  t.like(events[0], { stored: true, payload: { comment: { videoId, userId: a, content: 'nice' }, authorId: b, commentCount: 1 } });
 });

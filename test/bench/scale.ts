@@ -2,9 +2,10 @@
  * How the hot requests' cost grows with the data: measures them on a small world, grows the world
  * through the public API by 100,000+ likes, follows, comments and messages, and measures again.
  *   npm run bench:scale -- [--users 300] [--videos 200] [--records 100000] [--seconds 4] [--connections 16]
- *                          [--sockets 2000] [--rate 200] [--push-seconds 10]
+ *                          [--sockets 2000] [--rate 200] [--push-seconds 10] [--cpu-prof]
  * Prints p50/p99 of each request on both worlds and their ratio, the write rate while growing, and
- * push latency (message/action to the recipient's socket) on the grown world.
+ * push latency (message/action to the recipient's socket) on the grown world. --cpu-prof profiles the
+ * server over the whole run (node --cpu-prof) and prints where its time went, by package.
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -12,7 +13,9 @@ import pLimit from 'p-limit';
 import { tinyVideo } from '../helpers/media.js';
 import { startServer } from '../helpers/server.js';
 import { startTestStore } from '../helpers/store.js';
+import { temporaryDir } from '../helpers/dirs.js';
 import { percentile, seedUsers, type BenchUser } from './fixtures.js';
+import { timeByPackage } from './profile.js';
 import { awaitDeliveries, connectRecipients, sendAtRate, type PushProbe } from './push.js';
 
 const { values } = parseArgs({
@@ -25,15 +28,18 @@ const { values } = parseArgs({
     sockets: { type: 'string', default: '2000' },
     rate: { type: 'string', default: '200' },
     'push-seconds': { type: 'string', default: '10' },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
-const options = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, Number(value)])) as Record<keyof typeof values, number>;
+const { 'cpu-prof': profile, ...numbers } = values;
+const options = Object.fromEntries(Object.entries(numbers).map(([name, value]) => [name, Number(value)])) as Record<keyof typeof numbers, number>;
+const profileDir = profile ? temporaryDir('douyin-profile-') : undefined;
 
 const store = await startTestStore();
 const mongoUrl = `${store.url}bench-scale`;
 const everyone = await seedUsers(mongoUrl, Math.max(options.users, options.sockets));
 const world = everyone.slice(0, options.users);
-const server = await startServer({ MONGO_URL: mongoUrl }, { outputToFile: true });
+const server = await startServer({ MONGO_URL: mongoUrl }, { outputToFile: true, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
 console.log(`store: ${store.description}`);
 
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
@@ -46,6 +52,7 @@ report();
 
 await server.stop();
 await store.stop();
+if (profileDir) console.log(`\nserver CPU profile (${profileDir}), by package:\n${timeByPackage(profileDir).join('\n')}`);
 
 /** Publishes through the API (multipart, like the app), 16 at a time. */
 async function publishVideos(count: number): Promise<number[]> {
