@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import type { Model } from 'mongoose';
+import { videosBefore } from './feed-hours.js';
 import { commentsOf, followeesOf, followersOf, likesOf } from './lists.js';
 import { findIn } from './lookups.js';
 import { User, type UserDoc } from './user.js';
@@ -91,8 +92,7 @@ export interface FeedHead {
 
 /**
  * How many of the newest videos the feed keeps: the pages people scroll through come from memory,
- * reloaded at most once per CACHE_TTL_MS whatever the traffic (on FerretDB, which sorts in Go, that
- * load reads every video; per request it would be every request).
+ * reloaded at most once per CACHE_TTL_MS whatever the traffic (from the newest hours, feed-hours.ts).
  */
 export const FEED_HEAD_SIZE = 300;
 
@@ -112,7 +112,7 @@ export function cachedFeedHead(): Promise<FeedHead> {
 }
 
 async function loadFeedHead(size: number, loadedAt: number): Promise<FeedHead> {
-  return { loadedAt, docs: await Video.find({}).sort({ publishedAt: -1 }).limit(size).lean() };
+  return { loadedAt, docs: await videosBefore(Infinity, size) };
 }
 
 /** Drops what `changes` made stale here and tells the other processes (unless it came from them). */

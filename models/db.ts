@@ -2,10 +2,12 @@ import mongoose from 'mongoose';
 import { Comment } from './comment.js';
 import { flush, useReadModifyWriteUpdates } from './counters.js';
 import { Favorite } from './favorite.js';
+import { fileUnfiledVideos } from './feed-hours.js';
 import { Follow } from './follow.js';
 import { startIds, stopIds } from './ids.js';
 import { useEqualityQueries } from './lookups.js';
 import { Conversation, Message } from './message.js';
+import { upgradeOnce } from './upgrades.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 
@@ -30,6 +32,7 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
     autoIndex: false,
   });
   await Promise.all(models.map((model) => model.createIndexes()));
+  await upgradeOnce('feed-hours', fileUnfiledVideos);
   await startIds();
   const ferretdb = await isFerretdb();
   useReadModifyWriteUpdates(ferretdb);

@@ -9,6 +9,8 @@ const videoSchema = new Schema(
     title: { type: String, required: true },
     /** Publish time in epoch ms, distinct per video so that feed paging by time has no gaps or repeats. */
     publishedAt: { type: Number, required: true },
+    /** The hour of `publishedAt` (feed-hours.ts). */
+    feedHour: { type: Number, required: true },
     videoKey: { type: String, required: true },
     coverKey: { type: String, required: true },
     favoriteCount: counter,
@@ -18,6 +20,7 @@ const videoSchema = new Schema(
 );
 videoSchema.index({ publishedAt: -1 }, { unique: true }); // the feed
 videoSchema.index({ authorId: 1, publishedAt: -1 }); // a user's publish list
+videoSchema.index({ feedHour: 1 }); // feed pages older than the cached head
 
 export type VideoDoc = InferSchemaType<typeof videoSchema>;
 export const Video = mongoose.model('Video', videoSchema);

@@ -1,6 +1,7 @@
 import { cachedFeedHead, cachedUsers, FEED_HEAD_SIZE, forget, type FeedHead } from './caches.js';
 import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
+import { fileHour, hourOf, videosBefore } from './feed-hours.js';
 import { favoritedAmong } from './favorites.js';
 import { isDuplicateKey } from './ids.js';
 import type { UserDoc } from './user.js';
@@ -29,8 +30,10 @@ export async function publish(video: NewVideo): Promise<void> {
 async function insertWithDistinctTime(video: NewVideo, now: number): Promise<void> {
   // Two videos published in the same millisecond: the unique index refuses the second, which takes the next one.
   for (let publishedAt = now; publishedAt < now + 1_000; publishedAt += 1) {
+    const feedHour = hourOf(publishedAt);
+    await fileHour(feedHour);
     try {
-      await Video.create({ ...video, _id: video.id, publishedAt });
+      await Video.create({ ...video, _id: video.id, publishedAt, feedHour });
       return;
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
@@ -58,16 +61,19 @@ export interface VideoPage {
 const INSERT_GRACE_MS = 2_000;
 
 /**
- * The newest videos of everyone. Four round trips whatever the page size; the first page (what the
- * app asks for with latest_time = now) and the pages below it, as far as the cache of the newest
- * FEED_HEAD_SIZE videos reaches, come from that cache.
+ * The newest videos of everyone. The first page (what the app asks for with latest_time = now) and
+ * the pages below it, as far as the cache of the newest FEED_HEAD_SIZE videos reaches, come from that
+ * cache; older pages walk back through the hours that have videos (feed-hours.ts).
  */
 export async function feed(page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
   const before = page.before ?? Infinity;
   const head = await cachedFeedHead();
   // The first page is the newest as of at most CACHE_TTL_MS ago; older pages must be complete.
   const docs = before > head.loadedAt || before <= head.loadedAt - INSERT_GRACE_MS ? fromHead(head, before, page.limit) : undefined;
-  if (!docs) return pageOf({}, page, viewerId, mediaBase);
+  if (!docs) {
+    const older = await videosBefore(before, page.limit);
+    return { videos: await videoViews(older, viewerId, mediaBase), nextTime: older.at(-1)?.publishedAt };
+  }
   const isFirst = before > head.loadedAt && viewerId === undefined;
   const videos = isFirst ? await anonymousViews(head, docs, mediaBase) : await videoViews(docs, viewerId, mediaBase);
   return { videos, nextTime: docs.at(-1)?.publishedAt };
@@ -109,11 +115,7 @@ function sameEntries<T>(a: readonly T[], b: readonly T[]): boolean {
 /** The videos `authorId` published, newest first. */
 export async function publishedBy(authorId: number, page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
   if (!(await userExists(authorId))) throw new Refusal('USER_NOT_FOUND');
-  return pageOf({ authorId }, page, viewerId, mediaBase);
-}
-
-async function pageOf(filter: { authorId?: number }, page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
-  const query = page.before === undefined ? filter : { ...filter, publishedAt: { $lt: page.before } };
+  const query = page.before === undefined ? { authorId } : { authorId, publishedAt: { $lt: page.before } };
   const docs = await Video.find(query).sort({ publishedAt: -1 }).limit(page.limit).lean();
   return { videos: await videoViews(docs, viewerId, mediaBase), nextTime: docs.at(-1)?.publishedAt };
 }

@@ -13,6 +13,7 @@ const hotFilters: Array<[collection: string, filter: Record<string, unknown>]> =
   ['users', { usernameKey: 'user_17' }],
   ['videos', { _id: 2_000_017 }],
   ['videos', { authorId: 1_000_017 }],
+  ['videos', { feedHour: 17 }],
   ['favorites', { _id: 3_000_017 }],
   ['favorites', { userId: 1_000_017 }],
   ['favorites', { userId: 1_000_017, _id: { $lt: 3_000_900 } }],
@@ -66,7 +67,7 @@ async function fillWorld(db: mongoose.mongo.Db): Promise<void> {
   const user = (i: number) => 1_000_000 + (i % 300);
   await Promise.all([
     db.collection('users').insertMany(each((i) => ({ _id: 1_000_000 + i, username: `user_${i}`, usernameKey: `user_${i}`, passwordHash: 'x' })) as never),
-    db.collection('videos').insertMany(each((i) => ({ _id: 2_000_000 + i, authorId: user(i), title: 't', publishedAt: i, videoKey: 'v', coverKey: 'c' })) as never),
+    db.collection('videos').insertMany(each((i) => ({ _id: 2_000_000 + i, authorId: user(i), title: 't', publishedAt: i, feedHour: i % 500, videoKey: 'v', coverKey: 'c' })) as never),
     db.collection('favorites').insertMany(each((i) => ({ _id: 3_000_000 + i, userId: user(i), videoId: 2_000_000 + i, authorId: user(i + 1) })) as never),
     db.collection('follows').insertMany(each((i) => ({ _id: 5_000_000 + i, followerId: user(i), followeeId: 1_000_000 + i })) as never),
     db.collection('comments').insertMany(each((i) => ({ _id: 4_000_000 + i, videoId: 2_000_000 + (i % 300), userId: user(i), content: 'c', createdAt: i })) as never),
