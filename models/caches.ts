@@ -3,6 +3,7 @@ import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import type { Model } from 'mongoose';
 import { videosBefore } from './feed-hours.js';
+import { forgetHours } from './hour-index.js';
 import { commentsOf, followeesOf, followersOf, likesOf } from './lists.js';
 import { findIn } from './lookups.js';
 import { User, type UserDoc } from './user.js';
@@ -92,7 +93,7 @@ export interface FeedHead {
 
 /**
  * How many of the newest videos the feed keeps: the pages people scroll through come from memory,
- * reloaded at most once per CACHE_TTL_MS whatever the traffic (from the newest hours, feed-hours.ts).
+ * reloaded at most once per CACHE_TTL_MS whatever the traffic (from the newest hours, hour-index.ts).
  */
 export const FEED_HEAD_SIZE = 300;
 
@@ -134,5 +135,6 @@ export function forgetEverything(): void {
   users.loader.clearAll();
   videos.loader.clearAll();
   for (const lists of [likesOf, followeesOf, followersOf, commentsOf]) lists.forgetAll();
+  forgetHours();
   head = undefined;
 }

@@ -3,15 +3,17 @@ import { Comment } from './comment.js';
 import { flush, useReadModifyWriteUpdates } from './counters.js';
 import { Favorite } from './favorite.js';
 import { fileUnfiledVideos } from './feed-hours.js';
+import { HourEntry } from './hour-index.js';
 import { Follow } from './follow.js';
 import { startIds, stopIds } from './ids.js';
 import { useEqualityQueries } from './lookups.js';
 import { Conversation, Message } from './message.js';
+import { fileUnfiledMessages } from './messages.js';
 import { upgradeOnce } from './upgrades.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 
-const models = [User, Follow, Video, Favorite, Comment, Message, Conversation];
+const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry];
 
 /** How long an operation may wait for the store's reply. */
 export const STORE_REPLY_TIMEOUT_MS = 10_000;
@@ -33,6 +35,7 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   });
   await Promise.all(models.map((model) => model.createIndexes()));
   await upgradeOnce('feed-hours', fileUnfiledVideos);
+  await upgradeOnce('message-hours', fileUnfiledMessages);
   await startIds();
   const ferretdb = await isFerretdb();
   useReadModifyWriteUpdates(ferretdb);

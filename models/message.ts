@@ -10,6 +10,8 @@ const messageSchema = new Schema(
     content: { type: String, required: true },
     /** Epoch ms, distinct within a conversation so that "after this time" polling never skips a message. */
     createdAt: { type: Number, required: true },
+    /** The hour of `createdAt` (hour-index.ts). */
+    hour: { type: Number, required: true },
     /** "sender:client_msg_id" when the client gave one: a retry finds the original instead of sending twice. */
     dedupeKey: { type: String },
   },
@@ -17,9 +19,9 @@ const messageSchema = new Schema(
 );
 messageSchema.index({ pair: 1, createdAt: 1 }, { unique: true }); // chat history and polling
 messageSchema.index({ dedupeKey: 1 }, { unique: true, sparse: true });
-messageSchema.index({ pair: 1, _id: 1 }); // catch-up of one conversation
-messageSchema.index({ toUserId: 1, _id: 1 }); // catch-up of everything a user received
-messageSchema.index({ fromUserId: 1, _id: 1 }); // ... and sent from another device
+messageSchema.index({ pair: 1, hour: 1 }); // history and catch-up of one conversation, hour by hour
+messageSchema.index({ toUserId: 1, hour: 1 }); // catch-up of everything a user received
+messageSchema.index({ fromUserId: 1, hour: 1 }); // ... and sent from another device
 
 export type MessageDoc = InferSchemaType<typeof messageSchema>;
 export const Message = mongoose.model('Message', messageSchema);

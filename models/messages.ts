@@ -2,6 +2,8 @@ import { Refusal } from './errors.js';
 import { domainEvents, type MessageRecord, type Origin } from './events.js';
 import { idFloor, idTime, isDuplicateKey, nextId } from './ids.js';
 import { inTurn } from './in-turn.js';
+import pLimit from 'p-limit';
+import { fileHour, hourOf, hoursOf, walkHours } from './hour-index.js';
 import { findAny } from './lookups.js';
 import { Conversation, Message, pairKey, type MessageDoc } from './message.js';
 import { areFriends } from './relations.js';
@@ -34,8 +36,10 @@ export async function sendMessage(
   const pair = pairKey(fromUserId, toUserId);
   // Messages of one conversation get distinct milliseconds, so polling with pre_msg_time never skips one.
   for (let createdAt = Date.now(); ; createdAt += 1) {
+    const hour = hourOf(createdAt);
+    await Promise.all([fileHour(pairHours(pair), hour), fileHour(userHours(fromUserId), hour), fileHour(userHours(toUserId), hour)]);
     try {
-      await Message.create({ _id: id, fromUserId, toUserId, pair, content, createdAt, dedupeKey });
+      await Message.create({ _id: id, fromUserId, toUserId, pair, content, createdAt, hour, dedupeKey });
       const message = { id, fromUserId, toUserId, content, createdAt };
       // The message is persisted: push it now; the conversation's summary (for the friend list) follows.
       domainEvents.emit('message:created', { message, origin: options.origin ?? {} });
@@ -75,17 +79,21 @@ export interface HistoryPage {
 
 /**
  * Messages between two users, oldest first. With `after`, the oldest `limit` messages after it (polling,
- * or paging forward); without, the latest `limit` messages (opening a chat).
+ * or paging forward); without, the latest `limit` messages (opening a chat). Read hour by hour.
  */
 export async function chatHistory(userId: number, otherId: number, page: HistoryPage): Promise<MessageRecord[]> {
   if (!(await userExists(otherId))) throw new Refusal('USER_NOT_FOUND');
   const pair = pairKey(userId, otherId);
-  if (page.after !== undefined) {
-    const docs = await Message.find({ pair, createdAt: { $gt: page.after } }).sort({ createdAt: 1 }).limit(page.limit).lean();
-    return docs.map(toRecord);
+  const { after, limit } = page;
+  const enough = (found: readonly MessageDoc[]) => found.length >= limit;
+  if (after !== undefined) {
+    const hours = await hoursOf(pairHours(pair), hourOf(after), 'oldest first');
+    const read = async (batch: number[]) => (await inHours(batch, [{ pair }])).filter((doc) => doc.createdAt > after).sort(byTime);
+    return (await walkHours(hours, read, enough)).slice(0, limit).map(toRecord);
   }
-  const docs = await Message.find({ pair }).sort({ createdAt: -1 }).limit(page.limit).lean();
-  return docs.reverse().map(toRecord);
+  const hours = await hoursOf(pairHours(pair), Infinity, 'newest first');
+  const read = async (batch: number[]) => (await inHours(batch, [{ pair }])).sort(byTime).reverse();
+  return (await walkHours(hours, read, enough)).slice(0, limit).reverse().map(toRecord);
 }
 
 /**
@@ -109,18 +117,39 @@ export interface SyncPage {
  * after being offline. `hasMore`: ask again from the last id received. Three round trips at most.
  */
 export async function syncMessages(userId: number, page: SyncPage): Promise<{ messages: MessageRecord[]; hasMore: boolean }> {
-  const mine = page.withUserId === undefined
-    ? [{ toUserId: userId }, { fromUserId: userId }]
-    : [{ pair: pairKey(userId, page.withUserId) }];
-  const within = (ids: Record<string, number>, limit: number) =>
-    findAny<MessageDoc>(Message, mine.map((filter) => ({ ...filter, _id: ids })), undefined, { sort: { _id: 1 }, limit });
+  const [key, mine] = page.withUserId === undefined
+    ? [userHours(userId), [{ toUserId: userId }, { fromUserId: userId }]]
+    : [pairHours(pairKey(userId, page.withUserId)), [{ pair: pairKey(userId, page.withUserId) }]];
   const lookback = Math.min(page.afterId, idFloor(idTime(page.afterId) - LATE_ARRIVAL_MS));
-  const [late, fresh] = await Promise.all([
-    page.afterId === 0 ? [] : within({ $gt: lookback, $lte: page.afterId }, LATE_ARRIVAL_CAP),
-    within({ $gt: page.afterId }, page.limit + 1),
-  ]);
-  const hasMore = fresh.length > page.limit;
-  return { messages: [...late, ...fresh.slice(0, page.limit)].map(toRecord), hasMore };
+  const hours = await hoursOf(key, hourOf(idTime(lookback)), 'oldest first');
+  const read = async (batch: number[]) => (await inHours(batch, mine)).filter((doc) => doc._id > lookback).sort((a, b) => a._id - b._id);
+  const found = await walkHours(hours, read, (docs) => docs.filter((doc) => doc._id > page.afterId).length > page.limit);
+  const late = found.filter((doc) => doc._id <= page.afterId).slice(0, LATE_ARRIVAL_CAP);
+  const fresh = found.filter((doc) => doc._id > page.afterId);
+  return { messages: [...late, ...fresh.slice(0, page.limit)].map(toRecord), hasMore: fresh.length > page.limit };
+}
+
+/** The messages of these hours that match any of `filters`: one equality query per hour and filter on FerretDB. */
+function inHours(hours: number[], filters: ReadonlyArray<Record<string, unknown>>): Promise<MessageDoc[]> {
+  return findAny<MessageDoc>(Message, filters.flatMap((filter) => hours.map((hour) => ({ ...filter, hour }))));
+}
+
+const byTime = (a: MessageDoc, b: MessageDoc) => a.createdAt - b.createdAt;
+const pairHours = (pair: string) => `pair:${pair}`;
+const userHours = (userId: number) => `user:${userId}`;
+
+/** Files the messages stored before conversations had hours; idempotent. */
+export async function fileUnfiledMessages(): Promise<void> {
+  const unfiled = await Message.find({ hour: { $exists: false } }, { pair: 1, fromUserId: 1, toUserId: 1, createdAt: 1 }).lean();
+  const keys = new Map<string, [string, number]>();
+  for (const doc of unfiled) {
+    const hour = hourOf(doc.createdAt);
+    for (const key of [pairHours(doc.pair), userHours(doc.fromUserId), userHours(doc.toUserId)]) keys.set(`${key}:${hour}`, [key, hour]);
+  }
+  for (const [key, hour] of keys.values()) await fileHour(key, hour);
+  // One update per command, a few at a time (see fileUnfiledVideos).
+  const limit = pLimit(8);
+  await Promise.all(unfiled.map((doc) => limit(() => Message.updateOne({ _id: doc._id }, { $set: { hour: hourOf(doc.createdAt) } }))));
 }
 
 export function messageView(message: MessageRecord): MessageView {

@@ -9,7 +9,7 @@ const videoSchema = new Schema(
     title: { type: String, required: true },
     /** Publish time in epoch ms, distinct per video so that feed paging by time has no gaps or repeats. */
     publishedAt: { type: Number, required: true },
-    /** The hour of `publishedAt` (feed-hours.ts). */
+    /** The hour of `publishedAt` (hour-index.ts). */
     feedHour: { type: Number, required: true },
     videoKey: { type: String, required: true },
     coverKey: { type: String, required: true },

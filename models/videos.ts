@@ -1,7 +1,8 @@
 import { cachedFeedHead, cachedUsers, FEED_HEAD_SIZE, forget, type FeedHead } from './caches.js';
 import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
-import { fileHour, hourOf, videosBefore } from './feed-hours.js';
+import { fileVideoHour, videosBefore } from './feed-hours.js';
+import { hourOf } from './hour-index.js';
 import { favoritedAmong } from './favorites.js';
 import { isDuplicateKey } from './ids.js';
 import type { UserDoc } from './user.js';
@@ -30,10 +31,9 @@ export async function publish(video: NewVideo): Promise<void> {
 async function insertWithDistinctTime(video: NewVideo, now: number): Promise<void> {
   // Two videos published in the same millisecond: the unique index refuses the second, which takes the next one.
   for (let publishedAt = now; publishedAt < now + 1_000; publishedAt += 1) {
-    const feedHour = hourOf(publishedAt);
-    await fileHour(feedHour);
+    await fileVideoHour(publishedAt);
     try {
-      await Video.create({ ...video, _id: video.id, publishedAt, feedHour });
+      await Video.create({ ...video, _id: video.id, publishedAt, feedHour: hourOf(publishedAt) });
       return;
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
@@ -63,7 +63,7 @@ const INSERT_GRACE_MS = 2_000;
 /**
  * The newest videos of everyone. The first page (what the app asks for with latest_time = now) and
  * the pages below it, as far as the cache of the newest FEED_HEAD_SIZE videos reaches, come from that
- * cache; older pages walk back through the hours that have videos (feed-hours.ts).
+ * cache; older pages walk back through the hours that have videos (hour-index.ts).
  */
 export async function feed(page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
   const before = page.before ?? Infinity;

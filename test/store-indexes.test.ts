@@ -26,9 +26,10 @@ const hotFilters: Array<[collection: string, filter: Record<string, unknown>]> =
   ['comments', { videoId: 2_000_017 }],
   ['comments', { _id: 4_000_017 }],
   ['messages', { pair: '1000017:1000018' }],
-  ['messages', { pair: '1000017:1000018', createdAt: { $gt: 5 } }],
-  ['messages', { toUserId: 1_000_017 }],
-  ['messages', { fromUserId: 1_000_017 }],
+  ['messages', { pair: '1000017:1000018', hour: 17 }],
+  ['messages', { toUserId: 1_000_017, hour: 17 }],
+  ['messages', { fromUserId: 1_000_017, hour: 17 }],
+  ['hours', { key: 'user:1000017' }],
   ['messages', { dedupeKey: '1000017:c-17' }],
   ['conversations', { _id: '1000017:1000018' }],
 ];
@@ -71,7 +72,8 @@ async function fillWorld(db: mongoose.mongo.Db): Promise<void> {
     db.collection('favorites').insertMany(each((i) => ({ _id: 3_000_000 + i, userId: user(i), videoId: 2_000_000 + i, authorId: user(i + 1) })) as never),
     db.collection('follows').insertMany(each((i) => ({ _id: 5_000_000 + i, followerId: user(i), followeeId: 1_000_000 + i })) as never),
     db.collection('comments').insertMany(each((i) => ({ _id: 4_000_000 + i, videoId: 2_000_000 + (i % 300), userId: user(i), content: 'c', createdAt: i })) as never),
-    db.collection('messages').insertMany(each((i) => ({ _id: 6_000_000 + i, fromUserId: user(i), toUserId: user(i + 1), pair: `${user(i)}:${user(i + 1)}`, content: 'm', createdAt: i, dedupeKey: `${user(i)}:c-${i}` })) as never),
+    db.collection('messages').insertMany(each((i) => ({ _id: 6_000_000 + i, fromUserId: user(i), toUserId: user(i + 1), pair: `${user(i)}:${user(i + 1)}`, content: 'm', createdAt: i, hour: i % 500, dedupeKey: `${user(i)}:c-${i}` })) as never),
+    db.collection('hours').insertMany(each((i) => ({ _id: `user:${user(i)}:${i}`, key: `user:${user(i)}`, hour: i })) as never),
     db.collection('conversations').insertMany(each((i) => ({ _id: `${user(i)}:${user(i + 1)}:${i}`, latest: { id: i, fromUserId: user(i), content: 'm' } })) as never),
   ]);
 }
