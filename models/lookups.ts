@@ -53,15 +53,11 @@ export async function findIn<T>(model: Model<any>, field: string, values: readon
   return findAny<T>(model, distinct.map((value) => ({ ...also, [field]: value })), projection);
 }
 
-const COUNTS_PER_QUERY = 16;
-
 /** How many documents have each of `values` in `field`; values without any are absent. */
 export async function countEach(model: Model<any>, field: string, values: readonly number[]): Promise<Map<number, number>> {
   const distinct = [...new Set(values)];
   if (distinct.length === 0) return new Map();
-  // Many values: one pass over the collection costs less than a query per value, which would read
-  // about as many documents in all.
-  if (!equalityOnly || distinct.length > COUNTS_PER_QUERY) {
+  if (!equalityOnly) {
     const rows = await model.aggregate<{ _id: number; n: number }>([
       { $match: { [field]: { $in: distinct } } },
       { $group: { _id: `$${field}`, n: { $sum: 1 } } },
