@@ -6,8 +6,8 @@ import { Follow } from './follow.js';
 import { othersShareStore } from './ids.js';
 import { inTurn } from './in-turn.js';
 import { countEach, findIn } from './lookups.js';
-import { User } from './user.js';
-import { Video } from './video.js';
+import { User, type UserDoc, type UserRecord } from './user.js';
+import { Video, type VideoDoc } from './video.js';
 
 /**
  * Counters are kept with $inc after the edge they count is written: exactly one request wins each
@@ -62,19 +62,27 @@ export function flush(): Promise<void> {
   return running;
 }
 
-/** $inc that never takes a counter below zero. */
-export function incrementUser(userId: number, field: string, step: 1 | -1): Promise<unknown> {
-  return increment(`users:${userId}`, () => User.updateOne(nonNegative(userId, field, step), { $inc: { [field]: step } }));
+/**
+ * $inc that never takes a counter below zero; resolves to the user's record as the increment left it
+ * (null when the user is gone or the counter was at zero), for events that report it.
+ */
+export async function incrementUser(userId: number, field: string, step: 1 | -1): Promise<UserRecord | null> {
+  // FerretDB's findAndModify takes no projection, not even the schema's own exclusion of the password
+  // hash: the whole record comes back and the hash is dropped here.
+  const update = () => User.findOneAndUpdate(nonNegative(userId, field, step), { $inc: { [field]: step } }, { new: true }).select('+passwordHash').lean<UserDoc>();
+  const user = await increment(`users:${userId}`, update);
+  if (!user) return null;
+  const { passwordHash: _, ...record } = user;
+  return record;
 }
 
 /** The same for a video; resolves to the counter's new value (undefined when the video is gone or it was at zero). */
 export async function incrementVideo(videoId: number, field: 'favoriteCount' | 'commentCount', step: 1 | -1): Promise<number | undefined> {
-  // No projection: FerretDB's findAndModify does not take one.
-  const video = await increment(`videos:${videoId}`, () => Video.findOneAndUpdate(nonNegative(videoId, field, step), { $inc: { [field]: step } }, { new: true }).lean());
-  return (video as Record<string, number> | null)?.[field];
+  const video = await increment(`videos:${videoId}`, () => Video.findOneAndUpdate(nonNegative(videoId, field, step), { $inc: { [field]: step } }, { new: true }).lean<VideoDoc>());
+  return video?.[field];
 }
 
-function increment(key: string, update: () => Promise<unknown>): Promise<unknown> {
+function increment<T>(key: string, update: () => Promise<T>): Promise<T> {
   return readModifyWrite ? inTurn(key, update) : update();
 }
 

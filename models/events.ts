@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { UserRecord } from './user.js';
 
 /**
  * What the domain reports after a write is persisted, for the realtime gateway to deliver. Payloads
@@ -6,8 +7,8 @@ import { EventEmitter } from 'node:events';
  */
 export interface DomainEvents {
   'message:created': [{ message: MessageRecord; origin: Origin }];
-  'follow:changed': [{ followerId: number; followeeId: number; actionType: 1 | 2; isFriend: boolean; origin: Origin }];
-  'favorite:added': [{ videoId: number; userId: number; authorId: number; favoriteCount: number; origin: Origin }];
+  'follow:changed': [{ follower: UserRecord; followeeId: number; actionType: 1 | 2; isFriend: boolean; origin: Origin }];
+  'favorite:added': [{ videoId: number; user: UserRecord; authorId: number; favoriteCount: number; origin: Origin }];
   'comment:added': [{ comment: CommentRecord; authorId: number; commentCount: number; origin: Origin }];
 }
 

@@ -21,16 +21,18 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
     const change = actionType === 1 ? await addLike(userId, videoId, authorId) : await removeLike(userId, videoId);
     if (!change) return undefined;
     const step = actionType === 1 ? 1 : -1;
-    const [favoriteCount] = await Promise.all([
+    const [favoriteCount, user] = await Promise.all([
       incrementVideo(videoId, 'favoriteCount', step),
       incrementUser(userId, 'favoriteCount', step),
       incrementUser(authorId, 'totalFavorited', step),
     ]);
-    return { favoriteCount: favoriteCount ?? 0 };
+    return { favoriteCount: favoriteCount ?? 0, user };
   });
   if (!changed) return;
   touched({ users: [userId, authorId], videos: [videoId], likes: [userId] });
-  if (actionType === 1) domainEvents.emit('favorite:added', { videoId, userId, authorId, favoriteCount: changed.favoriteCount, origin });
+  if (actionType === 1 && changed.user) {
+    domainEvents.emit('favorite:added', { videoId, user: changed.user, authorId, favoriteCount: changed.favoriteCount, origin });
+  }
 }
 
 async function addLike(userId: number, videoId: number, authorId: number): Promise<boolean> {

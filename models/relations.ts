@@ -19,16 +19,16 @@ export async function follow(followerId: number, followeeId: number, actionType:
   // a decrement that overtook its increment at zero would be dropped by the never-below-zero guard.
   const changed = await inTurn(`follows:${followerId}>${followeeId}`, async () => {
     const change = actionType === 1 ? await addEdge(followerId, followeeId) : await removeEdge(followerId, followeeId);
-    if (!change) return false;
+    if (!change) return undefined;
     const step = actionType === 1 ? 1 : -1;
-    await Promise.all([incrementUser(followerId, 'followCount', step), incrementUser(followeeId, 'followerCount', step)]);
-    return true;
+    const [follower] = await Promise.all([incrementUser(followerId, 'followCount', step), incrementUser(followeeId, 'followerCount', step)]);
+    return { follower };
   });
   if (!changed) return;
   touched({ users: [followerId, followeeId], pair: [followerId, followeeId] });
   // Read after our edge is stored: of two people following each other at once, the later one sees the other's edge.
   const isFriend = actionType === 1 && (await Follow.exists({ followerId: followeeId, followeeId: followerId })) !== null;
-  domainEvents.emit('follow:changed', { followerId, followeeId, actionType, isFriend, origin });
+  if (changed.follower) domainEvents.emit('follow:changed', { follower: changed.follower, followeeId, actionType, isFriend, origin });
 }
 
 async function addEdge(followerId: number, followeeId: number): Promise<boolean> {

@@ -22,6 +22,8 @@ const userSchema = new Schema(
 );
 
 export type UserDoc = InferSchemaType<typeof userSchema>;
+/** A user's record as it is read and passed around: without the password hash. */
+export type UserRecord = Omit<UserDoc, 'passwordHash'>;
 export const User = mongoose.model('User', userSchema);
 
 export function usernameKey(username: string): string {

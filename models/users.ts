@@ -3,7 +3,7 @@ import { Refusal } from './errors.js';
 import { cachedFollowed, cachedUsers } from './caches.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { checkPassword, hashPassword } from './passwords.js';
-import { User, usernameKey, type UserDoc } from './user.js';
+import { User, usernameKey, type UserRecord } from './user.js';
 import { DEFAULT_AVATAR_PATH, DEFAULT_BACKGROUND_PATH, mediaUrl, type UserView } from './views.js';
 
 export async function register(username: string, password: string): Promise<number> {
@@ -62,13 +62,19 @@ export async function userViews(
   }));
 }
 
+/** The view of a record the caller has (one an event carries, as its write left it) as `viewerId` sees it. */
+export async function viewOfRecord(user: UserRecord, viewerId: number, mediaBase: string): Promise<UserView> {
+  const followed = await cachedFollowed(viewerId, [user._id]);
+  return toView(user, followed.has(user._id), mediaBase);
+}
+
 export async function userView(id: number, viewerId: number | undefined, mediaBase: string): Promise<UserView> {
   const view = (await userViews([id], viewerId, mediaBase)).get(id);
   if (!view) throw new Refusal('USER_NOT_FOUND');
   return view;
 }
 
-function toView(user: UserDoc, isFollow: boolean, mediaBase: string): UserView {
+function toView(user: UserRecord, isFollow: boolean, mediaBase: string): UserView {
   return {
     id: user._id,
     name: user.username,

@@ -29,14 +29,14 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
       (origin.socketId ? target.except(origin.socketId) : target).emit('message:new', messages.messageView(message));
       delivered('message:new');
     },
-    async 'follow:changed'({ followerId, followeeId, actionType, isFriend, origin }) {
-      const user = await users.userView(followerId, followeeId, base(origin));
+    async 'follow:changed'({ follower, followeeId, actionType, isFriend, origin }) {
+      const user = await users.viewOfRecord(follower, followeeId, base(origin));
       io.to(userRoom(followeeId)).emit('relation:follow', { action_type: actionType, user, is_friend: isFriend });
       delivered('relation:follow');
     },
-    async 'favorite:added'({ videoId, userId, authorId, favoriteCount, origin }) {
-      if (userId === authorId) return;
-      const user = await users.userView(userId, authorId, base(origin));
+    async 'favorite:added'({ videoId, user: liker, authorId, favoriteCount, origin }) {
+      if (liker._id === authorId) return;
+      const user = await users.viewOfRecord(liker, authorId, base(origin));
       io.to(userRoom(authorId)).emit('favorite:new', { video_id: videoId, user, favorite_count: favoriteCount });
       delivered('favorite:new');
     },
