@@ -1,6 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { exactInteger } from '../models/integer-spelling.js';
+import { actionType, id, limit, timestamp } from '../server/http/schemas.js';
 import { goSpelling } from './helpers/go.js';
 
 /** The integer a mantissa and exponent denote, by BigInt arithmetic: an oracle independent of exactInteger. */
@@ -83,4 +84,21 @@ test('any decimal spelling reads as the exact integer it denotes, or as no integ
 test('an integer plus a fraction too small for a double to hold is still no integer', (t) => {
   fc.assert(fc.property(fc.maxSafeNat(), fc.nat(30), (value, zeros) => exactInteger(`${value}.${'0'.repeat(zeros)}1`) === undefined));
   t.pass();
+});
+
+test('REST parameters accept any spelling of an in-range integer and keep their messages otherwise', (t) => {
+  t.is(id.parse('2.46969684217984e+14'), 246969684217984);
+  t.is(actionType.parse('1.0'), 1);
+  t.is(actionType.parse('2e0'), 2);
+  t.is(limit(100).parse('1e2'), 100);
+  t.deepEqual(timestamp.parse('1.7e12'), { before: 1.7e12, after: 1.7e12 });
+  t.is(timestamp.parse('0.0'), undefined);
+  const message = (schema: { safeParse(value: string): { error?: { issues: Array<{ message: string }> } } }, value: string) =>
+    schema.safeParse(value).error?.issues[0]?.message;
+  t.is(message(id, '1.5'), 'must be a positive integer');
+  t.is(message(id, '0e5'), 'must be a positive integer');
+  t.is(message(id, '1e400'), 'is too large');
+  t.is(message(actionType, '3e0'), 'must be 1 or 2');
+  t.is(message(limit(100), '1.01e2'), 'must be an integer from 1 to 100');
+  t.is(message(timestamp, '-1e3'), 'must be a timestamp in seconds or milliseconds');
 });
