@@ -7,7 +7,8 @@ import { deliverDomainEvents } from './delivery.js';
 import { registerHandlers } from './handlers.js';
 import { eventBudget } from './limits.js';
 import { adapterClients } from './redis.js';
-import { listen, loadUws, type TransportKind } from './transport.js';
+import { listen, type TransportKind } from './transport.js';
+import { loadUws } from './uws-binaries.js';
 import { userRoom, type GatewayServer } from './types.js';
 
 /** Largest client event accepted, in bytes; a larger one closes that socket. */
@@ -38,6 +39,8 @@ export interface GatewayOptions {
 export interface Gateway {
   port: number;
   transport: TransportKind;
+  /** The npm package whose uWebSockets.js binary serves the gateway, when it runs on one. */
+  uwsPackage: string | undefined;
   /** Sockets connected to this process. */
   socketCount(): number;
   /** Whether the Redis the adapter uses is connected; true without Redis. */
@@ -81,6 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     port: listening.port,
     transport: listening.kind,
+    uwsPackage: 'uws' in uws ? uws.from : undefined,
     socketCount: () => io.engine.clientsCount,
     redisReady: () => !redis || (redis.pub.status === 'ready' && redis.sub.status === 'ready'),
     async close() {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isStoreUnavailable, messages, Refusal, Status } from '../models/index.js';
+import { exactInteger } from '../models/integer-spelling.js';
 import { CLIENT_MSG_ID, isAcceptableText, MESSAGE_MAX_LENGTH, textRule } from '../models/text.js';
 import type { Envelope, SendAck, SyncAck } from './contract.js';
 import type { eventBudget } from './limits.js';
@@ -8,10 +9,10 @@ import type { GatewaySocket } from './types.js';
 
 export const SYNC_PAGE_SIZE = 100;
 
-/** A JSON number, or a string of digits (load tools template ids into strings). */
+/** A JSON number, or a string in any decimal spelling of an integer (load tools template ids into strings). */
 const integer = (message: string) =>
-  z.union([z.number(), z.string().regex(/^\d{1,16}$/).transform(Number)], { error: message })
-    .pipe(z.number().int(message).min(0, message).max(Number.MAX_SAFE_INTEGER, message));
+  z.union([z.number(), z.string().transform((spelling) => exactInteger(spelling) ?? NaN)], { error: message })
+    .pipe(z.number({ error: message }).int(message).min(0, message).max(Number.MAX_SAFE_INTEGER, message));
 
 const userId = integer('must be a user id').refine((value) => value > 0, 'must be a user id');
 

@@ -21,7 +21,9 @@ export function eventBudget(onRefused: () => void = () => undefined) {
         onRefused();
         const count = (refused.get(socket.id) ?? 0) + 1;
         refused.set(socket.id, count);
-        if (count >= DISCONNECT_AFTER_REFUSED) socket.disconnect(true);
+        // Only after the refusals decided so far are answered: events read in one tick (Node's HTTP server reads many
+        // frames at once) get their acks after every decision, and a closed socket drops them.
+        if (count >= DISCONNECT_AFTER_REFUSED) setImmediate(() => socket.disconnect(true));
         return false;
       }
     },

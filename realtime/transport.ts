@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'socket.io';
+import type { Uws } from './uws-binaries.js';
 
 export type TransportKind = 'uws' | 'node';
 
@@ -10,22 +10,6 @@ export interface Listening {
   port: number;
   /** Stops accepting connections (open sockets are closed by Socket.IO). */
   close(): void;
-}
-
-type Uws = typeof import('uWebSockets.js');
-
-/**
- * The native uWebSockets.js binary for this Node.js, or the reason it cannot load. Loaded by its
- * path: the package's own entry point would silently swap in a slow emulation instead.
- */
-export function loadUws(): { uws: Uws } | { reason: string } {
-  const require = createRequire(import.meta.url);
-  const binary = `uWebSockets.js/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
-  try {
-    return { uws: require(binary) as Uws };
-  } catch (error) {
-    return { reason: (error as Error).message.split('\n')[0]! };
-  }
 }
 
 /** Serves `io` on uWebSockets.js when its binary loads here, otherwise on Node's HTTP server. */

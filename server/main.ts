@@ -87,7 +87,8 @@ async function main(): Promise<void> {
   cleanups.unshift(() => new Promise((resolve) => rest.server.close(resolve)));
   cleanups.unshift(() => realtime.close());
   const scaling = config.REDIS_URL ? 'Redis adapter: events reach sockets on every process' : 'in-memory adapter: one process';
-  logger.info({ port: realtime.port, transport: realtime.transport }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${realtime.transport}, ${scaling})`);
+  const transport = realtime.uwsPackage ? `uws from ${realtime.uwsPackage}` : realtime.transport;
+  logger.info({ port: realtime.port, transport: realtime.transport, uwsPackage: realtime.uwsPackage }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${transport}, ${scaling})`);
   logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/ (web console at /)`);
 }
 

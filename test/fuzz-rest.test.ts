@@ -44,9 +44,9 @@ interface EndpointShape {
   breakers: Record<string, string[]>;
 }
 
-const badIds = ['abc', '-5', '0', '1.5', '', '1e9', '１２３', '9'.repeat(25), ' 7', '0x1f', 'null'];
+const badIds = ['abc', '-5', '0', '1.5', '', '1e400', '2.5e0', '1_000', 'NaN', '１２３', '9'.repeat(25), ' 7', '0x1f', 'null'];
 const badText = ['', '   ', 'bell\u0007', 'x'.repeat(2_000)];
-const badAction = ['0', '3', 'like', '', '1.0', '-1'];
+const badAction = ['0', '3', 'like', '', '1.5', '1e1', '-1'];
 const badTime = ['yesterday', '-1', '1.5', '9'.repeat(20)];
 
 const ENDPOINTS: EndpointShape[] = [

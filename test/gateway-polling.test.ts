@@ -34,7 +34,7 @@ function postBody(realtimeUrl: string, sid: string, bytes: number, abortAfter?: 
 test('oversized, aborted and stalled long-polling bodies are refused and the process lives on, polling still working', async (t) => {
   const store = await startTestStore();
   t.teardown(() => store.stop());
-  const server = await startServer({ MONGO_URL: `${store.url}polling`, REALTIME_TRANSPORT: 'uws' });
+  const server = await startServer({ MONGO_URL: `${store.url}polling` });
   t.teardown(() => server.stop('SIGKILL'));
 
   t.is(await postBody(server.realtimeUrl, await pollingSession(server.realtimeUrl), 1024 * 1024), 413);

@@ -19,7 +19,7 @@ async function raw(t: { context: Stack }, path: string, init: RequestInit = {}) 
   return { httpStatus: response.status, body: (await response.json()) as Record<string, any> };
 }
 
-const badUserIds = ['abc', '-5', '0', '1.5', '1e3', '0x10', '1234567890123456789012345', '9007199254740993', ' 12', ''];
+const badUserIds = ['abc', '-5', '0', '1.5', '1e400', '1.5e0', '1_000', 'NaN', '0x10', '1234567890123456789012345', '9007199254740993', ' 12', ''];
 for (const value of badUserIds) {
   test(`user_id=${JSON.stringify(value)} is refused as a parameter error`, async (t) => {
     const { api, me } = t.context;

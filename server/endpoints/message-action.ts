@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import { messages } from '../../models/index.js';
 import { MESSAGE_MAX_LENGTH } from '../../models/text.js';
 import { defineEndpoint } from '../http/endpoint.js';
-import { clientMsgId, content, id } from '../http/schemas.js';
+import { clientMsgId, content, id, integer } from '../http/schemas.js';
 
 export default defineEndpoint({
   method: 'POST',
@@ -11,7 +10,7 @@ export default defineEndpoint({
   auth: 'required',
   params: {
     to_user_id: id,
-    action_type: z.literal('1', { error: 'must be 1 (send a message)' }),
+    action_type: integer('1 (send a message)', 1, 1),
     content: content(MESSAGE_MAX_LENGTH),
     client_msg_id: clientMsgId.optional(),
   },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DECIMAL_SPELLING, exactInteger } from '../../models/integer-spelling.js';
 import { CLIENT_MSG_ID, isAcceptableText, textRule } from '../../models/text.js';
 
 /** Parameter types shared by the endpoint definitions. Every parameter arrives as a string. */
@@ -6,10 +7,18 @@ import { CLIENT_MSG_ID, isAcceptableText, textRule } from '../../models/text.js'
 const text = (expected: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? 'is required' : `must be ${expected}`) });
 
-export const id = text('a positive integer')
-  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
-  .transform(Number)
-  .refine(Number.isSafeInteger, 'is too large');
+/** An integer from `min` to `max` in any decimal spelling of it: `7`, `7.0`, `7e0`, `0.7e1` (compatibility.md). */
+export const integer = (rule: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  text(rule)
+    .regex(DECIMAL_SPELLING, `must be ${rule}`)
+    .transform((spelling, ctx) => {
+      const value = exactInteger(spelling);
+      if (value !== undefined && value >= min && value <= max) return value;
+      ctx.issues.push({ code: 'custom', input: spelling, message: value === Infinity ? 'is too large' : `must be ${rule}` });
+      return z.NEVER;
+    });
+
+export const id = integer('a positive integer', 1);
 
 export const USERNAME_RULE = '1 to 32 letters, digits or _ . - @';
 export const username = text('a string')
@@ -33,23 +42,14 @@ export const title = text('a string').refine((value) => isAcceptableText(value, 
  * none. It becomes two exclusive bounds in ms: `before` for "published before it", `after` for "created
  * after it". A time in seconds covers its whole second in both, so paging with it never skips anything.
  */
-export const timestamp = text('a timestamp')
-  .regex(/^\d{1,16}$/, 'must be a timestamp in seconds or milliseconds')
-  .transform(Number)
-  .transform((value) => {
-    if (value === 0) return undefined;
-    return value < 1e11 ? { before: (value + 1) * 1000, after: value * 1000 - 1 } : { before: value, after: value };
-  });
+export const timestamp = integer('a timestamp in seconds or milliseconds', 0).transform((value) => {
+  if (value === 0) return undefined;
+  return value < 1e11 ? { before: (value + 1) * 1000, after: value * 1000 - 1 } : { before: value, after: value };
+});
 
-export const limit = (max: number) =>
-  text('an integer')
-    .regex(/^\d{1,4}$/, `must be an integer from 1 to ${max}`)
-    .transform(Number)
-    .refine((value) => value >= 1 && value <= max, `must be an integer from 1 to ${max}`);
+export const limit = (max: number) => integer(`an integer from 1 to ${max}`, 1, max);
 
-export const actionType = text('1 or 2')
-  .regex(/^[12]$/, 'must be 1 or 2')
-  .transform((value) => Number(value) as 1 | 2);
+export const actionType = integer('1 or 2', 1, 2).transform((value) => value as 1 | 2);
 
 /** Free text that is not blank and has no control characters other than newlines. */
 export const content = (max: number) => text('a string').refine((value) => isAcceptableText(value, max), textRule(max));
