@@ -60,7 +60,10 @@ export async function closeDatabase(): Promise<void> {
 /** True for errors that mean the store cannot be reached right now (as opposed to a bad request). */
 export function isStoreUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  return /^Mongo(ose)?(ServerSelection|NetworkTimeout|Network|NotConnected|TopologyClosed)Error$/.test(error.name)
+  // MongoNetworkError covers timeouts and operations failed because the driver lost the store
+  // (its pool cleared: a frozen store).
+  return error instanceof mongoose.mongo.MongoNetworkError
+    || /^Mongo(ose)?(ServerSelection|NotConnected|TopologyClosed)Error$/.test(error.name)
     || error.message.includes('buffering is disabled')
     || error.message.includes('Client must be connected');
 }
