@@ -31,6 +31,8 @@ export const HourEntry = mongoose.model(
 );
 
 const directories = new LRUCache<string, Promise<Set<number>>>({ max: 20_000, ttl: DIRECTORY_TTL_MS });
+/** Hours this process knows are filed (entries are never removed from the store). */
+const filed = new LRUCache<string, true>({ max: 100_000 });
 
 function directory(key: string): Promise<Set<number>> {
   let hours = directories.get(key);
@@ -45,14 +47,18 @@ function directory(key: string): Promise<Set<number>> {
 
 /** Files `hour` under `key`; called before the hour's first record is stored, so that no reader misses it. */
 export async function fileHour(key: string, hour: number): Promise<void> {
-  if ((await directory(key)).has(hour)) return;
+  const id = `${key}:${hour}`;
+  if (filed.has(id)) return;
+  // A writer does not load a directory it does not have: filing an hour twice is harmless.
   try {
-    await HourEntry.create({ _id: `${key}:${hour}`, key, hour });
+    await HourEntry.create({ _id: id, key, hour });
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
   }
-  (await directory(key)).add(hour);
+  filed.set(id, true);
+  (await directories.get(key))?.add(hour);
 }
+
 
 /** The hours of `key` with records, with the current and the previous hour, in `order`, from `from` on (inclusive). */
 export async function hoursOf(key: string, from: number, order: 'newest first' | 'oldest first'): Promise<number[]> {
@@ -78,4 +84,5 @@ export async function walkHours<T>(hours: readonly number[], read: (hours: numbe
 /** Forgets every directory (a test measuring cold caches). */
 export function forgetHours(): void {
   directories.clear();
+  filed.clear();
 }
