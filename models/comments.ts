@@ -8,6 +8,7 @@ import { commentsOf } from './lists.js';
 import type { Cursor } from './relations.js';
 import { userViews } from './users.js';
 import { EMPTY_USER, type CommentView } from './views.js';
+import { commentAdded, commentDeleted } from './notifications.js';
 
 export interface CommentFormat {
   mediaBase: string;
@@ -23,6 +24,7 @@ export async function addComment(userId: number, videoId: number, content: strin
   const commentCount = (await incrementVideo(videoId, 'commentCount', 1)) ?? 0;
   touched({ videos: [videoId], comments: [videoId] });
   domainEvents.emit('comment:added', { comment, authorId: video.authorId, commentCount, origin: { mediaBase: format.mediaBase } });
+  await commentAdded(comment._id, videoId, userId, video.authorId, { mediaBase: format.mediaBase });
   return (await commentViews([comment], userId, format))[0]!;
 }
 
@@ -40,6 +42,7 @@ export async function deleteComment(userId: number, videoId: number, commentId: 
     await incrementVideo(videoId, 'commentCount', -1);
     touched({ videos: [videoId], comments: [videoId] });
   }
+  await commentDeleted(commentId, videoId, comment.userId, video.authorId);
   return view;
 }
 

@@ -12,8 +12,10 @@ import { fileUnfiledMessages } from './messages.js';
 import { upgradeOnce } from './upgrades.js';
 import { User } from './user.js';
 import { Video } from './video.js';
+import { Notification } from './notification.js';
+import { settleNotifications } from './notifications.js';
 
-const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry];
+const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry, Notification];
 
 /** How long an operation may wait for the store's reply. */
 export const STORE_REPLY_TIMEOUT_MS = 10_000;
@@ -52,7 +54,7 @@ async function isFerretdb(): Promise<boolean> {
 }
 
 export async function closeDatabase(): Promise<void> {
-  await flush();
+  await Promise.all([flush(), settleNotifications()]);
   await stopIds().catch(() => undefined);
   await mongoose.disconnect();
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { UserRecord } from './user.js';
+import type { NotificationDoc } from './notification.js';
 
 /**
  * What the domain reports after a write is persisted, for the realtime gateway to deliver. Payloads
@@ -10,6 +11,7 @@ export interface DomainEvents {
   'follow:changed': [{ follower: UserRecord; followeeId: number; actionType: 1 | 2; isFriend: boolean; origin: Origin }];
   'favorite:added': [{ videoId: number; user: UserRecord; authorId: number; favoriteCount: number; origin: Origin }];
   'comment:added': [{ comment: CommentRecord; authorId: number; commentCount: number; origin: Origin }];
+  'notification:created': [{ notification: NotificationDoc; origin: Origin }];
 }
 
 /**

@@ -7,6 +7,7 @@ import { inTurn } from './in-turn.js';
 import { likesOf } from './lists.js';
 import type { Cursor } from './relations.js';
 import { userExists } from './users.js';
+import { likeChanged } from './notifications.js';
 import { cachedVideos } from './caches.js';
 import { videoViews } from './videos.js';
 import type { VideoView } from './views.js';
@@ -33,6 +34,7 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
   if (actionType === 1 && changed.user) {
     domainEvents.emit('favorite:added', { videoId, user: changed.user, authorId, favoriteCount: changed.favoriteCount, origin });
   }
+  await likeChanged(userId, videoId, authorId, actionType, origin);
 }
 
 async function addLike(userId: number, videoId: number, authorId: number): Promise<boolean> {

@@ -9,6 +9,7 @@ import { findIn } from './lookups.js';
 import { Conversation, pairKey } from './message.js';
 import { pageOf, type ListCursor, type ListPage } from './owner-lists.js';
 import { userExists, userViews } from './users.js';
+import { followChanged } from './notifications.js';
 import type { FriendView, UserView } from './views.js';
 
 /** Follows (actionType 1) or unfollows (2). Idempotent: repeating either changes nothing and succeeds. */
@@ -25,6 +26,7 @@ export async function follow(followerId: number, followeeId: number, actionType:
     return { follower };
   });
   if (!changed) return;
+  await followChanged(followerId, followeeId, actionType, origin);
   touched({ users: [followerId, followeeId], pair: [followerId, followeeId] });
   // Read after our edge is stored: of two people following each other at once, the later one sees the other's edge.
   const isFriend = actionType === 1 && (await Follow.exists({ followerId: followeeId, followeeId: followerId })) !== null;

@@ -2,9 +2,10 @@
  * The realtime contract (shared/api/realtime-contract.md) as types: the one definition of event names
  * and payloads that the gateway, the tests and the load scenarios all use.
  */
-import type { CommentView, MessageView, UserView } from '../models/views.js';
+import type { NotificationView } from '../models/inbox.js';
+import type { CommentView, MessageView, UserView, VideoView } from '../models/views.js';
 
-export type { CommentView, MessageView, UserView };
+export type { CommentView, MessageView, NotificationView, UserView, VideoView };
 
 export interface Envelope {
   status_code: number;
@@ -36,6 +37,8 @@ export interface ServerToClientEvents {
   'relation:follow': (event: FollowEvent) => void;
   'favorite:new': (event: FavoriteEvent) => void;
   'comment:new': (event: CommentEvent) => void;
+  /** A like, comment or follow stored in the recipient's inbox, to all of the recipient's sockets. */
+  'notification:new': (notification: NotificationView) => void;
 }
 
 export interface SendRequest {
@@ -58,9 +61,21 @@ export interface SyncAck extends Envelope {
   has_more: boolean;
 }
 
+export interface NotificationSyncRequest {
+  after_id: number;
+}
+
+export interface NotificationSyncAck extends Envelope {
+  /** Oldest first. */
+  notification_list: NotificationView[];
+  has_more: boolean;
+  unread_count: number;
+}
+
 export interface ClientToServerEvents {
   'message:send': (request: SendRequest, ack: (answer: SendAck) => void) => void;
   'message:sync': (request: SyncRequest, ack: (answer: SyncAck) => void) => void;
+  'notification:sync': (request: NotificationSyncRequest, ack: (answer: NotificationSyncAck) => void) => void;
 }
 
 /** What the gateway keeps on each socket. */

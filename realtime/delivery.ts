@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { comments, domainEvents, messages, users, type DomainEvents } from '../models/index.js';
+import { comments, domainEvents, inbox, messages, users, type DomainEvents } from '../models/index.js';
 import type { Origin } from '../models/events.js';
 import { userRoom, type GatewayServer } from './types.js';
 
@@ -47,6 +47,13 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
       io.to(userRoom(authorId)).emit('comment:new', { video_id: comment.videoId, comment: view!, comment_count: commentCount });
       delivered('comment:new');
     },
+    async 'notification:created'({ notification, origin }) {
+      const format = { mediaBase: base(origin), formatDate: options.formatDate };
+      const [view] = await inbox.notificationViews([notification], notification.recipientId, format);
+      if (!view) return;
+      io.to(userRoom(notification.recipientId)).emit('notification:new', view);
+      delivered('notification:new');
+    },
   };
 
   const stops = [
@@ -54,6 +61,7 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
     subscribe('follow:changed', handlers['follow:changed'], options.logger),
     subscribe('favorite:added', handlers['favorite:added'], options.logger),
     subscribe('comment:added', handlers['comment:added'], options.logger),
+    subscribe('notification:created', handlers['notification:created'], options.logger),
   ];
   return () => stops.forEach((stop) => stop());
 }
