@@ -66,10 +66,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const budget = eventBudget(() => options.onRateLimited?.('socketEvents'));
   const inFlight = new Set<Promise<void>>();
+  const views = { mediaBase: options.publicUrl ?? options.fallbackMediaBase, formatDate: options.formatDate };
   io.use(authenticate(options.sessions));
   io.on('connection', (socket) => {
     void socket.join(userRoom(socket.data.userId));
-    registerHandlers(socket, { budget, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit });
+    registerHandlers(socket, { budget, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit, views });
     socket.on('disconnect', () => budget.forget(socket));
   });
   const stopDelivery = deliverDomainEvents(io, options);

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { isStoreUnavailable, messages, Refusal, Status } from '../models/index.js';
+import { inbox, isStoreUnavailable, messages, Refusal, Status } from '../models/index.js';
+import type { CommentFormat } from '../models/comments.js';
 import { exactInteger } from '../models/integer-spelling.js';
 import { CLIENT_MSG_ID, isAcceptableText, MESSAGE_MAX_LENGTH, textRule } from '../models/text.js';
-import type { Envelope, SendAck, SyncAck } from './contract.js';
+import type { Envelope, NotificationSyncAck, SendAck, SyncAck } from './contract.js';
 import type { eventBudget } from './limits.js';
 import type { GatewaySocket } from './types.js';
 
@@ -27,6 +28,10 @@ const syncRequest = z.object({
   after_id: integer('must be a message id (0 for everything)'),
 });
 
+const notificationSyncRequest = z.object({
+  after_id: integer('must be a notification id (0 for everything)'),
+});
+
 export interface HandlerDeps {
   budget: ReturnType<typeof eventBudget>;
   /** Events being handled, so that shutdown can let their writes finish. */
@@ -34,6 +39,8 @@ export interface HandlerDeps {
   logger: Logger;
   requireFriendship: boolean;
   messageLimit: { consume(userId: number): Promise<void> };
+  /** How views in acknowledgements render media URLs and comment dates. */
+  views: CommentFormat;
 }
 
 /** The client → server events of the contract. Every one needs an acknowledgement callback. */
@@ -58,6 +65,14 @@ export function registerHandlers(socket: GatewaySocket, deps: HandlerDeps): void
       const { to_user_id, after_id } = parse(syncRequest, request);
       const page = await messages.syncMessages(me, { withUserId: to_user_id, afterId: after_id, limit: SYNC_PAGE_SIZE });
       return { ...success, message_list: page.messages.map(messages.messageView), has_more: page.hasMore };
+    }),
+  );
+
+  socket.on('notification:sync', (request, ack) =>
+    handle(socket, deps, ack, { notification_list: [], has_more: false, unread_count: 0 }, async (): Promise<NotificationSyncAck> => {
+      const { after_id } = parse(notificationSyncRequest, request);
+      const page = await inbox.syncNotifications(me, after_id, SYNC_PAGE_SIZE, deps.views);
+      return { ...success, notification_list: page.notifications, has_more: page.hasMore, unread_count: page.unreadCount };
     }),
   );
 }
