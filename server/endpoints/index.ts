@@ -6,6 +6,8 @@ import favoriteList from './favorite-list.js';
 import feed from './feed.js';
 import messageAction from './message-action.js';
 import messageChat from './message-chat.js';
+import notificationList from './notification-list.js';
+import notificationRead from './notification-read.js';
 import publishAction from './publish-action.js';
 import publishList from './publish-list.js';
 import relationAction from './relation-action.js';
@@ -16,11 +18,12 @@ import userInfo from './user-info.js';
 import userLogin from './user-login.js';
 import userRegister from './user-register.js';
 
-/** Every REST endpoint, in the order of douyin-api.md. */
+/** Every REST endpoint, in the order of douyin-api.md, then the extensions (notifications). */
 export const endpoints: Endpoint[] = [
   userRegister, userLogin, userInfo,
   publishAction, feed, publishList,
   favoriteAction, favoriteList, commentAction, commentList,
   relationAction, relationFollowList, relationFollowerList, relationFriendList,
   messageChat, messageAction,
+  notificationList, notificationRead,
 ];
