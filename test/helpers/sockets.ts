@@ -76,6 +76,10 @@ export class Recorder {
     return this.socket.timeout(5_000).emitWithAck('message:sync', payload as never) as Promise<Record<string, any>>;
   }
 
+  syncNotifications(payload: unknown): Promise<Record<string, any>> {
+    return this.socket.timeout(5_000).emitWithAck('notification:sync', payload as never) as Promise<Record<string, any>>;
+  }
+
   close(): void {
     this.socket.disconnect();
   }
