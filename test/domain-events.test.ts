@@ -8,6 +8,7 @@ import { favorite } from '../models/favorites.js';
 import { Follow } from '../models/follow.js';
 import { nextId } from '../models/ids.js';
 import { Message } from '../models/message.js';
+import { Notification } from '../models/notification.js';
 import { sendMessage } from '../models/messages.js';
 import { follow } from '../models/relations.js';
 import { register } from '../models/users.js';
@@ -100,4 +101,24 @@ test('comment:added follows the stored comment', async (t) => {
   const events = await recording('comment:added', stored, () => addComment(a, videoId, 'nice', format));
   t.is(events.length, 1);
   t.like(events[0], { stored: true, payload: { comment: { videoId, userId: a, content: 'nice' }, authorId: b, commentCount: 1 } });
+});
+
+test('notification:created follows the stored notification; repeats, undos and acting on one\'s own video emit nothing', async (t) => {
+  const { a, b, videoId } = t.context;
+  const stored = async ({ notification }: DomainEvents['notification:created'][0]) => (await Notification.exists({ _id: notification._id })) !== null;
+  const events = await recording('notification:created', stored, async () => {
+    await favorite(a, videoId, 1);
+    await favorite(a, videoId, 1);
+    await favorite(a, videoId, 2);
+    await favorite(b, videoId, 1);
+    await addComment(b, videoId, 'mine', format);
+    await addComment(a, videoId, 'yours', format);
+    await follow(a, b, 1);
+    await follow(a, b, 1);
+  });
+  t.deepEqual(events.map(({ payload, stored }) => [payload.notification.type, payload.notification.actorId, payload.notification.recipientId, stored]), [
+    ['favorite', a, b, true],
+    ['comment', a, b, true],
+    ['follow', a, b, true],
+  ]);
 });

@@ -31,6 +31,7 @@ test('malformed, ack-less, oversized and flooding events leave the gateway up an
       fc.oneof(
         fc.tuple(fc.constant('message:send' as const), fc.oneof(fc.anything(), wrongTypes)),
         fc.tuple(fc.constant('message:sync' as const), fc.anything().filter((payload) => !validSync(payload))),
+        fc.tuple(fc.constant('notification:sync' as const), fc.anything().filter((payload) => !validSync(payload))),
       ),
       async ([event, payload]) => {
         await new Promise((resolve) => setTimeout(resolve, 60)); // within the per-socket event rate

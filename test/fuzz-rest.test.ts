@@ -66,6 +66,8 @@ const ENDPOINTS: EndpointShape[] = [
   { method: 'GET', path: '/douyin/relation/friend/list/', params: (s) => ({ token: s.token }), breakers: { user_id: badIds, cursor: badIds } },
   { method: 'GET', path: '/douyin/message/chat/', params: (s) => ({ token: s.token, to_user_id: String(s.userId) }), breakers: { to_user_id: badIds, pre_msg_time: badTime } },
   { method: 'POST', path: '/douyin/message/action/', params: (s) => ({ token: s.token, to_user_id: String(s.userId), action_type: '1', content: 'fuzz' }), breakers: { to_user_id: badIds, action_type: ['2', '0', 'send'], content: badText, client_msg_id: ['a b', 'x'.repeat(65)] } },
+  { method: 'GET', path: '/douyin/notification/list/', params: (s) => ({ token: s.token }), breakers: { cursor: badIds, limit: ['0', '101', '-1', 'all'] } },
+  { method: 'POST', path: '/douyin/notification/read/', params: (s) => ({ token: s.token, up_to_id: String(s.userId) }), breakers: { up_to_id: badIds } },
 ];
 
 type Defect =

@@ -32,6 +32,10 @@ const hotFilters: Array<[collection: string, filter: Record<string, unknown>]> =
   ['hours', { key: 'user:1000017' }],
   ['messages', { dedupeKey: '1000017:c-17' }],
   ['conversations', { _id: '1000017:1000018' }],
+  ['notifications', { recipientId: 1_000_017 }],
+  ['notifications', { recipientId: 1_000_017, read: false, _id: { $lte: 7_000_900 } }],
+  ['notifications', { key: 'favorite:1000018:2000017' }],
+  ['notifications', { _id: 7_000_017 }],
 ];
 
 const WORLD = 3_000;
@@ -75,5 +79,6 @@ async function fillWorld(db: mongoose.mongo.Db): Promise<void> {
     db.collection('messages').insertMany(each((i) => ({ _id: 6_000_000 + i, fromUserId: user(i), toUserId: user(i + 1), pair: `${user(i)}:${user(i + 1)}`, content: 'm', createdAt: i, hour: i % 500, dedupeKey: `${user(i)}:c-${i}` })) as never),
     db.collection('hours').insertMany(each((i) => ({ _id: `user:${user(i)}:${i}`, key: `user:${user(i)}`, hour: i })) as never),
     db.collection('conversations').insertMany(each((i) => ({ _id: `${user(i)}:${user(i + 1)}:${i}`, latest: { id: i, fromUserId: user(i), content: 'm' } })) as never),
+    db.collection('notifications').insertMany(each((i) => ({ _id: 7_000_000 + i, recipientId: user(i), type: 'favorite', actorId: user(i + 1), videoId: 2_000_000 + i, key: `favorite:${user(i + 1)}:${2_000_000 + i}`, read: i % 2 === 0 })) as never),
   ]);
 }

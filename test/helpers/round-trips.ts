@@ -7,6 +7,7 @@ import { Favorite } from '../../models/favorite.js';
 import { favoriteList } from '../../models/favorites.js';
 import { Follow } from '../../models/follow.js';
 import { nextId } from '../../models/ids.js';
+import { notificationList } from '../../models/inbox.js';
 import { lookupEvents } from '../../models/lookups.js';
 import { chatHistory, sendMessage } from '../../models/messages.js';
 import { follow, followerList, followList, friendList } from '../../models/relations.js';
@@ -90,4 +91,6 @@ export const LISTS: Array<[string, (data: RoundTripData, who: Owner) => Promise<
   ['favorite list', async (d, who) => (await favoriteList(d[who], { limit: 100 }, d.viewer, BASE)).videos],
   ['comment list', async (d, who) => (await commentList(who === 'single' ? d.quietVideo : d.busyVideo, { limit: 100 }, d.viewer, format)).comments],
   ['chat history', (d, who) => chatHistory(d.viewer, d[who], { limit: 100 })],
+  // The single owner has a follow and thirty comments on their video (from seeding): a page of 1, or of all 31.
+  ['notification list', async (d, who) => (await notificationList(d.single, { limit: who === 'single' ? 1 : 31 }, format)).notifications],
 ];
