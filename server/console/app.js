@@ -13,6 +13,8 @@ const session = {
 let socket;
 let chatPeer;
 let lastMessageId = 0;
+let newestNotification = 0;
+let unread = 0;
 
 /** Calls a REST endpoint; resolves with the body when status_code is 0, otherwise rejects with status_msg. */
 async function api(method, path, params = {}) {
@@ -61,6 +63,7 @@ function start() {
   connect();
   void loadFeed();
   void loadFriends();
+  void loadNotifications();
 }
 
 // --- feed, likes, comments, follows -------------------------------------------------------------------
@@ -153,7 +156,7 @@ $('#chat-form').addEventListener('submit', (event) => {
   const input = event.target.elements.content;
   const content = input.value;
   socket.emit('message:send', { to_user_id: chatPeer.id, content, client_msg_id: randomId() }, (ack) => {
-    if (ack.status_code !== 0) return notify(`Not sent: ${ack.status_msg}`);
+    if (ack.status_code !== 0) return note(`Not sent: ${ack.status_msg}`);
     input.value = '';
     showMessage(ack.message);
   });
@@ -174,11 +177,45 @@ function showMessage(message) {
   $('#chat-log').scrollTop = $('#chat-log').scrollHeight;
 }
 
+// --- notifications (kept by the server while offline) -----------------------------------------------
+
+$('#mark-read').addEventListener('click', async () => {
+  if (newestNotification === 0) return;
+  const { unread_count: count } = await api('POST', '/douyin/notification/read/', { up_to_id: newestNotification });
+  document.querySelectorAll('#notifications li.unread').forEach((item) => {
+    if (Number(item.dataset.id) <= newestNotification) item.classList.remove('unread');
+  });
+  setUnread(count);
+});
+
+async function loadNotifications() {
+  const { notification_list: items, unread_count: count } = await api('GET', '/douyin/notification/list/', { limit: 50 });
+  $('#notifications').replaceChildren(...items.map(notificationItem));
+  newestNotification = Math.max(newestNotification, ...items.map((item) => item.id));
+  setUnread(count);
+}
+
+function notificationItem(notification) {
+  const { user, video, comment } = notification;
+  const text = {
+    favorite: () => `${user.name} liked your video “${video.title}”`,
+    comment: () => `${user.name} commented on “${video.title}”: ${comment.content}`,
+    follow: () => `${user.name} followed you${user.is_follow ? ': you are friends' : ''}`,
+  }[notification.type]();
+  const followBack = notification.type === 'follow' && !user.is_follow ? followButton(user) : undefined;
+  return element('li', { textContent: text, className: notification.is_read ? '' : 'unread', dataset: { id: notification.id } }, followBack);
+}
+
+function setUnread(count) {
+  unread = count;
+  $('#unread').textContent = String(count);
+  $('#unread').hidden = count === 0;
+}
+
 // --- live events ------------------------------------------------------------------------------------
 
-function notify(text, action) {
-  const item = element('li', { textContent: text }, action);
-  $('#notifications').prepend(item);
+function note(text) {
+  $('#activity').prepend(element('li', { textContent: text }));
 }
 
 async function realtimeUrl() {
@@ -188,10 +225,13 @@ async function realtimeUrl() {
 
 async function connect() {
   socket = io(await realtimeUrl(), { auth: { token: session.token }, transports: ['websocket'] });
+  let connectedBefore = false;
   socket.on('connect', () => {
     $('#live').textContent = 'live';
     $('#live').className = 'badge online';
     if (lastMessageId > 0) void catchUp();
+    if (connectedBefore) void loadNotifications(); // what happened while the socket was away
+    connectedBefore = true;
   });
   socket.on('disconnect', () => {
     $('#live').textContent = 'offline';
@@ -202,16 +242,18 @@ async function connect() {
   });
   socket.on('message:new', (message) => {
     showMessage(message);
-    if (message.from_user_id !== session.userId && message.from_user_id !== chatPeer?.id) notify(`New message: ${message.content}`);
+    if (message.from_user_id !== session.userId && message.from_user_id !== chatPeer?.id) note(`New message: ${message.content}`);
   });
-  socket.on('relation:follow', ({ action_type: action, user, is_friend: isFriend }) => {
-    notify(`${user.name} ${action === 1 ? 'followed' : 'unfollowed'} you${isFriend ? ': you are friends' : ''}`, action === 1 && !isFriend ? followButton(user) : undefined);
+  socket.on('relation:follow', ({ action_type: action, user }) => {
+    if (action === 2) note(`${user.name} unfollowed you`);
     void loadFriends();
   });
-  socket.on('favorite:new', ({ video_id: videoId, user, favorite_count: count }) => {
-    notify(`${user.name} liked your video #${videoId} (${count} likes)`);
+  socket.on('notification:new', (notification) => {
+    if ($(`#notifications li[data-id="${notification.id}"]`)) return; // listed already
+    $('#notifications').prepend(notificationItem(notification));
+    newestNotification = Math.max(newestNotification, notification.id);
+    setUnread(unread + 1);
   });
-  socket.on('comment:new', ({ comment }) => notify(`${comment.user.name} commented: ${comment.content}`));
 }
 
 /** After a reconnect: every message since the last one seen, page by page. */
