@@ -1,52 +1,18 @@
 import anyTest, { type TestFn } from 'ava';
 import { INBOX_SIZE, TRIM_EVERY } from '../models/notifications.js';
 import type { NotificationView } from '../realtime/contract.js';
-import type { RunningStore } from '../server/store/embedded.js';
-import { client, type Client } from './helpers/api.js';
+import type { Client } from './helpers/api.js';
 import { tinyVideo } from './helpers/media.js';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
-import { startServer, type ServerProcess } from './helpers/server.js';
-import { connect, settle, type Recorder } from './helpers/sockets.js';
-import { startTestStore } from './helpers/store.js';
+import { settle, type Recorder } from './helpers/sockets.js';
+import { socketOn, useTwoProcesses, type TwoProcesses } from './helpers/stack.js';
 
 /**
  * Notifications that outlive being offline: two server processes sharing one store and one real
  * redis-server, real Socket.IO clients, every action through the public API.
  */
-interface Context {
-  store: RunningStore;
-  redis: TestRedis;
-  a: ServerProcess;
-  b: ServerProcess;
-  apiA: Client;
-  apiB: Client;
-  sockets: Recorder[];
-}
-const test = anyTest.serial as TestFn<Context>;
+const test = anyTest.serial as TestFn<TwoProcesses>;
+useTwoProcesses(test, 'notifications');
 type User = { id: number; token: string; username: string };
-
-test.before(async (t) => {
-  const [store, redis] = await Promise.all([startTestStore(), startTestRedis()]);
-  const env = { MONGO_URL: `${store.url}notifications`, REDIS_URL: redis.url };
-  const [a, b] = await Promise.all([startServer(env), startServer(env)]);
-  t.context = { store, redis, a, b, apiA: client(a.baseUrl), apiB: client(b.baseUrl), sockets: [] };
-});
-
-test.afterEach.always((t) => {
-  t.context.sockets.splice(0).forEach((socket) => socket.close());
-});
-
-test.after.always(async (t) => {
-  await Promise.all([t.context.a?.stop(), t.context.b?.stop()]);
-  await t.context.redis?.stop();
-  await t.context.store?.stop();
-});
-
-async function socketOn(t: { context: Context }, server: ServerProcess, token: string): Promise<Recorder> {
-  const socket = await connect(server.realtimeUrl, token);
-  t.context.sockets.push(socket);
-  return socket;
-}
 
 const like = (api: Client, user: User, videoId: number, actionType = 1) =>
   api.post('/douyin/favorite/action/', { token: user.token, video_id: videoId, action_type: actionType });

@@ -2,50 +2,14 @@ import anyTest, { type TestFn } from 'ava';
 import jwt from 'jsonwebtoken';
 import type { MessageView } from '../realtime/contract.js';
 import { loadUws } from '../realtime/uws-binaries.js';
-import type { RunningStore } from '../server/store/embedded.js';
-import { client, type Client } from './helpers/api.js';
 import { tinyVideo } from './helpers/media.js';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
-import { startServer, TEST_JWT_SECRET, type ServerProcess } from './helpers/server.js';
-import { connect, refusal, settle, type Recorder } from './helpers/sockets.js';
-import { startTestStore } from './helpers/store.js';
+import { TEST_JWT_SECRET } from './helpers/server.js';
+import { connect, refusal, settle } from './helpers/sockets.js';
+import { socketOn, useTwoProcesses, type TwoProcesses } from './helpers/stack.js';
 
 /** Two server processes sharing one store and one real redis-server; real Socket.IO clients. */
-interface Context {
-  store: RunningStore;
-  redis: TestRedis;
-  a: ServerProcess;
-  b: ServerProcess;
-  apiA: Client;
-  apiB: Client;
-  sockets: Recorder[];
-}
-const test = anyTest.serial as TestFn<Context>;
-
-test.before(async (t) => {
-  const store = await startTestStore();
-  const redis = await startTestRedis();
-  const env = { MONGO_URL: `${store.url}realtime`, REDIS_URL: redis.url };
-  const a = await startServer(env);
-  const b = await startServer(env);
-  t.context = { store, redis, a, b, apiA: client(a.baseUrl), apiB: client(b.baseUrl), sockets: [] };
-});
-
-test.afterEach.always((t) => {
-  t.context.sockets.splice(0).forEach((socket) => socket.close());
-});
-
-test.after.always(async (t) => {
-  await Promise.all([t.context.a?.stop(), t.context.b?.stop()]);
-  await t.context.redis?.stop();
-  await t.context.store?.stop();
-});
-
-async function socketOn(t: { context: Context }, server: ServerProcess, token: string): Promise<Recorder> {
-  const socket = await connect(server.realtimeUrl, token);
-  t.context.sockets.push(socket);
-  return socket;
-}
+const test = anyTest.serial as TestFn<TwoProcesses>;
+useTwoProcesses(test, 'realtime');
 
 test('the gateway runs on uWebSockets.js when a binary loads on this Node.js, otherwise says why not', (t) => {
   const output = t.context.a.output.join('\n');
