@@ -109,6 +109,7 @@ test('two people like, follow and chat in the console and each sees the other li
   await bob.fill('#chat-form input', 'thanks alice!');
   await bob.press('#chat-form input', 'Enter');
   await alice.locator('#chat-log li', { hasText: 'thanks alice!' }).waitFor();
+  await bob.locator('#chat-log li', { hasText: 'thanks alice!' }).waitFor(); // shown on its ack, which may come after Alice's push
   t.deepEqual(await alice.locator('#chat-log li').allTextContents(), ['hi bob, nice clip', 'thanks alice!'], 'each message shown once, in order');
   t.deepEqual(await bob.locator('#chat-log li').allTextContents(), ['hi bob, nice clip', 'thanks alice!']);
 
