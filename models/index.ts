@@ -12,5 +12,4 @@ export * as messages from './messages.js';
 export * as counters from './counters.js';
 export * as caches from './caches.js';
 export { domainEvents, type DomainEvents, type MessageRecord } from './events.js';
-export * as notifications from './notifications.js';
 export * as inbox from './inbox.js';
