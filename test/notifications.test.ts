@@ -313,7 +313,7 @@ test('hostile parameters and payloads get a refusal with a useful message, never
   const lists: Array<[Record<string, string | number | undefined>, RegExp, number]> = [
     [{}, /login required/, 20001],
     [{ token: 'garbage' }, /invalid or expired token/, 20002],
-    ...['abc', '-1', '0', '1.5', '1e5', '9'.repeat(25), '9007199254740993', '{"$gt":0}'].map((cursor): [Record<string, string>, RegExp, number] => [{ token: author.token, cursor }, /^cursor /, 10001]),
+    ...['abc', '-1', '0', '1.5', '0x1f', '9'.repeat(25), '9007199254740993', '{"$gt":0}'].map((cursor): [Record<string, string>, RegExp, number] => [{ token: author.token, cursor }, /^cursor /, 10001]),
     ...['0', '101', '-1', 'ten', '99999'].map((limit): [Record<string, string>, RegExp, number] => [{ token: author.token, limit }, /^limit must be an integer from 1 to 100$/, 10001]),
   ];
   for (const [params, message, code] of lists) {
