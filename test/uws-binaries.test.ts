@@ -6,7 +6,7 @@ const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: s
 const glibcAtLeast = (wanted: number) => glibc !== undefined && Number(glibc) >= wanted;
 const file = `uws_${process.platform}_${process.arch}_${abi}.node`;
 
-/** The README's table of which package serves the gateway where, for the machine running this test. */
+/** The table in docs/realtime.md of which package serves the gateway where, for the machine running this test. */
 function expectedPackage(): string | undefined {
   const linux = process.platform === 'linux';
   if ([93, 108, 115].includes(abi) && (!linux || glibcAtLeast(2.27)) && ['x64', 'arm64', 'arm'].includes(process.arch)) return '@trufflesuite/uws-js-unofficial';
@@ -14,7 +14,7 @@ function expectedPackage(): string | undefined {
   return undefined;
 }
 
-test(`Node.js ABI ${abi} on ${process.platform} ${process.arch} (glibc ${glibc ?? 'none'}) gets the binary the README promises`, (t) => {
+test(`Node.js ABI ${abi} on ${process.platform} ${process.arch} (glibc ${glibc ?? 'none'}) gets the binary docs/realtime.md promises`, (t) => {
   const loaded = loadUws();
   const expected = expectedPackage();
   if (expected) return t.like(loaded, { from: expected }, 'reason' in loaded ? loaded.reason : '');
