@@ -15,7 +15,7 @@ export const hourOf = (epochMs: number): number => Math.floor(epochMs / HOUR_MS)
 
 /**
  * A directory is kept this long per key. An hour filed on another process meanwhile can only be the
- * current or the previous hour, which every walk includes anyway.
+ * current or the previous hour, which every walk reads anyway.
  */
 const DIRECTORY_TTL_MS = 60_000;
 
@@ -59,11 +59,13 @@ export async function fileHour(key: string, hour: number): Promise<void> {
   (await directories.get(key))?.add(hour);
 }
 
-
-/** The hours of `key` with records, with the current and the previous hour, in `order`, from `from` on (inclusive). */
+/**
+ * The hours of `key` with records, in `order`, from `from` on (inclusive); always with the hours
+ * around now (a record's time may run a few milliseconds ahead of the clock, into the next hour).
+ */
 export async function hoursOf(key: string, from: number, order: 'newest first' | 'oldest first'): Promise<number[]> {
   const now = hourOf(Date.now());
-  const hours = new Set([...(await directory(key)), now, now - 1]);
+  const hours = new Set([...(await directory(key)), now - 1, now, now + 1]);
   const newestFirst = order === 'newest first';
   return [...hours].filter((hour) => (newestFirst ? hour <= from : hour >= from)).sort((a, b) => (newestFirst ? b - a : a - b));
 }
