@@ -6,6 +6,8 @@ import { videosBefore } from './feed-hours.js';
 import { forgetHours } from './hour-index.js';
 import { commentsOf, followeesOf, followersOf, likesOf } from './lists.js';
 import { findIn } from './lookups.js';
+import { Conversation, type ConversationDoc } from './message.js';
+import { OWNER_LIST_TTL_MS } from './owner-lists.js';
 import { User, type UserDoc } from './user.js';
 import { Video, type VideoDoc } from './video.js';
 
@@ -28,6 +30,8 @@ export interface Changes {
   likes?: readonly number[];
   /** Videos whose comments changed. */
   comments?: readonly number[];
+  /** Conversations (pair keys) with a new latest message. */
+  conversations?: readonly string[];
   /** A video was published. */
   published?: boolean;
 }
@@ -51,19 +55,19 @@ function oneQueryAtATime() {
 }
 
 /** Records of one collection by id, missing ones absent; misses cost one round trip for any number of ids. */
-function recordsById<T extends { _id: number }>(model: Model<any>) {
+function recordsById<T extends { _id: K }, K extends number | string = number>(model: Model<any>, ttl = CACHE_TTL_MS) {
   const queries = oneQueryAtATime();
-  const loader = new DataLoader<number, T | null>(async (ids) => {
+  const loader = new DataLoader<K, T | null>(async (ids) => {
     const docs = await queries.track(findIn<T>(model, '_id', ids));
     const byId = new Map(docs.map((doc) => [doc._id, doc]));
     return ids.map((id) => byId.get(id) ?? null);
   }, {
     batchScheduleFn: queries.batchScheduleFn,
-    cacheMap: new LRUCache<number, Promise<T | null>>({ max: 50_000, ttl: CACHE_TTL_MS }),
+    cacheMap: new LRUCache<K, Promise<T | null>>({ max: 50_000, ttl }),
   });
-  async function get(ids: readonly number[]): Promise<Map<number, T>> {
+  async function get(ids: readonly K[]): Promise<Map<K, T>> {
     const docs = await loader.loadMany(ids);
-    const found = new Map<number, T>();
+    const found = new Map<K, T>();
     docs.forEach((doc, i) => {
       if (doc instanceof Error) throw doc;
       if (doc) found.set(ids[i]!, doc);
@@ -78,6 +82,9 @@ const videos = recordsById<VideoDoc>(Video);
 export const cachedUsers = users.get;
 /** Video records by id, with their counters as of at most CACHE_TTL_MS ago. */
 export const cachedVideos = videos.get;
+/** Conversations (the latest message of each) by pair key; they change with every message, which forgets them. */
+const conversations = recordsById<ConversationDoc, string>(Conversation, OWNER_LIST_TTL_MS);
+export const cachedConversations = conversations.get;
 
 /** The subset of `userIds` that `viewerId` follows. */
 export async function cachedFollowed(viewerId: number | undefined, userIds: readonly number[]): Promise<Set<number>> {
@@ -126,6 +133,7 @@ export function forget(changes: Changes, { relayed = false } = {}): void {
   }
   changes.likes?.forEach((id) => likesOf.forget(id));
   changes.comments?.forEach((id) => commentsOf.forget(id));
+  changes.conversations?.forEach((pair) => conversations.loader.clear(pair));
   if (changes.published || changes.videos?.length) head = undefined;
   if (!relayed) cacheEvents.emit('forgotten', changes);
 }
@@ -134,6 +142,7 @@ export function forget(changes: Changes, { relayed = false } = {}): void {
 export function forgetEverything(): void {
   users.loader.clearAll();
   videos.loader.clearAll();
+  conversations.loader.clearAll();
   for (const lists of [likesOf, followeesOf, followersOf, commentsOf]) lists.forgetAll();
   forgetHours();
   head = undefined;

@@ -41,6 +41,7 @@ const conversationSchema = new Schema(
   },
   { versionKey: false, collection: 'conversations' },
 );
+export type ConversationDoc = InferSchemaType<typeof conversationSchema>;
 export const Conversation = mongoose.model('Conversation', conversationSchema);
 
 export function pairKey(a: number, b: number): string {

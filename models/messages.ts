@@ -1,3 +1,4 @@
+import { forget } from './caches.js';
 import { Refusal } from './errors.js';
 import { domainEvents, type MessageRecord, type Origin } from './events.js';
 import { idFloor, idTime, isDuplicateKey, nextId } from './ids.js';
@@ -69,6 +70,7 @@ async function rememberLatest(pair: string, message: MessageRecord): Promise<voi
       await keep();
     }
   });
+  forget({ conversations: [pair] });
 }
 
 export interface HistoryPage {

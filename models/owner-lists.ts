@@ -12,8 +12,9 @@ import { findIn } from './lookups.js';
  * on the others; writes behind the server's back (a shell, a recount) are seen within OWNER_LIST_TTL_MS.
  * Owners with more than OWNER_LIST_MAX_ENTRIES entries are not kept: their pages and flags are queried.
  */
-export const OWNER_LIST_TTL_MS = 10_000;
+export const OWNER_LIST_TTL_MS = 30_000;
 export const OWNER_LIST_MAX_ENTRIES = 10_000;
+
 
 /** An entry's id orders the list (ids grow with time). */
 export interface Entry {
@@ -50,6 +51,8 @@ export interface OwnerLists<T extends Entry> {
   page(owner: number, cursor: ListCursor): Promise<ListPage<T>>;
   /** Which of `values` the owner's entries point at. */
   among(owner: number, values: readonly number[]): Promise<Set<number>>;
+  /** Whether one of the owner's entries points at `value`, without loading a list not in memory. */
+  has(owner: number, value: number): Promise<boolean>;
   forget(owner: number): void;
   forgetAll(): void;
 }
@@ -63,7 +66,15 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
   });
   const loading = new Map<number, Promise<readonly T[] | undefined>>();
 
-  const query = (owner: number, cursor: ListCursor) => {
+  const inList = (entries: readonly T[], values: readonly number[]) => {
+    const present = valuesOf(entries, spec.to);
+    return new Set(values.filter((value) => present.has(value)));
+  };
+  const query = async (owner: number, values: readonly number[]) => {
+    const found = await findIn<T>(spec.model, spec.to, values, { [spec.to]: 1 }, { [spec.owner]: owner });
+    return new Set(found.map((entry) => entry[spec.to] as number));
+  };
+  const pageQuery = (owner: number, cursor: ListCursor) => {
     const filter = cursor.before === undefined ? { [spec.owner]: owner } : { [spec.owner]: owner, _id: { $lt: cursor.before } };
     return spec.model.find(filter, spec.projection).sort({ _id: -1 }).limit(cursor.limit).lean<T[]>();
   };
@@ -75,7 +86,7 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
   }
 
   function startLoading(owner: number): Promise<readonly T[] | undefined> {
-    const pending = query(owner, { limit: OWNER_LIST_MAX_ENTRIES + 1 }).then(
+    const pending = pageQuery(owner, { limit: OWNER_LIST_MAX_ENTRIES + 1 }).then(
       (loaded) => {
         const entries = loaded.length > OWNER_LIST_MAX_ENTRIES ? undefined : Object.freeze(loaded);
         // A write that forgot this owner meanwhile may be missing from what was read: keep nothing then.
@@ -99,17 +110,18 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
     async page(owner, cursor) {
       const entries = await get(owner);
       if (entries) return pageOf(entries, cursor);
-      const queried = await query(owner, cursor);
+      const queried = await pageQuery(owner, cursor);
       return { entries: queried, nextCursor: queried.length === cursor.limit ? queried.at(-1)!._id : 0 };
     },
     async among(owner, values) {
       const entries = await get(owner);
-      if (entries) {
-        const present = valuesOf(entries, spec.to);
-        return new Set(values.filter((value) => present.has(value)));
-      }
-      const found = await findIn<T>(spec.model, spec.to, values, { [spec.to]: 1 }, { [spec.owner]: owner });
-      return new Set(found.map((entry) => entry[spec.to] as number));
+      return entries ? inList(entries, values) : query(owner, values);
+    },
+    async has(owner, value) {
+      // One question (the actor of a pushed event) costs less asked directly than by reading a list
+      // nobody has asked for lately.
+      const entries = kept.get(owner)?.entries ?? (loading.has(owner) ? await get(owner) : undefined);
+      return (entries ? inList(entries, [value]) : await query(owner, [value])).has(value);
     },
     forget(owner) {
       kept.delete(owner);

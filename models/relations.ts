@@ -1,3 +1,4 @@
+import { cachedConversations } from './caches.js';
 import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
 import { domainEvents, type Origin } from './events.js';
@@ -5,8 +6,7 @@ import { Follow } from './follow.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { inTurn } from './in-turn.js';
 import { followeesOf, followersOf } from './lists.js';
-import { findIn } from './lookups.js';
-import { Conversation, pairKey } from './message.js';
+import { pairKey } from './message.js';
 import { pageOf, type ListCursor, type ListPage } from './owner-lists.js';
 import { userExists, userViews } from './users.js';
 import { followChanged } from './notifications.js';
@@ -85,14 +85,13 @@ export async function friendList(viewerId: number, cursor: Cursor, mediaBase: st
   const friends = entries.map((edge) => edge.followeeId);
   const [views, conversations] = await Promise.all([
     userViews(friends, viewerId, mediaBase),
-    findIn<{ _id: string; latest?: unknown }>(Conversation, '_id', friends.map((id) => pairKey(viewerId, id))),
+    cachedConversations(friends.map((id) => pairKey(viewerId, id))),
   ]);
-  const latest = new Map(conversations.map((conversation) => [conversation._id, conversation]));
   const users = friends.flatMap((id): FriendView[] => {
     const view = views.get(id);
     if (!view) return [];
     // Conversations stored before `latest` existed have none until their next message.
-    const last = latest.get(pairKey(viewerId, id))?.latest as { content: string; fromUserId: number } | undefined;
+    const last = conversations.get(pairKey(viewerId, id))?.latest as { content: string; fromUserId: number } | undefined;
     return [{ ...view, message: last?.content ?? '', msgType: last?.fromUserId === viewerId ? 1 : 0 }];
   });
   return { users, nextCursor };

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { Refusal } from './errors.js';
 import { cachedFollowed, cachedUsers } from './caches.js';
+import { followeesOf } from './lists.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { checkPassword, hashPassword } from './passwords.js';
 import { User, usernameKey, type UserRecord } from './user.js';
@@ -64,8 +65,7 @@ export async function userViews(
 
 /** The view of a record the caller has (one an event carries, as its write left it) as `viewerId` sees it. */
 export async function viewOfRecord(user: UserRecord, viewerId: number, mediaBase: string): Promise<UserView> {
-  const followed = await cachedFollowed(viewerId, [user._id]);
-  return toView(user, followed.has(user._id), mediaBase);
+  return toView(user, await followeesOf.has(viewerId, user._id), mediaBase);
 }
 
 export async function userView(id: number, viewerId: number | undefined, mediaBase: string): Promise<UserView> {

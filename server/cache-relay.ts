@@ -16,6 +16,7 @@ const announcement = z.object({
     published: z.boolean().optional(),
     likes: ids.optional(),
     comments: ids.optional(),
+    conversations: z.array(z.string().max(64)).max(10_000).optional(),
   }),
 });
 
