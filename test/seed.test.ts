@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { PROJECT_ROOT } from '../server/paths.js';
 import { client } from './helpers/api.js';
+import { temporaryDir } from './helpers/dirs.js';
 import { decodeImage } from './helpers/media.js';
 import { startServer } from './helpers/server.js';
 import { startTestStore } from './helpers/store.js';
@@ -13,16 +13,18 @@ import { startTestStore } from './helpers/store.js';
 const run = promisify(execFile);
 const SEED = `${PROJECT_ROOT}dist/server/tools/seed.js`;
 
-test('seed fills the store with a small world through the domain, and a rerun adds only what is missing', async (t) => {
+test('seed fills the store with a small world through the domain; two at once and a rerun add only what is missing', async (t) => {
   const store = await startTestStore();
   t.teardown(() => store.stop());
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-seed-'));
+  const dataDir = temporaryDir('douyin-seed-');
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const env = { PATH: process.env.PATH, MONGO_URL: `${store.url}seeded`, DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40) };
   const seed = (...args: string[]) => run(process.execPath, [SEED, '--users', '4', '--follows', '1', '--likes', '2', '--comments', '2', '--messages', '2', ...args], { env });
 
-  const first = await seed('--videos', '3');
+  const [first, second] = await Promise.all([seed('--videos', '3'), seed('--videos', '3')]);
   t.regex(first.stdout, /seeded 4 users .* and 3 videos/);
+  t.regex(second.stdout, /seeded 4 users .* and 3 videos/);
+  t.regex(first.stdout + second.stdout, /waiting for npm run seed \(pid \d+\) to finish building/, 'one waited for the other');
   const server = await startServer({ MONGO_URL: env.MONGO_URL, DATA_DIR: dataDir });
   t.teardown(() => server.stop());
   const api = client(server.baseUrl);
