@@ -20,6 +20,7 @@ import { jwtSecret } from './jwt-secret.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createRateLimits } from './rate-limits.js';
+import { announceStore } from './store/address-file.js';
 import { startEmbeddedStore } from './store/embedded.js';
 
 /** Steps to undo at shutdown, most recent first. */
@@ -97,7 +98,9 @@ async function databaseUrl(config: Config, logger: Logger): Promise<string> {
   const store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port: config.STORE_PORT }, logger);
   cleanups.unshift(() => store.stop());
   logger.info({ store: store.description, url: store.url }, `store: ${store.description}`);
-  return `${store.url}douyin`;
+  const url = `${store.url}douyin`;
+  cleanups.unshift(await announceStore(config.DATA_DIR, url));
+  return url;
 }
 
 async function coverMaker(media: LocalStorage, logger: Logger): Promise<CoverMaker> {

@@ -1,8 +1,8 @@
 /**
  * `npm run seed -- [--users 20] [--videos 12] [--follows 3] [--likes 4] [--comments 2] [--messages 3]`
- * Fills the store with a small world (server/world/build.ts), idempotently. Uses MONGO_URL, or the
- * embedded store under DATA_DIR when it is unset (stop the server first), and writes media under
- * DATA_DIR. Waits while another seed is at work on the same store.
+ * Fills the store with a small world (server/world/build.ts), idempotently. Uses MONGO_URL, else the
+ * embedded store of the server running on DATA_DIR, else starts the embedded store under DATA_DIR;
+ * writes media under DATA_DIR. Waits while another builder is at work on the same store.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import { LocalStorage } from '../../storage/local.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { buildWorld, SEED_PASSWORD, type Progress, type WorldSizes } from '../world/build.js';
-import { startEmbeddedStore, type RunningStore } from '../store/embedded.js';
+import { openToolStore } from './tool-store.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,12 +41,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const ffmpeg = await ffmpegStatus();
   if (!ffmpeg.available) throw new ConfigError(`seed makes real videos with ffmpeg: ${ffmpeg.reason} (apt-get install ffmpeg)`);
-  let store: RunningStore | undefined;
-  if (!config.MONGO_URL) store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port: 0 }, createLogger('warn'));
+  const store = await openToolStore(config, createLogger('warn'));
+  console.log(`seeding ${store.description}`);
   const media = new LocalStorage(path.join(config.DATA_DIR, 'media'));
   await media.init();
   try {
-    await openDatabase(config.MONGO_URL ?? `${store!.url}douyin`);
+    await openDatabase(store.url);
     const lease = await waitForWorldLease(`npm run seed (pid ${process.pid})`, (heldBy) => console.log(`waiting for ${heldBy} to finish building`));
     try {
       const world = await buildWorld(size, { media, timeZone: config.TIME_ZONE, progress: progressBars() });
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   } finally {
     await media.close();
     await closeDatabase();
-    await store?.stop();
+    await store.stop();
   }
 }
 
