@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose, { Schema } from 'mongoose';
 import { isDuplicateKey } from './ids.js';
+import { User } from './user.js';
 
 const LEASE_MS = 30_000;
 const RENEW_MS = 10_000;
 const RETRY_MS = 1_000;
 
-/** `_id: 'lease'`: who builds a world now. */
+/** `_id: 'lease'`: who builds a world now. `_id: 'demo-world'`: how far the server's demo world got. */
 const WorldBuild = mongoose.model(
   'WorldBuild',
   new Schema(
-    { _id: String, owner: String, holder: String, expiresAt: Date },
+    { _id: String, owner: String, holder: String, expiresAt: Date, state: { type: String, enum: ['begun', 'done'] } },
     { versionKey: false, collection: 'world_builds' },
   ),
 );
@@ -21,7 +22,8 @@ export interface WorldLease {
 }
 
 /**
- * Waits until this process alone may build a world on this store (`npm run seed`): building one reads what exists and then adds the rest, which two builders at once would
+ * Waits until this process alone may build a world on this store (the server's demo world, `npm run
+ * seed`): building one reads what exists and then adds the rest, which two builders at once would
  * both add. `holder` names this builder to the others; `onWait` hears who holds it, once.
  */
 export async function waitForWorldLease(holder: string, onWait: (heldBy: string) => void, signal?: AbortSignal): Promise<WorldLease> {
@@ -62,3 +64,17 @@ function keep(owner: string): WorldLease {
   };
 }
 
+/**
+ * What the server's demo world has to do on this store: `build` on a store without any user,
+ * `finish` one an earlier start began and did not complete, `none` when it is done or the store
+ * holds a world of someone else's (users registered, or `npm run seed`). Ask while holding the lease.
+ */
+export async function demoWorldTask(): Promise<'build' | 'finish' | 'none'> {
+  const demo = await WorldBuild.findById('demo-world', { state: 1 }).lean();
+  if (demo) return demo.state === 'done' ? 'none' : 'finish';
+  return (await User.exists({})) ? 'none' : 'build';
+}
+
+export async function markDemoWorld(state: 'begun' | 'done'): Promise<void> {
+  await WorldBuild.updateOne({ _id: 'demo-world' }, { $set: { state } }, { upsert: true });
+}

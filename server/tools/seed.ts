@@ -2,7 +2,7 @@
  * `npm run seed -- [--users 20] [--videos 12] [--follows 3] [--likes 4] [--comments 2] [--messages 3]`
  * Fills the store with a small world (server/world/build.ts), idempotently. Uses MONGO_URL, else the
  * embedded store of the server running on DATA_DIR, else starts the embedded store under DATA_DIR;
- * writes media under DATA_DIR. Waits while another builder is at work on the same store.
+ * writes media under DATA_DIR. Waits while another builder (the server's demo world) is at work.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
