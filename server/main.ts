@@ -20,7 +20,9 @@ import { jwtSecret } from './jwt-secret.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createRateLimits } from './rate-limits.js';
+import { announceStore } from './store/address-file.js';
 import { startEmbeddedStore } from './store/embedded.js';
+import { startDemoWorld, wantsDemoWorld } from './world/demo.js';
 
 /** Steps to undo at shutdown, most recent first. */
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
     corsOrigins: config.CORS_ORIGINS,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
     publicUrl: config.PUBLIC_URL,
-    fallbackMediaBase: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${rest.port}`,
+    fallbackMediaBase: rest.localUrl,
     onDelivered: metrics.eventDelivered,
     onRateLimited: metrics.rateLimited,
   });
@@ -90,6 +92,10 @@ async function main(): Promise<void> {
   const transport = realtime.uwsPackage ? `uws from ${realtime.uwsPackage}` : realtime.transport;
   logger.info({ port: realtime.port, transport: realtime.transport, uwsPackage: realtime.uwsPackage }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${transport}, ${scaling})`);
   logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/ (web console at /)`);
+  if (wantsDemoWorld(config)) {
+    const demo = startDemoWorld({ media, timeZone: config.TIME_ZONE, logger, ffmpeg: covers.enabled, consoleUrl: `${rest.localUrl}/` });
+    cleanups.unshift(() => demo.stop());
+  }
 }
 
 async function databaseUrl(config: Config, logger: Logger): Promise<string> {
@@ -97,7 +103,9 @@ async function databaseUrl(config: Config, logger: Logger): Promise<string> {
   const store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port: config.STORE_PORT }, logger);
   cleanups.unshift(() => store.stop());
   logger.info({ store: store.description, url: store.url }, `store: ${store.description}`);
-  return `${store.url}douyin`;
+  const url = `${store.url}douyin`;
+  cleanups.unshift(await announceStore(config.DATA_DIR, url));
+  return url;
 }
 
 async function coverMaker(media: LocalStorage, logger: Logger): Promise<CoverMaker> {
@@ -117,12 +125,13 @@ async function listenRest(
   config: Config,
   observability: Pick<HttpOptions, 'readiness' | 'metrics' | 'realtimeUrl'>,
   services: Parameters<typeof createApp>[0],
-): Promise<{ server: Server; port: number }> {
+): Promise<{ server: Server; port: number; localUrl: string }> {
   const http = { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY, ...observability };
   const server = createApp(services, http).listen(config.PORT, config.HOST);
   answerParserErrors(server);
   await once(server, 'listening');
-  return { server, port: (server.address() as AddressInfo).port };
+  const port = (server.address() as AddressInfo).port;
+  return { server, port, localUrl: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}` };
 }
 
 /** SIGTERM/SIGINT: undo every step in reverse, then exit. */

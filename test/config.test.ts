@@ -5,7 +5,7 @@ test('defaults need no environment at all', (t) => {
   const config = loadConfig({});
   t.like(config, {
     PORT: 8080, REALTIME_PORT: 8081, MONGO_URL: undefined, REDIS_URL: undefined, PUBLIC_URL: undefined,
-    EMBEDDED_STORE: 'auto', TOKEN_TTL: 604800, JWT_SECRET: undefined,
+    EMBEDDED_STORE: 'auto', TOKEN_TTL: 604800, JWT_SECRET: undefined, DEMO_WORLD: 'on',
   });
   t.true(config.DATA_DIR.endsWith('/data'));
 });
@@ -34,6 +34,7 @@ const invalid: Array<[Record<string, string>, string]> = [
   [{ TOKEN_TTL: '10s' }, 'TOKEN_TTL'],
   [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
   [{ EMBEDDED_STORE: 'ferretdb' }, 'EMBEDDED_STORE'],
+  [{ DEMO_WORLD: 'no' }, 'DEMO_WORLD'],
   [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
 ];
 for (const [env, variable] of invalid) {

@@ -1,18 +1,25 @@
-import anyTest, { type TestFn } from 'ava';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { client } from './helpers/api.js';
-import { fixtureDir, makeVideo, tinyVideo } from './helpers/media.js';
-import { startStack, type Stack } from './helpers/stack.js';
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
+import anyTest, { type TestFn } from 'ava';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { PROJECT_ROOT } from '../server/paths.js';
+import { onPath } from '../server/store/files.js';
+import { client } from './helpers/api.js';
+import { temporaryDir } from './helpers/dirs.js';
+import { decodeImage, fixtureDir, makeVideo, tinyVideo } from './helpers/media.js';
+import { lineMatching, startServer } from './helpers/server.js';
+import { startStack, type Stack } from './helpers/stack.js';
 
 /**
  * The web console end to end: real browser sessions (Debian's Chromium driven by playwright-core)
- * against a real server, seeing each other's likes, follows and chat messages live, and the
- * notifications kept while they were away.
+ * against a real server: a visitor's feed, publishing with a progress bar, people seeing each other's
+ * likes, follows and chat messages live, and the notifications kept while they were away. Each step
+ * leaves a screenshot in test-output/console/ for a reviewer.
  */
 const test = anyTest.serial as TestFn<Stack & { browser: Browser }>;
+
+const SCREENSHOTS = path.join(PROJECT_ROOT, 'test-output/console');
 
 /**
  * This machine's address as another computer browses to it: plain http there is not "potentially
@@ -21,7 +28,9 @@ const test = anyTest.serial as TestFn<Stack & { browser: Browser }>;
 const address = Object.values(networkInterfaces()).flat().find((entry) => entry?.family === 'IPv4' && !entry.internal)?.address ?? '127.0.0.1';
 
 test.before(async (t) => {
-  const stack = await startStack('console', { HOST: '0.0.0.0' });
+  await rm(SCREENSHOTS, { recursive: true, force: true });
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const stack = await startStack('console', { HOST: '0.0.0.0', PATH: `${await slowCoverFfmpeg()}:${process.env.PATH}` });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -34,17 +43,41 @@ test.after.always(async (t) => {
   await t.context.stop?.();
 });
 
+/**
+ * A directory with an `ffmpeg` that takes three seconds more for covers, as a busy server would: the
+ * publish answers before its cover exists (it waits 1.5 s at most), so the console must fetch it later.
+ */
+async function slowCoverFfmpeg(): Promise<string> {
+  const ffmpeg = await onPath('ffmpeg');
+  if (!ffmpeg) throw new Error('ffmpeg is not installed');
+  const dir = temporaryDir('douyin-slow-ffmpeg-');
+  const script = path.join(dir, 'ffmpeg');
+  await writeFile(script, `#!/bin/sh\ncase "$*" in *.partial.jpg*) sleep 3 ;; esac\nexec ${ffmpeg} "$@"\n`);
+  await chmod(script, 0o755);
+  return dir;
+}
+
 const pageErrors: string[] = [];
 
-/** A new browser session that registers (or logs in as) `name` with the password the API helper uses too. */
-async function signUp(t: { context: Stack & { browser: Browser } }, name: string, action: 'register' | 'login' = 'register'): Promise<Page> {
+async function screenshot(page: Page, step: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${step}.png`), fullPage: true });
+}
+
+/** A new browser session on the console, signed in to nobody. */
+async function visit(t: { context: Stack & { browser: Browser } }, name: string): Promise<Page> {
   const page = await (await t.context.browser.newContext()).newPage();
   page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
   await page.goto(`http://${address}:${new URL(t.context.server.baseUrl).port}/`);
+  return page;
+}
+
+/** A new browser session that registers (or logs in as) `name` with the password the API helper uses too. */
+async function signUp(t: { context: Stack & { browser: Browser } }, name: string, action: 'register' | 'login' = 'register'): Promise<Page> {
+  const page = await visit(t, name);
   await page.fill('input[name=username]', name);
   await page.fill('input[name=password]', 'correct-horse');
   await page.click(`button[value=${action}]`);
-  await page.locator('#live', { hasText: 'live' }).waitFor();
+  await page.locator('#live', { hasText: /^live$/ }).waitFor();
   return page;
 }
 
@@ -58,30 +91,97 @@ const sessionOf = (page: Page) => page.evaluate<{ token: string; id: number }>(`
 interface VideoElement {
   readyState: number;
   duration: number;
+  poster: string;
   error: { code: number } | null;
   addEventListener(type: string, listener: (...args: unknown[]) => void, options?: { once: boolean }): void;
 }
 
-test('two people like, follow and chat in the console and each sees the other live', async (t) => {
-  const suffix = Math.random().toString(36).slice(2, 7);
-  const alice = await signUp(t, `alice_${suffix}`);
-  const bob = await signUp(t, `bob_${suffix}`);
-  t.regex(await alice.textContent('#whoami') ?? '', /alice_/);
-
-  // Bob has a video (published through the API, as the app would); Alice finds it in her feed.
-  const clip = await readFile(await makeVideo(path.join(await fixtureDir(), 'clip.webm'), { color: 'orange', seconds: 1 }));
-  await client(t.context.server.baseUrl).publish((await sessionOf(bob)).token, 'orange clip', clip);
-  await alice.click('#refresh-feed');
-  const card = alice.locator('article.video', { hasText: 'orange clip' });
-  await card.waitFor();
-  const video = card.locator('video');
+/** Waits until the card's player has loaded the clip's metadata; its duration in seconds. */
+async function playableSeconds(page: Page, title: string): Promise<number> {
+  const video = page.locator('article.video', { hasText: title }).locator('video');
   await video.evaluate((node) => new Promise((resolve, reject) => {
     const element = node as unknown as VideoElement;
     if (element.readyState >= 1) return resolve(undefined);
     element.addEventListener('loadedmetadata', resolve, { once: true });
     element.addEventListener('error', () => reject(new Error(`video error ${element.error?.code}`)), { once: true });
   }));
-  t.true(await video.evaluate((node) => (node as unknown as VideoElement).duration > 0.5), 'the player loads the real clip');
+  return video.evaluate((node) => (node as unknown as VideoElement).duration);
+}
+
+test('a visitor without an account sees the feed, filled by itself as videos arrive, and plays a video', async (t) => {
+  t.log(`screenshots: ${SCREENSHOTS}`);
+  const page = await visit(t, 'visitor');
+  await page.locator('#feed .empty').waitFor(); // the first test: no videos yet, as during a first start
+  await screenshot(page, '1-visitor-empty-feed');
+  const api = client(t.context.server.baseUrl);
+  const author = await api.newUser('author');
+  await api.publish(author.token, 'for every visitor', await tinyVideo());
+
+  await page.locator('article.video', { hasText: 'for every visitor' }).waitFor({ timeout: 10_000 });
+  t.true(await playableSeconds(page, 'for every visitor') > 0.2, 'the player loads the real clip');
+  t.true(await page.locator('#auth-form').isVisible(), 'the way in is offered');
+  t.true(await page.locator('#account').isHidden(), 'publishing, notifications and chat need an account');
+  t.is(await page.locator('article.video button.like').count(), 0);
+  await screenshot(page, '2-visitor-feed');
+  t.deepEqual(pageErrors, []);
+});
+
+test('publishing from the console shows the upload progress, then the video on top of the feed, then its cover, without a reload', async (t) => {
+  const page = await signUp(t, `erin_${Math.random().toString(36).slice(2, 7)}`);
+  const clip = await makeVideo(path.join(await fixtureDir(), 'grainy.mp4'), { color: 'orange', seconds: 2, size: '640x360', grain: 40 });
+  const bytes = (await readFile(clip)).length;
+  // About three seconds of upload, so that the bar has something to show.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytes / 3 });
+  await page.evaluate(`(() => {
+    window.sameDocument = true;
+    window.progressSeen = [];
+    const bar = document.querySelector('#upload-progress');
+    new MutationObserver(() => window.progressSeen.push(bar.value)).observe(bar, { attributes: true, attributeFilter: ['value'] });
+  })()`);
+
+  await page.fill('#publish-form input[name=title]', 'grainy orange');
+  await page.setInputFiles('#publish-form input[name=data]', clip);
+  await page.click('#publish-form button');
+  await page.locator('#upload-status', { hasText: /Uploading [1-9]\d?%/ }).waitFor();
+  await screenshot(page, '3-publish-uploading');
+  await page.locator('#upload-status', { hasText: 'Published' }).waitFor({ timeout: 20_000 });
+  const seen = await page.evaluate<number[]>('window.progressSeen');
+  t.true(seen.some((value) => value > 0 && value < 100), `the bar moved through the upload: ${seen.join(', ')}`);
+  t.is(seen.at(-1), 100);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+  const card = page.locator('#feed article.video').first();
+  await card.locator('strong', { hasText: 'grainy orange' }).waitFor();
+  await page.locator('#feed article.video[data-cover="pending"]', { hasText: 'grainy orange' }).waitFor();
+  await screenshot(page, '4-publish-cover-pending');
+  await page.locator('#feed article.video[data-cover="made"]', { hasText: 'grainy orange' }).waitFor({ timeout: 20_000 });
+  t.true(await playableSeconds(page, 'grainy orange') > 1.5);
+  const poster = await card.locator('video').evaluate((node) => (node as unknown as VideoElement).poster);
+  const cover = await decodeImage(Buffer.from(await (await fetch(poster)).arrayBuffer()), await fixtureDir());
+  t.deepEqual([cover.width, cover.height], [640, 360], 'the poster is a frame of the clip, not the placeholder');
+  const [red, green, blue] = cover.rgb as [number, number, number];
+  t.true(red > 200 && green > 120 && green < 210 && blue < 90, `orange: ${cover.rgb.join(',')}`);
+  await screenshot(page, '5-publish-cover-made');
+  t.true(await page.evaluate<boolean>('window.sameDocument === true'), 'no reload');
+  t.deepEqual(pageErrors, []);
+});
+
+test('two people like, follow and chat in the console and each sees the other live', async (t) => {
+  const suffix = Math.random().toString(36).slice(2, 7);
+  const alice = await signUp(t, `alice_${suffix}`);
+  const bob = await signUp(t, `bob_${suffix}`);
+  t.regex(await alice.textContent('#whoami') ?? '', /alice_/);
+  const api = client(t.context.server.baseUrl);
+
+  // Bob has a video (published through the API, as the app would); Alice finds it in her feed.
+  const clip = await readFile(await makeVideo(path.join(await fixtureDir(), 'clip.webm'), { color: 'orange', seconds: 1 }));
+  await api.publish((await sessionOf(bob)).token, 'orange clip', clip);
+  await alice.click('#refresh-feed');
+  const card = alice.locator('article.video', { hasText: 'orange clip' });
+  await card.waitFor();
+  t.true(await playableSeconds(alice, 'orange clip') > 0.5, 'the player loads the real clip');
 
   await card.locator('button.like').click();
   await bob.locator('#notifications li', { hasText: /alice_\w+ liked your video/ }).waitFor();
@@ -96,13 +196,23 @@ test('two people like, follow and chat in the console and each sees the other li
   // The badge counts what Bob has not read; marking read clears it.
   await bob.locator('#unread', { hasText: /^2$/ }).waitFor();
   t.is(await bob.locator('#notifications li.unread').count(), 2);
+  await screenshot(bob, '6-notifications-unread');
   await bob.click('#mark-read');
   await bob.locator('#unread').waitFor({ state: 'hidden' });
   t.is(await bob.locator('#notifications li.unread').count(), 0);
 
+  // What they wrote before either opened the chat is its history.
+  const [aliceSession, bobSession] = [await sessionOf(alice), await sessionOf(bob)];
+  const say = (from: { token: string }, to: { id: number }, content: string) =>
+    api.post('/douyin/message/action/', { token: from.token, to_user_id: to.id, action_type: 1, content });
+  await say(bobSession, aliceSession, 'are you there?');
+  await say(aliceSession, bobSession, 'yes: hello');
+
   await alice.locator('#friends li', { hasText: /bob_/ }).click();
+  await alice.locator('#chat-log li', { hasText: 'yes: hello' }).waitFor();
   await bob.click('#refresh-friends');
   await bob.locator('#friends li', { hasText: /alice_/ }).click();
+  await bob.locator('#chat-log li', { hasText: 'yes: hello' }).waitFor();
   await alice.fill('#chat-form input', 'hi bob, nice clip');
   await alice.click('#chat-form button');
   await bob.locator('#chat-log li', { hasText: 'hi bob, nice clip' }).waitFor();
@@ -110,11 +220,13 @@ test('two people like, follow and chat in the console and each sees the other li
   await bob.press('#chat-form input', 'Enter');
   await alice.locator('#chat-log li', { hasText: 'thanks alice!' }).waitFor();
   await bob.locator('#chat-log li', { hasText: 'thanks alice!' }).waitFor(); // shown on its ack, which may come after Alice's push
-  t.deepEqual(await alice.locator('#chat-log li').allTextContents(), ['hi bob, nice clip', 'thanks alice!'], 'each message shown once, in order');
-  t.deepEqual(await bob.locator('#chat-log li').allTextContents(), ['hi bob, nice clip', 'thanks alice!']);
+  const conversation = ['are you there?', 'yes: hello', 'hi bob, nice clip', 'thanks alice!'];
+  t.deepEqual(await alice.locator('#chat-log li').allTextContents(), conversation, 'the history, then each live message once, in order');
+  t.deepEqual(await bob.locator('#chat-log li').allTextContents(), conversation);
+  await screenshot(alice, '7-chat');
 
   await bob.reload();
-  await bob.locator('#live', { hasText: 'live' }).waitFor();
+  await bob.locator('#live', { hasText: /^live$/ }).waitFor();
   await bob.locator('#notifications li').nth(1).waitFor();
   t.deepEqual(await notificationTexts(bob), [`alice_${suffix} followed you: you are friends`, `alice_${suffix} liked your video “orange clip”`], 'kept, and read');
   t.true(await bob.locator('#unread').isHidden());
@@ -140,5 +252,29 @@ test('someone who was away finds what happened meanwhile when they log in: the l
   await api.post('/douyin/comment/action/', { token: dave.token, video_id: videoId, action_type: 1, comment_text: 'live now' });
   await page.locator('#unread', { hasText: /^4$/ }).waitFor();
   t.is((await notificationTexts(page))[0], `${dave.username} commented on “carol clip”: live now`, 'pushed live on top');
+  await screenshot(page, '8-notifications-after-away');
+  t.deepEqual(pageErrors, []);
+});
+
+test('a first start shows a newcomer the demo world: the feed plays for a visitor, and the demo login has friends, chats and notifications', async (t) => {
+  const server = await startServer({ HOST: '0.0.0.0', DEMO_WORLD: 'on' });
+  t.teardown(() => server.stop());
+  const page = await (await t.context.browser.newContext()).newPage();
+  page.on('pageerror', (error) => pageErrors.push(`newcomer: ${error.message}`));
+  await page.goto(`http://${address}:${new URL(server.baseUrl).port}/`);
+  await page.locator('article.video', { hasText: 'Seed clip #1' }).waitFor({ timeout: 60_000 }); // looked again by itself
+  t.true(await playableSeconds(page, 'Seed clip #1') > 2);
+  await screenshot(page, 'first-run-1-visitor');
+
+  await lineMatching(server, /demo world ready/, 120_000);
+  await page.fill('input[name=username]', 'seed_001');
+  await page.fill('input[name=password]', 'seed-password');
+  await page.click('button[value=login]');
+  await page.locator('#live', { hasText: /^live$/ }).waitFor();
+  await page.locator('#friends li', { hasText: 'seed_002' }).click();
+  await page.locator('#chat-log li').nth(3).waitFor();
+  t.deepEqual(await page.locator('#chat-log li').allTextContents(), [1, 2, 3, 4].map((n) => `Hello #${n} from seed`));
+  t.true(await page.locator('#notifications li').count() > 0);
+  await screenshot(page, 'first-run-2-demo-login');
   t.deepEqual(pageErrors, []);
 });

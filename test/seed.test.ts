@@ -1,28 +1,31 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { PROJECT_ROOT } from '../server/paths.js';
+import { exists } from '../server/store/files.js';
 import { client } from './helpers/api.js';
+import { temporaryDir } from './helpers/dirs.js';
 import { decodeImage } from './helpers/media.js';
-import { startServer } from './helpers/server.js';
+import { lineMatching, startServer } from './helpers/server.js';
 import { startTestStore } from './helpers/store.js';
 
 const run = promisify(execFile);
 const SEED = `${PROJECT_ROOT}dist/server/tools/seed.js`;
 
-test('seed fills the store with a small world through the domain, and a rerun adds only what is missing', async (t) => {
+test('seed fills the store with a small world through the domain; two at once and a rerun add only what is missing', async (t) => {
   const store = await startTestStore();
   t.teardown(() => store.stop());
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-seed-'));
+  const dataDir = temporaryDir('douyin-seed-');
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const env = { PATH: process.env.PATH, MONGO_URL: `${store.url}seeded`, DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40) };
   const seed = (...args: string[]) => run(process.execPath, [SEED, '--users', '4', '--follows', '1', '--likes', '2', '--comments', '2', '--messages', '2', ...args], { env });
 
-  const first = await seed('--videos', '3');
+  const [first, second] = await Promise.all([seed('--videos', '3'), seed('--videos', '3')]);
   t.regex(first.stdout, /seeded 4 users .* and 3 videos/);
+  t.regex(second.stdout, /seeded 4 users .* and 3 videos/);
+  t.regex(first.stdout + second.stdout, /waiting for npm run seed \(pid \d+\) to finish building/, 'one waited for the other');
   const server = await startServer({ MONGO_URL: env.MONGO_URL, DATA_DIR: dataDir });
   t.teardown(() => server.stop());
   const api = client(server.baseUrl);
@@ -53,4 +56,31 @@ test('seed fills the store with a small world through the domain, and a rerun ad
 
   await seed('--videos', '4');
   t.is((await world()).feed.length, 4, 'a larger run adds the difference');
+});
+
+test('npm run seed while the server runs on the embedded store seeds through that store, after its demo world, adding the difference', async (t) => {
+  const dataDir = temporaryDir('douyin-seed-running-');
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const env = { PATH: process.env.PATH, DATA_DIR: dataDir };
+  const sizes = ['--users', '10', '--videos', '8', '--follows', '2', '--likes', '3', '--comments', '2', '--messages', '4'];
+  const seed = () => run(process.execPath, [SEED, ...sizes], { env });
+  const server = await startServer({ DATA_DIR: dataDir, DEMO_WORLD: 'on', LOG_LEVEL: 'info' });
+  t.teardown(() => server.stop('SIGKILL'));
+  await lineMatching(server, /demo world: the store is empty, building/);
+  t.true(await exists(path.join(dataDir, 'store-address.json')), 'the server says where its store is');
+
+  const seeded = await seed();
+  t.regex(seeded.stdout, /seeding the running server's store/);
+  t.regex(seeded.stdout, /waiting for the server's demo world \(pid \d+\) to finish building/);
+  t.regex(seeded.stdout, /seeded 10 users .* and 8 videos/);
+  t.true(server.output.some((line) => line.includes('demo world ready')), 'the demo world was done first');
+  const feed = (await client(server.baseUrl).get('/douyin/feed/')).body.video_list as Array<{ title: string; comment_count: number }>;
+  t.deepEqual(feed.map((video) => video.title).sort(), [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `Seed clip #${n}`).sort(), 'each clip once');
+  t.true(feed.every((video) => video.comment_count === 2));
+  t.is(await server.stop(), 0);
+  t.false(await exists(path.join(dataDir, 'store-address.json')), 'and forgets it when it stops');
+
+  const alone = await seed();
+  t.notRegex(alone.stdout, /running server/, 'without a server it starts the store itself');
+  t.regex(alone.stdout, /seeded 10 users .* and 8 videos/);
 });

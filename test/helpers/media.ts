@@ -10,11 +10,15 @@ export async function fixtureDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'douyin-fixtures-'));
 }
 
-/** Makes a real clip of one solid colour with ffmpeg. */
-export async function makeVideo(file: string, options: { color: string; seconds?: number; size?: string }): Promise<string> {
-  const { color, seconds = 2, size = '320x240' } = options;
+/**
+ * Makes a real clip of one solid colour with ffmpeg. `grain` (1-100) adds noise of that strength: a
+ * much larger file of about the same mean colour.
+ */
+export async function makeVideo(file: string, options: { color: string; seconds?: number; size?: string; grain?: number }): Promise<string> {
+  const { color, seconds = 2, size = '320x240', grain } = options;
   const codec = file.endsWith('.webm') ? ['-c:v', 'libvpx', '-b:v', '200k'] : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p'];
-  await run('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `color=c=${color}:s=${size}:d=${seconds}:r=25`, ...codec, file]);
+  const source = `color=c=${color}:s=${size}:d=${seconds}:r=25${grain ? `,noise=alls=${grain}:allf=t` : ''}`;
+  await run('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', source, ...codec, file]);
   return file;
 }
 

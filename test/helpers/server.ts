@@ -31,7 +31,7 @@ process.once('exit', () => {
 /**
  * Runs `node dist/server/main.js` as its own process and waits until it listens. Without a DATA_DIR
  * it gets a fresh temporary one, removed when the test process ends. Rate limits are off unless asked
- * for: the tests register many users from one address. `outputToFile` (for benchmarks) sends what it
+ * for: the tests register many users from one address. So is the demo world: each test makes its own. `outputToFile` (for benchmarks) sends what it
  * prints to a file instead of a pipe: reading every request's log line would take CPU from the load
  * generator, and `output` then holds only the lines up to the start. `nodeArgs` go to node before the
  * script (--cpu-prof, say).
@@ -44,7 +44,7 @@ export async function startServer(
   const logFile = outputToFile ? path.join(temporaryDataDir(), 'server.log') : undefined;
   const fd = logFile === undefined ? undefined : openSync(logFile, 'w');
   const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, MAIN], {
-    env: { PATH: process.env.PATH, PORT: '0', REALTIME_PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir, RATE_LIMITS: 'off', ...env },
+    env: { PATH: process.env.PATH, PORT: '0', REALTIME_PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: dataDir, RATE_LIMITS: 'off', DEMO_WORLD: 'off', ...env },
     stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
   });
   if (fd !== undefined) closeSync(fd);
@@ -84,6 +84,17 @@ export async function startServer(
       return code;
     },
   };
+}
+
+/** The first line the server prints that matches `pattern`, waiting for it up to `ms`; fails if the server exits first. */
+export async function lineMatching(server: ServerProcess, pattern: RegExp, ms = 60_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const line = server.output.find((candidate) => pattern.test(candidate));
+    if (line !== undefined) return line;
+    if (Date.now() > deadline || server.child.exitCode !== null) throw new Error(`no line matching ${pattern} in:\n${server.output.join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Calls `onLine` for each complete line written to `file`, polling, until `done()`. */

@@ -1,0 +1,54 @@
+// The realtime gateway: one authenticated socket per signed-in tab, and what its events change on the page.
+import { $, note, session } from './api.js';
+import { lastMessageId, loadFriends, showMessage } from './chat.js';
+import { addNotification, loadNotifications } from './notifications.js';
+
+let live;
+
+export const socket = () => live;
+
+export function disconnect() {
+  live?.disconnect();
+}
+
+async function realtimeUrl() {
+  const config = await (await fetch('/console/config.json')).json();
+  return config.realtimeUrl;
+}
+
+export async function connect() {
+  live = io(await realtimeUrl(), { auth: { token: session.token }, transports: ['websocket'] });
+  let connectedBefore = false;
+  live.on('connect', () => {
+    $('#live').textContent = 'live';
+    $('#live').className = 'badge online';
+    if (lastMessageId > 0) void catchUp();
+    if (connectedBefore) void loadNotifications(); // what happened while the socket was away
+    connectedBefore = true;
+  });
+  live.on('disconnect', () => {
+    $('#live').textContent = 'offline';
+    $('#live').className = 'badge';
+  });
+  live.on('connect_error', (error) => {
+    if (error.message === 'unauthorized') $('#logout').click();
+  });
+  live.on('message:new', (message) => {
+    if (!showMessage(message) && message.from_user_id !== session.userId) note(`New message: ${message.content}`);
+  });
+  live.on('relation:follow', ({ action_type: action, user }) => {
+    if (action === 2) note(`${user.name} unfollowed you`);
+    void loadFriends();
+  });
+  live.on('notification:new', addNotification);
+}
+
+/** After a reconnect: every message since the last one seen, page by page. */
+async function catchUp() {
+  for (let more = true; more;) {
+    const page = await live.emitWithAck('message:sync', { after_id: lastMessageId });
+    if (page.status_code !== 0) return;
+    page.message_list.forEach(showMessage);
+    more = page.has_more && page.message_list.length > 0;
+  }
+}

@@ -1,0 +1,73 @@
+// Publishing a video: the upload with its progress, the new video on top of the feed, then its cover.
+import { $, api, session } from './api.js';
+import { showNewVideo } from './feed.js';
+
+const COVER_POLL_MS = 1_000;
+const COVER_POLLS = 60;
+
+$('#publish-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const button = form.querySelector('button');
+  button.disabled = true;
+  try {
+    const body = new FormData();
+    // The token and title before the file: the server refuses an upload it has no right to read.
+    body.append('token', session.token);
+    body.append('title', form.elements.title.value);
+    body.append('data', form.elements.data.files[0]);
+    await upload('/douyin/publish/action/', body);
+    form.reset();
+    const { video_list: [video] } = await api('GET', '/douyin/publish/list/', { user_id: session.userId, limit: 1 });
+    void watchCover(showNewVideo(video), video);
+  } catch (error) {
+    status(`Not published: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+/** Sends `body` with XMLHttpRequest, which (unlike fetch) reports the upload's progress. */
+function upload(path, body) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', path);
+    request.responseType = 'json';
+    request.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) status(`Uploading ${Math.floor((100 * event.loaded) / event.total)}%`, (100 * event.loaded) / event.total);
+    });
+    request.upload.addEventListener('load', () => status('Uploaded: checking the video', 100));
+    request.addEventListener('load', () => {
+      if (request.response?.status_code !== 0) return reject(new Error(request.response?.status_msg ?? `HTTP ${request.status}`));
+      status('Published', 100);
+      resolve(request.response);
+    });
+    request.addEventListener('error', () => reject(new Error('the connection failed')));
+    status('Uploading 0%', 0);
+    request.send(body);
+  });
+}
+
+function status(text, percent) {
+  $('#upload').hidden = false;
+  $('#upload-status').textContent = text;
+  if (percent !== undefined) $('#upload-progress').value = percent;
+}
+
+/**
+ * The server makes the cover after the upload; until then the cover's URL serves a placeholder that
+ * is never cached. Asks (on this origin, which serves the media too) until the real cover exists.
+ */
+async function watchCover(card, video) {
+  const coverPath = new URL(video.cover_url).pathname;
+  for (let poll = 0; poll < COVER_POLLS; poll += 1) {
+    const response = await fetch(coverPath, { method: 'HEAD', cache: 'no-store' });
+    if (response.headers.get('content-type')?.startsWith('image/jpeg')) {
+      card.querySelector('video').poster = `${video.cover_url}?made`; // a new URL, or the browser keeps the placeholder shown
+      card.dataset.cover = 'made';
+      return;
+    }
+    card.dataset.cover = 'pending';
+    await new Promise((resolve) => setTimeout(resolve, COVER_POLL_MS));
+  }
+}
