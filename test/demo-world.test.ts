@@ -1,9 +1,8 @@
-import { rm } from 'node:fs/promises';
 import test, { type ExecutionContext } from 'ava';
 import { loadConfig } from '../server/config.js';
 import { wantsDemoWorld } from '../server/world/demo.js';
 import { client, type Client } from './helpers/api.js';
-import { temporaryDir } from './helpers/dirs.js';
+import { removeDataDir, temporaryDir } from './helpers/dirs.js';
 import { decodeImage } from './helpers/media.js';
 import { lineMatching, startServer, TEST_JWT_SECRET } from './helpers/server.js';
 import { settle } from './helpers/sockets.js';
@@ -23,7 +22,7 @@ test('only the embedded store in development gets a demo world, and DEMO_WORLD=o
 
 test.serial('a first start on an empty embedded store builds a demo world in the background, and a restart leaves it be', async (t) => {
   const dataDir = temporaryDir('douyin-demo-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   const started = Date.now();
   const first = await startServer({ DATA_DIR: dataDir, DEMO_WORLD: 'on', LOG_LEVEL: 'info' });
   t.teardown(() => first.stop('SIGKILL'));
@@ -48,7 +47,7 @@ test.serial('a first start on an empty embedded store builds a demo world in the
 
 test.serial('a start stopped while building the demo world leaves the rest to the next start, which finishes it without doubles', async (t) => {
   const dataDir = temporaryDir('douyin-demo-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   const first = await startServer({ DATA_DIR: dataDir, DEMO_WORLD: 'on', LOG_LEVEL: 'info' });
   t.teardown(() => first.stop('SIGKILL'));
   await lineMatching(first, BUILDING);

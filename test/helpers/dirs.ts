@@ -1,4 +1,5 @@
 import { chmodSync, mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -11,4 +12,9 @@ export function temporaryDir(prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   chmodSync(dir, 0o711);
   return dir;
+}
+
+/** Removes a data directory whose store may still be shutting down (a killed server's PostgreSQL writes on for a moment). */
+export function removeDataDir(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
 }
