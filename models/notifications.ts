@@ -18,9 +18,9 @@ export const INBOX_SIZE = 200;
 /**
  * A process trims an inbox on its first insert into it and then on every TRIM_EVERY-th: an inbox holds
  * at most INBOX_SIZE plus TRIM_EVERY - 1 per process writing to it, and trimming, which reads the
- * inbox, costs a tenth of a read per notification.
+ * whole inbox, costs about five documents read per notification stored.
  */
-export const TRIM_EVERY = 10;
+export const TRIM_EVERY = 50;
 
 type Notice = Omit<NotificationDoc, '_id' | 'read'>;
 
