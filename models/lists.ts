@@ -3,13 +3,16 @@ import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
 import { ownerLists } from './owner-lists.js';
 
+// Budgets bound the memory of each kind of list: roughly 60 bytes an entry, a comment by its length
+// (1 + 1 per 64 characters): 1.25 million units in all, about 100 MB at worst.
+
 /** A user's likes, newest first. */
 export const likesOf = ownerLists<{ _id: number; videoId: number }>({
   model: Favorite,
   owner: 'userId',
   to: 'videoId',
   projection: { videoId: 1 },
-  budget: 1_000_000,
+  budget: 500_000,
 });
 
 /** Whom a user follows, most recent first. */
@@ -18,7 +21,7 @@ export const followeesOf = ownerLists<{ _id: number; followeeId: number }>({
   owner: 'followerId',
   to: 'followeeId',
   projection: { followeeId: 1 },
-  budget: 500_000,
+  budget: 250_000,
 });
 
 /** Who follows a user, most recent first. */
@@ -27,7 +30,7 @@ export const followersOf = ownerLists<{ _id: number; followerId: number }>({
   owner: 'followeeId',
   to: 'followerId',
   projection: { followerId: 1 },
-  budget: 500_000,
+  budget: 250_000,
 });
 
 /** A video's comments, newest first; a comment weighs by its length. */
@@ -35,6 +38,6 @@ export const commentsOf = ownerLists<CommentDoc & { _id: number }>({
   model: Comment,
   owner: 'videoId',
   to: 'userId',
-  budget: 500_000,
+  budget: 250_000,
   size: (comment) => 1 + Math.ceil(comment.content.length / 64),
 });
