@@ -1,6 +1,6 @@
-import pLimit from 'p-limit';
 import { fileHour, hourOf, hoursOf, walkHours } from './hour-index.js';
 import { findIn } from './lookups.js';
+import { setEach } from './upgrades.js';
 import { Video, type VideoDoc } from './video.js';
 
 /** The feed by hour (hour-index.ts): every video carries `feedHour`, the directory's key is "feed". */
@@ -25,8 +25,5 @@ export async function videosBefore(before: number, limit: number): Promise<Video
 export async function fileUnfiledVideos(): Promise<void> {
   const unfiled = await Video.find({ feedHour: { $exists: false } }, { publishedAt: 1 }).lean<Array<{ _id: number; publishedAt: number }>>();
   for (const hour of new Set(unfiled.map((video) => hourOf(video.publishedAt)))) await fileHour(FEED, hour);
-  // One update per command, a few at a time: FerretDB makes each a transaction of its own, and a
-  // command of thousands would outlast the store's reply timeout.
-  const limit = pLimit(8);
-  await Promise.all(unfiled.map((video) => limit(() => Video.updateOne({ _id: video._id }, { $set: { feedHour: hourOf(video.publishedAt) } }))));
+  await setEach(Video, unfiled.map((video) => ({ _id: video._id, set: { feedHour: hourOf(video.publishedAt) } })));
 }

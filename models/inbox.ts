@@ -1,9 +1,9 @@
 import { cachedVideos } from './caches.js';
 import { Comment, type CommentDoc } from './comment.js';
 import { commentViews, type CommentFormat } from './comments.js';
-import { idFloor, idTime } from './ids.js';
+import { idTime } from './ids.js';
 import { findIn } from './lookups.js';
-import { LATE_ARRIVAL_MS } from './messages.js';
+import { lateArrivalFloor } from './messages.js';
 import { Notification, type NotificationDoc, type NotificationType } from './notification.js';
 import type { Cursor } from './relations.js';
 import { userViews } from './users.js';
@@ -54,7 +54,7 @@ export async function notificationList(userId: number, cursor: Cursor, format: C
  */
 export async function syncNotifications(userId: number, afterId: number, limit: number, format: CommentFormat): Promise<InboxPage & { hasMore: boolean }> {
   const inbox = await inboxOf(userId);
-  const lookback = afterId === 0 ? 0 : Math.min(afterId, idFloor(idTime(afterId) - LATE_ARRIVAL_MS));
+  const lookback = lateArrivalFloor(afterId);
   const wanted = inbox.filter((doc) => doc._id > lookback).reverse();
   const fresh = wanted.filter((doc) => doc._id > afterId);
   const late = wanted.filter((doc) => doc._id <= afterId);

@@ -3,11 +3,11 @@ import { Refusal } from './errors.js';
 import { domainEvents, type MessageRecord, type Origin } from './events.js';
 import { idFloor, idTime, isDuplicateKey, nextId } from './ids.js';
 import { inTurn } from './in-turn.js';
-import pLimit from 'p-limit';
 import { fileHour, hourOf, hoursOf, walkHours } from './hour-index.js';
 import { findAny } from './lookups.js';
 import { Conversation, Message, pairKey, type MessageDoc } from './message.js';
 import { areFriends } from './relations.js';
+import { setEach } from './upgrades.js';
 import { userExists } from './users.js';
 import type { MessageView } from './views.js';
 
@@ -107,6 +107,11 @@ export async function chatHistory(userId: number, otherId: number, page: History
 export const LATE_ARRIVAL_MS = 5_000;
 const LATE_ARRIVAL_CAP = 200;
 
+/** The id a catch-up after `afterId` reads from: LATE_ARRIVAL_MS earlier (0 from the beginning). */
+export function lateArrivalFloor(afterId: number): number {
+  return Math.min(afterId, idFloor(idTime(afterId) - LATE_ARRIVAL_MS));
+}
+
 export interface SyncPage {
   /** Only this conversation; all of the user's messages when undefined. */
   withUserId?: number | undefined;
@@ -122,7 +127,7 @@ export async function syncMessages(userId: number, page: SyncPage): Promise<{ me
   const [key, mine] = page.withUserId === undefined
     ? [userHours(userId), [{ toUserId: userId }, { fromUserId: userId }]]
     : [pairHours(pairKey(userId, page.withUserId)), [{ pair: pairKey(userId, page.withUserId) }]];
-  const lookback = Math.min(page.afterId, idFloor(idTime(page.afterId) - LATE_ARRIVAL_MS));
+  const lookback = lateArrivalFloor(page.afterId);
   const hours = await hoursOf(key, hourOf(idTime(lookback)), 'oldest first');
   const read = async (batch: number[]) => (await inHours(batch, mine)).filter((doc) => doc._id > lookback).sort((a, b) => a._id - b._id);
   const found = await walkHours(hours, read, (docs) => docs.filter((doc) => doc._id > page.afterId).length > page.limit);
@@ -149,9 +154,7 @@ export async function fileUnfiledMessages(): Promise<void> {
     for (const key of [pairHours(doc.pair), userHours(doc.fromUserId), userHours(doc.toUserId)]) keys.set(`${key}:${hour}`, [key, hour]);
   }
   for (const [key, hour] of keys.values()) await fileHour(key, hour);
-  // One update per command, a few at a time (see fileUnfiledVideos).
-  const limit = pLimit(8);
-  await Promise.all(unfiled.map((doc) => limit(() => Message.updateOne({ _id: doc._id }, { $set: { hour: hourOf(doc.createdAt) } }))));
+  await setEach(Message, unfiled.map((doc) => ({ _id: doc._id, set: { hour: hourOf(doc.createdAt) } })));
 }
 
 export function messageView(message: MessageRecord): MessageView {

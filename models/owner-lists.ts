@@ -110,8 +110,7 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
     async page(owner, cursor) {
       const entries = await get(owner);
       if (entries) return pageOf(entries, cursor);
-      const queried = await pageQuery(owner, cursor);
-      return { entries: queried, nextCursor: queried.length === cursor.limit ? queried.at(-1)!._id : 0 };
+      return pageWithCursor(await pageQuery(owner, cursor), cursor.limit);
     },
     async among(owner, values) {
       const entries = await get(owner);
@@ -137,8 +136,12 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
 /** One page of a newest-first list: the entries older than the cursor. */
 export function pageOf<T extends Entry>(entries: readonly T[], cursor: ListCursor): ListPage<T> {
   const start = cursor.before === undefined ? 0 : firstOlder(entries, cursor.before);
-  const page = entries.slice(start, start + cursor.limit);
-  return { entries: page, nextCursor: page.length === cursor.limit ? page.at(-1)!._id : 0 };
+  return pageWithCursor(entries.slice(start, start + cursor.limit), cursor.limit);
+}
+
+/** A full page's last id is the next page's cursor. */
+function pageWithCursor<T extends Entry>(entries: T[], limit: number): ListPage<T> {
+  return { entries, nextCursor: entries.length === limit ? entries.at(-1)!._id : 0 };
 }
 
 /** Index of the first entry with an id below `id` in a list sorted by id, descending. */

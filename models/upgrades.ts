@@ -1,4 +1,5 @@
-import mongoose, { Schema } from 'mongoose';
+import mongoose, { Schema, type Model } from 'mongoose';
+import pLimit from 'p-limit';
 import { isDuplicateKey } from './ids.js';
 
 const Upgrade = mongoose.model(
@@ -18,4 +19,14 @@ export async function upgradeOnce(name: string, upgrade: () => Promise<unknown>)
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
   }
+}
+
+/**
+ * Sets fields of many documents for an upgrade: one update per command, a few at a time. FerretDB
+ * makes each update a transaction of its own, and a command of thousands would outlast the store's
+ * reply timeout.
+ */
+export async function setEach(model: Model<any>, changes: ReadonlyArray<{ _id: number; set: Record<string, unknown> }>): Promise<void> {
+  const limit = pLimit(8);
+  await Promise.all(changes.map(({ _id, set }) => limit(() => model.updateOne({ _id }, { $set: set }))));
 }
