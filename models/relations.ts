@@ -26,8 +26,8 @@ export async function follow(followerId: number, followeeId: number, actionType:
     return { follower };
   });
   if (!changed) return;
-  await followChanged(followerId, followeeId, actionType, origin);
   touched({ users: [followerId, followeeId], pair: [followerId, followeeId] });
+  await followChanged(followerId, followeeId, actionType, origin);
   // Read after our edge is stored: of two people following each other at once, the later one sees the other's edge.
   const isFriend = actionType === 1 && (await Follow.exists({ followerId: followeeId, followeeId: followerId })) !== null;
   if (changed.follower) domainEvents.emit('follow:changed', { follower: changed.follower, followeeId, actionType, isFriend, origin });
