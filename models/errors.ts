@@ -25,6 +25,7 @@ export const Status = {
   INTERNAL_ERROR: 50000,
   STORE_UNAVAILABLE: 50001,
   STORAGE_FULL: 50002,
+  MEDIA_UNAVAILABLE: 50003,
 } as const;
 
 export type StatusName = keyof typeof Status;
@@ -53,6 +54,7 @@ const defaultMessages: Record<StatusName, string> = {
   INTERNAL_ERROR: 'internal error',
   STORE_UNAVAILABLE: 'service temporarily unavailable: try again shortly',
   STORAGE_FULL: 'the server has no room for more videos right now',
+  MEDIA_UNAVAILABLE: 'video storage temporarily unavailable: try again shortly',
 };
 
 /** A refusal the client can act on; transports turn it into their own envelope. */

@@ -3,6 +3,7 @@ export * from './views.js';
 export { openDatabase, closeDatabase, isStoreUnavailable, pingDatabase } from './db.js';
 export { createSessions, type Sessions } from './sessions.js';
 export { nextId } from './ids.js';
+export { linkMediaThrough, type MediaLinker } from './media-links.js';
 export * as users from './users.js';
 export * as videos from './videos.js';
 export * as relations from './relations.js';

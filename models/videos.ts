@@ -8,7 +8,8 @@ import { isDuplicateKey } from './ids.js';
 import type { UserDoc } from './user.js';
 import { userExists, userViews } from './users.js';
 import { Video, type VideoDoc } from './video.js';
-import { EMPTY_USER, mediaUrl, type VideoView } from './views.js';
+import { mediaKeyUrl, mediaLinksGeneration } from './media-links.js';
+import { EMPTY_USER, type VideoView } from './views.js';
 
 export const FEED_PAGE_SIZE = 30;
 
@@ -87,6 +88,8 @@ function fromHead(head: FeedHead, before: number, limit: number): VideoDoc[] | u
 
 interface Built {
   mediaBase: string;
+  /** Of the media links: presigned ones expire. */
+  generation: number;
   docs: readonly VideoDoc[];
   authors: Map<number, UserDoc>;
   views: readonly VideoView[];
@@ -95,16 +98,17 @@ const builtForAnonymous = new WeakMap<FeedHead, Built>();
 
 /**
  * Views of the cached head for readers without an account, built once while the head, the media base
- * and the authors' cached records stay the same, and frozen so that the envelope serializes them once.
+ * and links, and the authors' cached records stay the same, and frozen so that the envelope serializes them once.
  */
 async function anonymousViews(head: FeedHead, docs: readonly VideoDoc[], mediaBase: string): Promise<readonly VideoView[]> {
   const authors = await cachedUsers(docs.map((doc) => doc.authorId));
   const built = builtForAnonymous.get(head);
-  const unchanged = built?.mediaBase === mediaBase && sameEntries(built.docs, docs) && built.authors.size === authors.size &&
+  const generation = mediaLinksGeneration();
+  const unchanged = built?.mediaBase === mediaBase && built.generation === generation && sameEntries(built.docs, docs) && built.authors.size === authors.size &&
     [...authors].every(([id, doc]) => built.authors.get(id) === doc);
   if (unchanged) return built.views;
   const views = Object.freeze(await videoViews(docs, undefined, mediaBase));
-  builtForAnonymous.set(head, { mediaBase, docs, authors, views });
+  builtForAnonymous.set(head, { mediaBase, generation, docs, authors, views });
   return views;
 }
 
@@ -126,11 +130,12 @@ export async function videoViews(docs: readonly VideoDoc[], viewerId: number | u
     userViews(docs.map((doc) => doc.authorId), viewerId, mediaBase),
     favoritedAmong(viewerId, docs.map((doc) => doc._id)),
   ]);
-  return docs.map((doc) => ({
+  const links = await Promise.all(docs.map((doc) => Promise.all([mediaKeyUrl(mediaBase, doc.videoKey), mediaKeyUrl(mediaBase, doc.coverKey)])));
+  return docs.map((doc, i) => ({
     id: doc._id,
     author: authors.get(doc.authorId) ?? EMPTY_USER,
-    play_url: mediaUrl(mediaBase, `/media/${doc.videoKey}`),
-    cover_url: mediaUrl(mediaBase, `/media/${doc.coverKey}`),
+    play_url: links[i]![0],
+    cover_url: links[i]![1],
     favorite_count: doc.favoriteCount,
     comment_count: doc.commentCount,
     is_favorite: liked.has(doc._id),

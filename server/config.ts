@@ -23,6 +23,15 @@ const environment = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(100),
   MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(1024),
+  MEDIA_STORAGE: z.enum(['local', 's3'], { error: 'must be local or s3' }).default('local'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)').optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  S3_REGION: z.string().regex(/^[a-z0-9-]+$/, 'must be a region name such as us-east-1').default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  S3_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  S3_URL_TTL: duration.refine((s) => s <= 7 * 86400, 'must be at most 7 days (the longest a presigned URL can live)').default(3600),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   /** Host names a request may carry for the URLs built from it; unset: this machine's own names and addresses. */
   ALLOWED_HOSTS: z
@@ -76,12 +85,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   if (config.NODE_ENV === 'production' && !config.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: must be set to your own secret when NODE_ENV=production');
   }
+  const s3 = config.MEDIA_STORAGE === 's3' ? s3Problems(config) : [];
+  if (s3.length > 0) throw new ConfigError(`Invalid configuration:\n${s3.map((problem) => `  ${problem}`).join('\n')}`);
   return {
     ...config,
     DATA_DIR: path.resolve(config.DATA_DIR),
     PUBLIC_URL: config.PUBLIC_URL?.replace(/\/+$/, ''),
+    S3_PUBLIC_URL: config.S3_PUBLIC_URL?.replace(/\/+$/, ''),
+    S3_FORCE_PATH_STYLE: (config.S3_FORCE_PATH_STYLE ?? String(Boolean(config.S3_ENDPOINT))) === 'true',
     PUBLIC_REALTIME_URL: config.PUBLIC_REALTIME_URL?.replace(/\/+$/, ''),
   };
+}
+
+function s3Problems(config: z.infer<typeof environment>): string[] {
+  const problems: string[] = [];
+  if (!config.S3_BUCKET) problems.push('S3_BUCKET: must be set when MEDIA_STORAGE=s3');
+  if (Boolean(config.S3_ACCESS_KEY_ID) !== Boolean(config.S3_SECRET_ACCESS_KEY)) {
+    problems.push('S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set both, or neither to use the AWS SDK\'s own credentials (AWS_* variables, profiles, roles)');
+  }
+  return problems;
 }
 
 function isTimeZone(name: string): boolean {

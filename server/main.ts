@@ -1,14 +1,13 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { closeDatabase, createSessions, openDatabase, pingDatabase } from '../models/index.js';
+import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase } from '../models/index.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
-import { LocalStorage } from '../storage/local.js';
+import type { MediaStorage } from '../storage/media-storage.js';
 import { createApp, type HttpOptions } from './app.js';
 import { relayCacheChanges } from './cache-relay.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -18,6 +17,7 @@ import { ownHostNames, requestHostName } from './http/hosts.js';
 import type { ReadinessCheck } from './http/health.js';
 import { jwtSecret } from './jwt-secret.js';
 import { createLogger } from './logger.js';
+import { openMediaStorage } from './media-storage.js';
 import { createMetrics } from './metrics.js';
 import { createRateLimits } from './rate-limits.js';
 import { announceStore } from './store/address-file.js';
@@ -37,9 +37,10 @@ async function main(): Promise<void> {
   await openDatabase(await databaseUrl(config, logger));
   cleanups.unshift(closeDatabase);
 
-  const media = new LocalStorage(path.join(config.DATA_DIR, 'media'), config.MIN_FREE_DISK_MB * 1024 * 1024);
-  await media.init();
+  const media = await openMediaStorage(config);
   cleanups.unshift(() => media.close());
+  linkMediaThrough(media.links);
+  logger.info(`media: ${media.description}`);
   const covers = await coverMaker(media, logger);
   cleanups.unshift(() => covers.idle());
 
@@ -108,15 +109,15 @@ async function databaseUrl(config: Config, logger: Logger): Promise<string> {
   return url;
 }
 
-async function coverMaker(media: LocalStorage, logger: Logger): Promise<CoverMaker> {
+async function coverMaker(media: MediaStorage, logger: Logger): Promise<CoverMaker> {
   const ffmpeg = await ffmpegStatus();
   if (!ffmpeg.available) logger.warn(`covers are placeholder images: ${ffmpeg.reason} (apt-get install ffmpeg)`);
   const covers = new CoverMaker(media, ffmpeg.available, (error, videoKey) => logger.error({ err: error, videoKey }, 'cover extraction failed'));
   if (ffmpeg.available) {
-    // Covers a process died before making (a crash, a kill) are made now, in the background.
-    const missing = await media.videosWithoutCovers();
-    if (missing.length > 0) logger.info(`making ${missing.length} covers that were never made`);
-    for (const [videoKey, coverKey] of missing) void covers.start(videoKey, coverKey, 0);
+    covers.catchUp().then(
+      (count) => count > 0 && logger.info(`making ${count} covers that were never made`),
+      (error: unknown) => logger.warn({ err: error }, 'could not look for covers that were never made'),
+    );
   }
   return covers;
 }

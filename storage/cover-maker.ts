@@ -5,6 +5,13 @@ import type { MediaStorage } from './media-storage.js';
 /** Covers waiting for an ffmpeg at most; past that a video keeps its placeholder. */
 const MAX_WAITING = 100;
 
+/** Makes the cover of a stored video from one of its frames and stores it under `coverKey`. */
+export async function storeCover(storage: MediaStorage, videoKey: string, coverKey: string): Promise<void> {
+  const output = storage.tempFile('.jpg');
+  await extractCover(await storage.source(videoKey), output);
+  await storage.importFile(output, coverKey);
+}
+
 /**
  * Makes covers in the background, two ffmpeg processes at a time (they are CPU-bound). A publish waits
  * for its cover only briefly; until the cover exists its URL serves a placeholder.
@@ -26,12 +33,18 @@ export class CoverMaker {
       this.onError(new Error(`${MAX_WAITING} covers are waiting already: this one stays a placeholder`), videoKey);
       return;
     }
-    const made = this.limit(() => extractCover(this.storage.localPath(videoKey), this.storage.localPath(coverKey)))
-      .catch((error: unknown) => this.onError(error, videoKey));
+    const made = this.limit(() => storeCover(this.storage, videoKey, coverKey)).catch((error: unknown) => this.onError(error, videoKey));
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
     await Promise.race([made, waited]);
     clearTimeout(timer);
+  }
+
+  /** Makes, in the background, the covers a process died before making (a crash, a kill). */
+  async catchUp(): Promise<number> {
+    const missing = await this.storage.videosWithoutCovers();
+    for (const [videoKey, coverKey] of missing) void this.start(videoKey, coverKey, 0);
+    return missing.length;
   }
 
   /** Whether `file` plays (see checkPlayable); taken as playable without ffmpeg, which cannot tell. */

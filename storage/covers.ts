@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { rename, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -18,25 +18,22 @@ export async function ffmpegStatus(): Promise<{ available: true } | { available:
 }
 
 /**
- * Writes a JPEG of a real frame of `video` to `cover`: the frame at one second, or the first one for
- * shorter clips. The JPEG is written beside `cover` and renamed, so readers never see half of it.
+ * Writes a JPEG of a real frame of `video` (a path or a URL) to `output`: the frame at one second,
+ * or the first one for shorter clips. `output` is a temporary file, stored once it is complete.
  */
-export async function extractCover(video: string, cover: string): Promise<void> {
-  const partial = `${cover}.partial.jpg`;
+export async function extractCover(video: string, output: string): Promise<void> {
   try {
     for (const offset of ['1', '0']) {
       await run('ffmpeg', [
         '-hide_banner', '-loglevel', 'error', '-y', '-threads', '1', '-ss', offset, '-i', video,
-        '-frames:v', '1', '-vf', "scale='min(720,iw)':-2", '-q:v', '3', partial,
+        '-frames:v', '1', '-vf', "scale='min(720,iw)':-2", '-q:v', '3', '-f', 'image2', output,
       ], { timeout: COVER_TIMEOUT_MS, killSignal: 'SIGKILL' });
-      if (await nonEmpty(partial)) {
-        await rename(partial, cover);
-        return;
-      }
+      if (await nonEmpty(output)) return;
     }
     throw new Error('ffmpeg found no video frame');
-  } finally {
-    await rm(partial, { force: true });
+  } catch (error) {
+    await rm(output, { force: true });
+    throw error;
   }
 }
 

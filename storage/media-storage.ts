@@ -1,19 +1,33 @@
+/** How a stored object is served: a file this server sends, or a URL the client is sent to. */
+export type MediaLocation = { file: string } | { url: string };
+
 /**
  * Where media bytes live. Keys are server-made (`videos/<id>.<ext>`, `covers/<id>.jpg`): nothing a
- * client sends becomes part of a key. The local-disk driver is the default; an S3-compatible driver
- * would implement the same interface, with `localPath` replaced by presigned URLs for serving.
+ * client sends becomes part of a key. Uploads are spooled to a local file first (they are checked
+ * with ffmpeg before anything is stored), then moved in with `importFile`. Local disk is the default
+ * (`local.ts`); `s3.ts` keeps media in an S3-compatible bucket.
  */
 export interface MediaStorage {
-  /** A fresh path on the storage's filesystem for an upload in progress. */
-  tempFile(): string;
-  /** Moves a finished local file in under `key` (atomically: readers never see half a file). */
+  /** What holds the media, for the start-up line. */
+  readonly description: string;
+  /** Where clients fetch media from when not from this server's /media/ route. */
+  readonly links?: { url(key: string): Promise<string>; generation(): number };
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /** A fresh local path for an upload in progress, or a cover being made. */
+  tempFile(extension?: string): string;
+  /** Whether `bytes` more can be spooled and stored. */
+  hasRoomFor(bytes: number): Promise<boolean>;
+  /** Stores the finished local `file` under `key` and removes the file; readers never see half an object. */
   importFile(file: string, key: string): Promise<void>;
   remove(key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
-  /** The file that holds `key`, for serving and for ffmpeg. */
-  localPath(key: string): string;
-  /** Whether `bytes` more fit while keeping the storage's reserve of free space. */
-  hasRoomFor(bytes: number): Promise<boolean>;
+  /** Where ffmpeg reads `key` from: a local path or a URL. */
+  source(key: string): Promise<string>;
+  /** How the /media/ route serves `key`; undefined when there is no such object. */
+  locate(key: string): Promise<MediaLocation | undefined>;
+  /** Videos whose cover was never made (the process making it died), as [videoKey, coverKey]. */
+  videosWithoutCovers(): Promise<Array<[string, string]>>;
 }
 
 const KEY = /^(videos|covers)\/[1-9][0-9]{0,15}\.(mp4|mov|webm|mkv|m4v|3gp|jpg)$/;
@@ -30,7 +44,41 @@ export function coverKey(videoId: number): string {
   return checked(`covers/${videoId}.jpg`);
 }
 
+/** The [videoKey, coverKey] pairs of the stored `videos` whose cover is not among the stored `covers`. */
+export function withoutCovers(videos: readonly string[], covers: ReadonlySet<string>): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const key of videos) {
+    const id = /^videos\/([0-9]+)\.[a-z0-9]+$/.exec(key)?.[1];
+    if (id && isMediaKey(key) && !covers.has(coverKey(Number(id)))) pairs.push([key, coverKey(Number(id))]);
+  }
+  return pairs;
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  mp4: 'video/mp4',
+  mov: 'video/quicktime',
+  m4v: 'video/x-m4v',
+  webm: 'video/webm',
+  mkv: 'video/x-matroska',
+  '3gp': 'video/3gpp',
+  jpg: 'image/jpeg',
+};
+
+/** The content type of a media key, from its server-made extension. */
+export function contentTypeOf(key: string): string {
+  return CONTENT_TYPES[checked(key).slice(key.lastIndexOf('.') + 1)]!;
+}
+
 function checked(key: string): string {
   if (!isMediaKey(key)) throw new Error(`not a media key: ${key}`);
   return key;
+}
+
+/** The media storage did not answer, or refused: the operation can be tried again later. */
+export class MediaUnavailable extends Error {
+  override name = 'MediaUnavailable';
+
+  constructor(message: string, cause: unknown) {
+    super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
 }

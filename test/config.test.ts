@@ -36,6 +36,12 @@ const invalid: Array<[Record<string, string>, string]> = [
   [{ EMBEDDED_STORE: 'ferretdb' }, 'EMBEDDED_STORE'],
   [{ DEMO_WORLD: 'no' }, 'DEMO_WORLD'],
   [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+  [{ MEDIA_STORAGE: 'disk' }, 'MEDIA_STORAGE'],
+  [{ MEDIA_STORAGE: 's3' }, 'S3_BUCKET'],
+  [{ MEDIA_STORAGE: 's3', S3_BUCKET: 'Bad_Bucket' }, 'S3_BUCKET'],
+  [{ MEDIA_STORAGE: 's3', S3_BUCKET: 'media', S3_ACCESS_KEY_ID: 'only-the-id' }, 'S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY'],
+  [{ S3_ENDPOINT: 'minio:9000' }, 'S3_ENDPOINT'],
+  [{ S3_URL_TTL: '8d' }, 'S3_URL_TTL'],
 ];
 for (const [env, variable] of invalid) {
   test(`${JSON.stringify(env)} is refused naming ${variable}`, (t) => {
@@ -43,6 +49,13 @@ for (const [env, variable] of invalid) {
     t.regex(error!.message, new RegExp(`^  ${variable}: `, 'm'));
   });
 }
+
+test('S3 media: path-style addressing by default for an S3-compatible endpoint, virtual-hosted for AWS; a TTL in seconds', (t) => {
+  const compatible = loadConfig({ MEDIA_STORAGE: 's3', S3_BUCKET: 'media', S3_ENDPOINT: 'http://minio:9000', S3_URL_TTL: '2h', S3_PUBLIC_URL: 'https://cdn.example.com/v/' });
+  t.like(compatible, { S3_FORCE_PATH_STYLE: true, S3_URL_TTL: 7200, S3_REGION: 'us-east-1', S3_PUBLIC_URL: 'https://cdn.example.com/v' });
+  t.like(loadConfig({ MEDIA_STORAGE: 's3', S3_BUCKET: 'media' }), { S3_FORCE_PATH_STYLE: false, S3_URL_TTL: 3600 });
+  t.like(loadConfig({ MEDIA_STORAGE: 's3', S3_BUCKET: 'media', S3_ENDPOINT: 'http://x:9000', S3_FORCE_PATH_STYLE: 'false' }), { S3_FORCE_PATH_STYLE: false });
+});
 
 test('production starts with a secret of its own', (t) => {
   t.is(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'y'.repeat(40) }).JWT_SECRET, 'y'.repeat(40));

@@ -33,7 +33,8 @@ export default defineEndpoint({
     try {
       await videos.publish(video);
     } catch (error) {
-      await media.remove(video.videoKey);
+      // Without its record the object is unreachable; a storage that fails this too leaves only that.
+      await media.remove(video.videoKey).catch(() => undefined);
       throw error;
     }
     await covers.start(video.videoKey, video.coverKey, COVER_WAIT_MS);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { isStoreUnavailable, Refusal, Status } from '../../models/index.js';
+import { MediaUnavailable } from '../../storage/media-storage.js';
 
 export interface HttpRefusal {
   code: number;
@@ -47,6 +48,10 @@ export function toRefusal(error: unknown, logger: Logger): HttpRefusal {
   if (isStoreUnavailable(error)) {
     logger.warn({ err: error }, 'store unavailable');
     return { code: Status.STORE_UNAVAILABLE, message: new Refusal('STORE_UNAVAILABLE').message, httpStatus: 503 };
+  }
+  if (error instanceof MediaUnavailable) {
+    logger.warn({ err: error }, 'media storage unavailable');
+    return { code: Status.MEDIA_UNAVAILABLE, message: new Refusal('MEDIA_UNAVAILABLE').message, httpStatus: 503 };
   }
   logger.error({ err: error }, 'unexpected error');
   return { code: Status.INTERNAL_ERROR, message: 'internal error', httpStatus: 500 };

@@ -7,7 +7,7 @@ const MEDIA_PATH = /^\/media\/((videos|covers)\/[^/]+)$/;
 
 /**
  * Serves stored media under /media/: HTTP Range (206, 416), ETag and Last-Modified validators, content
- * type from the server-made extension. Only well-formed keys are looked up, so no request can name a
+ * type from the server-made extension; media in a bucket is a redirect to where the bucket serves it. Only well-formed keys are looked up, so no request can name a
  * file outside the storage. A cover that is not made yet answers with a placeholder that is not cached.
  */
 export function mediaFiles(media: MediaStorage, placeholderCover: Buffer): Middleware {
@@ -16,7 +16,9 @@ export function mediaFiles(media: MediaStorage, placeholderCover: Buffer): Middl
     if (!match || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     const key = match[1]!;
     if (!isMediaKey(key)) return next();
-    if (await media.exists(key)) return sendFile(ctx, media.localPath(key));
+    const location = await media.locate(key);
+    if (location && 'file' in location) return sendFile(ctx, location.file);
+    if (location) return ctx.redirect(location.url);
     if (match[2] === 'covers') {
       ctx.type = 'image/png';
       ctx.set('Cache-Control', 'no-store');

@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { CACHE_DIR, PROJECT_ROOT } from '../paths.js';
+import { PROJECT_ROOT } from '../paths.js';
 import { spawnStore, type RunningStore } from './child.js';
-import { exists } from './files.js';
+import { goBinary } from './go-binary.js';
 import { POSTGRES_USER, type PostgresInstallation } from './postgres.js';
 
 const SOURCE_DIR = path.join(PROJECT_ROOT, 'server/store/ferretdb');
@@ -34,36 +30,12 @@ async function start(args: string[], port: number, description: string, logger: 
   return { ...started, description };
 }
 
-/**
- * The path of the FerretDB binary, built from the Go module proxy on first use and cached under
- * node_modules/.cache keyed by the hash of its sources, so later starts take a second.
- */
+/** The FerretDB binary, built on first use (server/store/ferretdb pins its version). */
 export async function ferretdbBinary(logger: Logger): Promise<string> {
-  const binary = path.join(CACHE_DIR, `ferretdb-${VERSION}-${await sourceHash()}`);
-  if (await exists(binary)) return binary;
-  logger.info(`building FerretDB ${VERSION} with Go (first start only: a minute or two)`);
-  await mkdir(CACHE_DIR, { recursive: true });
-  const partial = `${binary}.${process.pid}.partial`;
   try {
-    await promisify(execFile)('go', ['build', '-trimpath', '-o', partial, '.'], {
-      cwd: SOURCE_DIR,
-      env: { ...process.env, CGO_ENABLED: '0' },
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    return await goBinary({ name: `ferretdb-${VERSION}`, moduleDir: SOURCE_DIR, target: '.', buildTime: 'a minute or two' }, logger);
   } catch (error) {
-    const { code, stderr } = error as { code?: string; stderr?: string };
-    if (code === 'ENOENT') {
-      throw new Error('The embedded store needs Go to build FerretDB (apt-get install golang), or set MONGO_URL.');
-    }
-    throw new Error(`Building FerretDB failed:\n${stderr ?? String(error)}`);
+    if (/needs Go/.test((error as Error).message)) throw new Error('The embedded store needs Go to build FerretDB (apt-get install golang), or set MONGO_URL.');
+    throw error;
   }
-  await rename(partial, binary); // atomic: concurrent first starts each finish with a complete binary
-  return binary;
-}
-
-async function sourceHash(): Promise<string> {
-  const hash = createHash('sha256');
-  const sources = (await readdir(SOURCE_DIR)).filter((file) => /\.go$|^go\.(mod|sum)$/.test(file)).sort();
-  for (const file of sources) hash.update(file).update(await readFile(path.join(SOURCE_DIR, file)));
-  return hash.digest('hex').slice(0, 12);
 }

@@ -4,15 +4,14 @@
  * embedded store of the server running on DATA_DIR, else starts the embedded store under DATA_DIR;
  * writes media under DATA_DIR. Waits while another builder (the server's demo world) is at work.
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { closeDatabase, openDatabase } from '../../models/index.js';
 import { waitForWorldLease } from '../../models/world-builds.js';
 import { ffmpegStatus } from '../../storage/covers.js';
-import { LocalStorage } from '../../storage/local.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { openMediaStorage } from '../media-storage.js';
 import { buildWorld, SEED_PASSWORD, type Progress, type WorldSizes } from '../world/build.js';
 import { openToolStore } from './tool-store.js';
 
@@ -43,8 +42,7 @@ async function main(): Promise<void> {
   if (!ffmpeg.available) throw new ConfigError(`seed makes real videos with ffmpeg: ${ffmpeg.reason} (apt-get install ffmpeg)`);
   const store = await openToolStore(config, createLogger('warn'));
   console.log(`seeding ${store.description}`);
-  const media = new LocalStorage(path.join(config.DATA_DIR, 'media'));
-  await media.init();
+  const media = await openMediaStorage(config);
   try {
     await openDatabase(store.url);
     const lease = await waitForWorldLease(`npm run seed (pid ${process.pid})`, (heldBy) => console.log(`waiting for ${heldBy} to finish building`));

@@ -2,7 +2,7 @@ import { comments, favorites, messages, relations, users } from '../../models/in
 import { Comment } from '../../models/comment.js';
 import { User, usernameKey } from '../../models/user.js';
 import { Video } from '../../models/video.js';
-import type { LocalStorage } from '../../storage/local.js';
+import type { MediaStorage } from '../../storage/media-storage.js';
 import { monthDayFormatter } from '../http/dates.js';
 import { publishClip } from './clip.js';
 
@@ -30,7 +30,7 @@ export interface Progress {
 }
 
 export interface WorldOptions {
-  media: LocalStorage;
+  media: MediaStorage;
   timeZone: string;
   progress?: Progress;
   /** Stops the build between two items. */
@@ -82,7 +82,7 @@ async function seedUsers(count: number, step: Step): Promise<number[]> {
   return ids;
 }
 
-async function seedVideos(count: number, authors: readonly number[], step: Step, media: LocalStorage): Promise<number[]> {
+async function seedVideos(count: number, authors: readonly number[], step: Step, media: MediaStorage): Promise<number[]> {
   const titles = Array.from({ length: count }, (_, i) => `Seed clip #${i + 1}`);
   const ids: number[] = [];
   await step('videos', titles, async (title, i) => {

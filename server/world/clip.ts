@@ -1,14 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { nextId, videos } from '../../models/index.js';
-import { extractCover } from '../../storage/covers.js';
-import type { LocalStorage } from '../../storage/local.js';
-import { coverKey, videoKey } from '../../storage/media-storage.js';
+import { storeCover } from '../../storage/cover-maker.js';
+import { coverKey, videoKey, type MediaStorage } from '../../storage/media-storage.js';
 
 const run = promisify(execFile);
 
 /** Publishes a three-second clip of a moving test pattern, its hue and tone different for each index, with its cover. */
-export async function publishClip(title: string, authorId: number, index: number, media: LocalStorage): Promise<number> {
+export async function publishClip(title: string, authorId: number, index: number, media: MediaStorage): Promise<number> {
   const id = nextId();
   const file = media.tempFile();
   const pattern = `testsrc2=size=360x640:rate=24:duration=3,hue=h=${(index * 47) % 360}`;
@@ -17,7 +16,7 @@ export async function publishClip(title: string, authorId: number, index: number
     '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', '-movflags', '+faststart', '-f', 'mp4', file]);
   const video = { id, authorId, title, videoKey: videoKey(id, 'mp4'), coverKey: coverKey(id) };
   await media.importFile(file, video.videoKey);
-  await extractCover(media.localPath(video.videoKey), media.localPath(video.coverKey));
+  await storeCover(media, video.videoKey, video.coverKey);
   await videos.publish(video);
   return id;
 }

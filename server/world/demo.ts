@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { demoWorldTask, markDemoWorld, waitForWorldLease } from '../../models/world-builds.js';
-import type { LocalStorage } from '../../storage/local.js';
+import type { MediaStorage } from '../../storage/media-storage.js';
 import type { Config } from '../config.js';
 import { buildWorld, SEED_PASSWORD, seedUsername, type WorldSizes } from './build.js';
 
@@ -13,7 +13,7 @@ export function wantsDemoWorld(config: Pick<Config, 'DEMO_WORLD' | 'MONGO_URL' |
 }
 
 export interface DemoWorldOptions {
-  media: LocalStorage;
+  media: MediaStorage;
   timeZone: string;
   logger: Logger;
   /** Whether ffmpeg runs: the clips are made with it. */

@@ -1,0 +1,192 @@
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  paginateListObjectsV2,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import pLimit from 'p-limit';
+import { contentTypeOf, isMediaKey, withoutCovers, MediaUnavailable, type MediaLocation, type MediaStorage } from './media-storage.js';
+import { MediaLinks } from './media-links.js';
+import { Spool } from './spool.js';
+
+export interface S3Settings {
+  bucket: string;
+  /** An S3-compatible server's URL; unset: AWS. */
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  /** Unset: the AWS SDK's default chain (AWS_* variables, profiles, instance roles). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** A base URL that serves the bucket's keys (a CDN); unset: clients get presigned URLs. */
+  publicUrl?: string;
+  /** How long a presigned URL handed to a client works, in seconds. */
+  urlTtlSeconds: number;
+  /** Where uploads are spooled on this host before they are checked and sent. */
+  spoolDir: string;
+  minFreeBytes: number;
+}
+
+/** Multipart parts: each upload buffers at most PART_BYTES × QUEUE_SIZE, and IMPORTS run at once. */
+const PART_BYTES = 8 * 1024 * 1024;
+const QUEUE_SIZE = 2;
+const IMPORTS = 4;
+/** ffmpeg reads a video it makes a cover of through a URL good for this long. */
+const SOURCE_TTL_SECONDS = 15 * 60;
+/** Multipart uploads started longer ago than this belong to a process that died mid-upload. */
+const STALE_MULTIPART_MS = 3600 * 1000;
+/** Objects never change under a key: caches may keep them. */
+const CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/**
+ * Media in an S3-compatible bucket. Uploads are spooled on this host and checked, then streamed to
+ * the bucket in parts (bounded memory); a failed or interrupted import leaves no object and no
+ * parts. Clients fetch straight from the bucket (or its CDN), never through this server.
+ */
+export class S3Storage implements MediaStorage {
+  readonly description: string;
+  readonly links: MediaLinks;
+  private readonly client: S3Client;
+  private readonly spool: Spool;
+  private readonly imports = pLimit(IMPORTS);
+
+  constructor(private readonly settings: S3Settings) {
+    this.client = new S3Client({
+      endpoint: settings.endpoint,
+      region: settings.region,
+      forcePathStyle: settings.forcePathStyle,
+      credentials: settings.credentials,
+      maxAttempts: 3,
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+      // Checksums only where S3 requires them: several S3-compatible servers refuse the newer ones.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    this.spool = new Spool(settings.spoolDir, settings.minFreeBytes);
+    this.links = new MediaLinks(this.client, settings.bucket, settings.publicUrl, settings.urlTtlSeconds);
+    this.description = `S3 bucket ${settings.bucket}${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
+  }
+
+  /** Checks the bucket answers (creating it if missing) and aborts uploads of processes that died. */
+  async init(): Promise<void> {
+    await this.spool.init();
+    await this.ensureBucket();
+    await this.abortStaleUploads(STALE_MULTIPART_MS);
+  }
+
+  async close(): Promise<void> {
+    await this.spool.close();
+    this.client.destroy();
+  }
+
+  tempFile(extension?: string): string {
+    return this.spool.tempFile(extension);
+  }
+
+  hasRoomFor(bytes: number): Promise<boolean> {
+    return this.spool.hasRoomFor(bytes);
+  }
+
+  async importFile(file: string, key: string): Promise<void> {
+    const upload = () => new Upload({
+      client: this.client,
+      params: { Bucket: this.settings.bucket, Key: checked(key), Body: createReadStream(file), ContentType: contentTypeOf(key), CacheControl: CACHE_CONTROL },
+      partSize: PART_BYTES,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    }).done();
+    await reaching(`storing ${key}`, () => this.imports(upload));
+    await rm(file, { force: true });
+  }
+
+  async remove(key: string): Promise<void> {
+    await reaching(`deleting ${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: checked(key) })));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const head = () => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: checked(key) })).then(
+      () => true,
+      (error: unknown) => (statusOf(error) === 404 ? false : Promise.reject(error)),
+    );
+    return reaching(`looking up ${key}`, head);
+  }
+
+  source(key: string): Promise<string> {
+    const command = new GetObjectCommand({ Bucket: this.settings.bucket, Key: checked(key) });
+    return getSignedUrl(this.client, command, { expiresIn: SOURCE_TTL_SECONDS });
+  }
+
+  async locate(key: string): Promise<MediaLocation | undefined> {
+    return (await this.exists(key)) ? { url: await this.links.url(key) } : undefined;
+  }
+
+  async videosWithoutCovers(): Promise<Array<[string, string]>> {
+    return withoutCovers(await this.keysUnder('videos/'), new Set(await this.keysUnder('covers/')));
+  }
+
+  /** Aborts multipart uploads begun more than `olderThanMs` ago: their process died before finishing or aborting them. */
+  async abortStaleUploads(olderThanMs: number): Promise<number> {
+    const { bucket } = this.settings;
+    let aborted = 0;
+    let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (;;) {
+      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'videos/', ...markers }));
+      for (const { Key, UploadId, Initiated } of page.Uploads ?? []) {
+        if (!Key || !UploadId || (Initiated && Date.now() - Initiated.getTime() < olderThanMs)) continue;
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
+        aborted += 1;
+      }
+      if (!page.IsTruncated) return aborted;
+      markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
+    }
+  }
+
+  private async ensureBucket(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket }));
+    } catch (error) {
+      if (statusOf(error) !== 404) throw new Error(`S3 bucket ${this.settings.bucket} cannot be reached: ${describe(error)}`);
+      await this.client.send(new CreateBucketCommand({ Bucket: this.settings.bucket }));
+    }
+  }
+
+  private async keysUnder(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.settings.bucket, Prefix: prefix })) {
+      for (const { Key } of page.Contents ?? []) if (Key && isMediaKey(Key)) keys.push(Key);
+    }
+    return keys;
+  }
+
+}
+
+/** Runs a request to the bucket; its failure means the storage is unavailable for now. */
+async function reaching<T>(what: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    throw new MediaUnavailable(what, error);
+  }
+}
+
+function checked(key: string): string {
+  if (!isMediaKey(key)) throw new Error(`not a media key: ${key}`);
+  return key;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof S3ServiceException ? `${error.name} (HTTP ${error.$metadata.httpStatusCode ?? '?'})` : String(error);
+}
