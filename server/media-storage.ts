@@ -18,6 +18,7 @@ function s3Storage(config: Config): S3Storage {
   return new S3Storage({
     bucket: config.S3_BUCKET!,
     endpoint: config.S3_ENDPOINT,
+    presignEndpoint: config.S3_PRESIGN_ENDPOINT,
     region: config.S3_REGION,
     forcePathStyle: config.S3_FORCE_PATH_STYLE,
     credentials,

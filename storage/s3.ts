@@ -23,6 +23,8 @@ export interface S3Settings {
   bucket: string;
   /** An S3-compatible server's URL; unset: AWS. */
   endpoint?: string;
+  /** The endpoint as clients reach it, when it differs (a container network): presigned links are signed for it. */
+  presignEndpoint?: string;
   region: string;
   forcePathStyle: boolean;
   /** Unset: the AWS SDK's default chain (AWS_* variables, profiles, instance roles). */
@@ -60,19 +62,10 @@ export class S3Storage implements MediaStorage {
   private readonly imports = pLimit(IMPORTS);
 
   constructor(private readonly settings: S3Settings) {
-    this.client = new S3Client({
-      endpoint: settings.endpoint,
-      region: settings.region,
-      forcePathStyle: settings.forcePathStyle,
-      credentials: settings.credentials,
-      maxAttempts: 3,
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
-      // Checksums only where S3 requires them: several S3-compatible servers refuse the newer ones.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    this.client = s3Client(settings, settings.endpoint);
+    const signer = settings.presignEndpoint ? s3Client(settings, settings.presignEndpoint) : this.client;
     this.spool = new Spool(settings.spoolDir, settings.minFreeBytes);
-    this.links = new MediaLinks(this.client, settings.bucket, settings.publicUrl, settings.urlTtlSeconds);
+    this.links = new MediaLinks(signer, settings.bucket, settings.publicUrl, settings.urlTtlSeconds);
     this.description = `S3 bucket ${settings.bucket}${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
   }
 
@@ -167,6 +160,20 @@ export class S3Storage implements MediaStorage {
     return keys;
   }
 
+}
+
+function s3Client(settings: S3Settings, endpoint: string | undefined): S3Client {
+  return new S3Client({
+    endpoint,
+    region: settings.region,
+    forcePathStyle: settings.forcePathStyle,
+    credentials: settings.credentials,
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+    // Checksums only where S3 requires them: several S3-compatible servers refuse the newer ones.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
 }
 
 /** Runs a request to the bucket; its failure means the storage is unavailable for now. */

@@ -269,6 +269,23 @@ test('with S3_PUBLIC_URL, links are that base (a CDN) plus the key', async (t) =
   t.is(body.video_list[0].cover_url, `https://cdn.example.com/media/covers/${id}.jpg`);
 });
 
+test('with S3_PRESIGN_ENDPOINT, links are signed for the address clients reach the bucket at', async (t) => {
+  const { s3, store, api } = t.context;
+  const author = await api.newUser('s3public');
+  t.is((await publish(t, author.token, t.context.red)).status_code, 0);
+  const dataDir = temporaryDir('douyin-s3-presign-');
+  t.teardown(() => removeDataDir(dataDir));
+  const outside = s3.endpoint.replace('127.0.0.1', 'localhost');
+  const server = await startServer(serverEnv(s3, store, dataDir, { S3_PRESIGN_ENDPOINT: outside }));
+  t.teardown(() => server.stop());
+  const { body } = await client(server.baseUrl).get('/douyin/publish/list/', { token: author.token });
+  const link = body.video_list[0].play_url as string;
+  t.true(link.startsWith(`${outside}/${s3.bucket}/videos/`), link);
+  const video = await fetch(link);
+  t.is(video.status, 200, 'the signature holds for that host');
+  t.true(Buffer.from(await video.arrayBuffer()).equals(t.context.red));
+});
+
 test('a bucket that cannot be reached stops the start with a message that says so', async (t) => {
   const { s3, store } = t.context;
   const dataDir = temporaryDir('douyin-s3-unreachable-');
