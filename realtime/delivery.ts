@@ -24,9 +24,12 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
   const base = (origin: Origin) => options.publicUrl ?? origin.mediaBase ?? options.fallbackMediaBase;
   const handlers: { [E in keyof DomainEvents]: (...args: DomainEvents[E]) => Promise<void> } = {
     async 'message:created'({ message, origin }) {
-      const target = io.to(userRoom(message.toUserId)).to(userRoom(message.fromUserId));
+      const view = messages.messageView(message);
+      io.to(userRoom(message.toUserId)).emit('message:new', view);
       // The sending socket has its acknowledgement; the sender's other sockets get the message.
-      (origin.socketId ? target.except(origin.socketId) : target).emit('message:new', messages.messageView(message));
+      // One room per emit: the sharded adapter routes only single-room packets to their room's processes.
+      const sender = io.to(userRoom(message.fromUserId));
+      (origin.socketId ? sender.except(origin.socketId) : sender).emit('message:new', view);
       delivered('message:new');
     },
     async 'follow:changed'({ follower, followeeId, actionType, isFriend, origin }) {
