@@ -12,6 +12,11 @@ export interface DeliveryOptions {
   logger: Logger;
   /** Counts each socket event emitted (for metrics). */
   onDelivered?: (event: string) => void;
+  /**
+   * One packet per room for an event to several users: the sharded adapter sends a single-room
+   * packet to the processes holding that room only, and one for several rooms to every process.
+   */
+  packetPerRoom?: boolean;
 }
 
 /**
@@ -25,11 +30,12 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
   const handlers: { [E in keyof DomainEvents]: (...args: DomainEvents[E]) => Promise<void> } = {
     async 'message:created'({ message, origin }) {
       const view = messages.messageView(message);
-      io.to(userRoom(message.toUserId)).emit('message:new', view);
-      // The sending socket has its acknowledgement; the sender's other sockets get the message.
-      // One room per emit: the sharded adapter routes only single-room packets to their room's processes.
-      const sender = io.to(userRoom(message.fromUserId));
-      (origin.socketId ? sender.except(origin.socketId) : sender).emit('message:new', view);
+      const rooms = [userRoom(message.toUserId), userRoom(message.fromUserId)];
+      for (const target of options.packetPerRoom ? rooms.map((room) => [room]) : [rooms]) {
+        // The sending socket has its acknowledgement; the sender's other sockets get the message.
+        const operator = io.to(target);
+        (origin.socketId ? operator.except(origin.socketId) : operator).emit('message:new', view);
+      }
       delivered('message:new');
     },
     async 'follow:changed'({ follower, followeeId, actionType, isFriend, origin }) {

@@ -76,7 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     registerHandlers(socket, { budget, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit, views });
     socket.on('disconnect', () => budget.forget(socket));
   });
-  const stopDelivery = deliverDomainEvents(io, options);
+  const stopDelivery = deliverDomainEvents(io, { ...options, packetPerRoom: redis !== undefined && options.redisAdapter === 'sharded' });
 
   const uws = options.transport === 'node' ? { reason: 'REALTIME_TRANSPORT=node' } : loadUws();
   if (!('uws' in uws)) {
