@@ -65,7 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const redis = options.redisUrl ? adapterClients(options.redisUrl, logger) : undefined;
-  if (redis) io.adapter(redisAdapter(options.redisAdapter, redis, options.onAdapterPacket));
+  if (redis) io.adapter(redisAdapter(options.redisAdapter, redis, logger, options.onAdapterPacket));
 
   const budget = eventBudget(() => options.onRateLimited?.('socketEvents'));
   const inFlight = new Set<Promise<void>>();

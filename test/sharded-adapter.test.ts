@@ -1,7 +1,9 @@
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { Redis } from 'ioredis';
 import { client } from './helpers/api.js';
-import { startServer, type ServerProcess } from './helpers/server.js';
+import { removeDataDir, temporaryDir } from './helpers/dirs.js';
+import { startTestRedis } from './helpers/redis.js';
+import { lineMatching, startServer, type ServerProcess } from './helpers/server.js';
 import { connect, settle } from './helpers/sockets.js';
 import { useBackends, type Backends } from './helpers/stack.js';
 
@@ -72,4 +74,16 @@ test('REDIS_ADAPTER=classic: the message reaches bob too, and every process rece
   t.deepEqual(await pubsub(url, 'SHARDNUMSUB', roomChannel(bob.id)), [roomChannel(bob.id), 0], 'no sharded channel');
   t.is(await pubsub(url, 'NUMPAT'), 1, "the classic adapter's pattern subscription, shared by the processes");
   t.deepEqual(packets, { A: MESSAGES, B: MESSAGES, C: MESSAGES }, 'A and C receive and decode what only B needed');
+});
+
+test('a Redis Cluster node as REDIS_URL: the sharded adapter says it cannot use it, and how to go on', async (t) => {
+  const dir = temporaryDir('douyin-redis-');
+  const node = await startTestRedis(['--dir', dir, '--cluster-enabled', 'yes']);
+  t.teardown(async () => {
+    await node.stop();
+    await removeDataDir(dir);
+  });
+  const server = await startServer({ MONGO_URL: `${t.context.store.url}cluster`, REDIS_URL: node.url });
+  t.teardown(() => server.stop());
+  t.regex(await lineMatching(server, /node of a Redis Cluster/, 5_000), /"level":50.*REDIS_ADAPTER=classic/);
 });
