@@ -46,7 +46,7 @@ export function adapterClients(url: string, logger: Logger, what = 'cross-proces
   // The sharded adapter does not handle these promises; one rejected at shutdown (the connection
   // closing under a queued command) must not become an unhandled rejection.
   const unanswered = (command: string) => (error: Error) => {
-    logger.debug({ err: error.message }, `redis ${command} failed: the connection closed`);
+    logger.debug({ err: error.message }, `redis ${command} failed`);
     return 0;
   };
   const ssubscribe = sub.ssubscribe.bind(sub);
