@@ -25,7 +25,9 @@ function cpuSeconds(pid: number): number {
 
 async function adapterPackets(baseUrl: string): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  return Number(/^realtime_adapter_packets_received_total (\d+)$/m.exec(text)?.[1] ?? 0);
+  const count = /^realtime_adapter_packets_received_total (\d+)$/m.exec(text)?.[1];
+  if (count === undefined) throw new Error(`${baseUrl}/metrics has no realtime_adapter_packets_received_total`);
+  return Number(count);
 }
 
 async function redisCpuSeconds(redis: Redis): Promise<number> {
