@@ -12,6 +12,11 @@ export interface DeliveryOptions {
   logger: Logger;
   /** Counts each socket event emitted (for metrics). */
   onDelivered?: (event: string) => void;
+  /**
+   * One packet per room for an event to several users: the sharded adapter sends a single-room
+   * packet to the processes holding that room only, and one for several rooms to every process.
+   */
+  packetPerRoom?: boolean;
 }
 
 /**
@@ -24,9 +29,13 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
   const base = (origin: Origin) => options.publicUrl ?? origin.mediaBase ?? options.fallbackMediaBase;
   const handlers: { [E in keyof DomainEvents]: (...args: DomainEvents[E]) => Promise<void> } = {
     async 'message:created'({ message, origin }) {
-      const target = io.to(userRoom(message.toUserId)).to(userRoom(message.fromUserId));
-      // The sending socket has its acknowledgement; the sender's other sockets get the message.
-      (origin.socketId ? target.except(origin.socketId) : target).emit('message:new', messages.messageView(message));
+      const view = messages.messageView(message);
+      const rooms = [userRoom(message.toUserId), userRoom(message.fromUserId)];
+      for (const target of options.packetPerRoom ? rooms.map((room) => [room]) : [rooms]) {
+        // The sending socket has its acknowledgement; the sender's other sockets get the message.
+        const operator = io.to(target);
+        (origin.socketId ? operator.except(origin.socketId) : operator).emit('message:new', view);
+      }
       delivered('message:new');
     },
     async 'follow:changed'({ follower, followeeId, actionType, isFriend, origin }) {

@@ -1,7 +1,7 @@
-import { createAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { Sessions } from '../models/index.js';
+import { redisAdapter, type RedisAdapterKind } from './adapter.js';
 import { authenticate } from './auth.js';
 import { deliverDomainEvents } from './delivery.js';
 import { registerHandlers } from './handlers.js';
@@ -21,6 +21,7 @@ export interface GatewayOptions {
   port: number;
   transport: 'auto' | TransportKind;
   redisUrl: string | undefined;
+  redisAdapter: RedisAdapterKind;
   sessions: Sessions;
   logger: Logger;
   requireFriendship: boolean;
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   /** Counts each socket event emitted, and each client event refused by the per-socket rate. */
   onDelivered?: (event: string) => void;
   onRateLimited?: (limit: string) => void;
+  /** Counts each pub/sub message the adapter's subscriber connection receives from Redis. */
+  onAdapterPacket?: () => void;
   formatDate: (epochMs: number) => string;
 }
 
@@ -62,7 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   const redis = options.redisUrl ? adapterClients(options.redisUrl, logger) : undefined;
-  if (redis) io.adapter(createAdapter(redis.pub, redis.sub));
+  if (redis) io.adapter(redisAdapter(options.redisAdapter, redis, logger, options.onAdapterPacket));
 
   const budget = eventBudget(() => options.onRateLimited?.('socketEvents'));
   const inFlight = new Set<Promise<void>>();
@@ -73,7 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     registerHandlers(socket, { budget, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit, views });
     socket.on('disconnect', () => budget.forget(socket));
   });
-  const stopDelivery = deliverDomainEvents(io, options);
+  const stopDelivery = deliverDomainEvents(io, { ...options, packetPerRoom: redis !== undefined && options.redisAdapter === 'sharded' });
 
   const uws = options.transport === 'node' ? { reason: 'REALTIME_TRANSPORT=node' } : loadUws();
   if (!('uws' in uws)) {

@@ -8,11 +8,12 @@ export interface AdapterClients {
 }
 
 /**
- * A publisher and a subscriber connection, as the Socket.IO Redis adapter needs them (and the cache
+ * A publisher and a subscriber connection, as the Socket.IO Redis adapters need them (and the cache
  * relay too), made safe for Redis outages: while Redis is
  * down a publish fails at once (no queue growing without bound) and is dropped with a warning, since
  * local sockets still get the event and remote ones catch up through message:sync; subscriptions wait
- * and are renewed by themselves when Redis is back.
+ * and are renewed by themselves when Redis is back. The same holds for sharded pub/sub (SPUBLISH,
+ * SSUBSCRIBE), which the sharded adapter calls through ioredis' spublish, ssubscribe and sunsubscribe.
  */
 export function adapterClients(url: string, logger: Logger, what = 'cross-process pushes'): AdapterClients {
   const pub = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
@@ -28,12 +29,30 @@ export function adapterClients(url: string, logger: Logger, what = 'cross-proces
       down = false;
     });
   }
+  const dropped = (channel: string) => (error: Error) => {
+    logger.debug({ err: error.message, channel }, `redis unavailable: dropped one of the ${what}`);
+    return 0;
+  };
   const publish = pub.publish.bind(pub);
-  pub.publish = ((channel: string, message: string | Buffer) =>
-    publish(channel, message).catch((error: Error) => {
-      logger.debug({ err: error.message, channel }, `redis unavailable: dropped one of the ${what}`);
-      return 0;
-    })) as typeof pub.publish;
+  pub.publish = ((channel: string, message: string | Buffer) => publish(channel, message).catch(dropped(channel))) as typeof pub.publish;
+  // The sharded adapter waits for its publish before it emits to this process's own sockets (the
+  // classic one does not): answering at once keeps local pushes from waiting on Redis, or on a
+  // connection that hangs.
+  const spublish = pub.spublish.bind(pub);
+  pub.spublish = ((channel: string, message: string | Buffer) => {
+    void spublish(channel, message).catch(dropped(channel));
+    return Promise.resolve(0);
+  }) as typeof pub.spublish;
+  // The sharded adapter does not handle these promises; one rejected at shutdown (the connection
+  // closing under a queued command) must not become an unhandled rejection.
+  const unanswered = (command: string) => (error: Error) => {
+    logger.debug({ err: error.message }, `redis ${command} failed`);
+    return 0;
+  };
+  const ssubscribe = sub.ssubscribe.bind(sub);
+  sub.ssubscribe = ((...channels: string[]) => ssubscribe(...channels).catch(unanswered('ssubscribe'))) as typeof sub.ssubscribe;
+  const sunsubscribe = sub.sunsubscribe.bind(sub);
+  sub.sunsubscribe = ((...channels: string[]) => sunsubscribe(...channels).catch(unanswered('sunsubscribe'))) as typeof sub.sunsubscribe;
   return {
     pub,
     sub,

@@ -20,6 +20,8 @@ const environment = z.object({
   EMBEDDED_STORE: z.enum(['auto', 'mongod', 'postgresql', 'sqlite']).default('auto'),
   STORE_PORT: port(0),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  /** Which Socket.IO Redis adapter carries events between processes (realtime/adapter.ts). */
+  REDIS_ADAPTER: z.enum(['sharded', 'classic'], { error: 'must be sharded or classic' }).default('sharded'),
   DATA_DIR: z.string().min(1).default('./data'),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(100),
   MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(1024),

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     port: config.REALTIME_PORT,
     transport: config.REALTIME_TRANSPORT,
     redisUrl: config.REDIS_URL,
+    redisAdapter: config.REDIS_ADAPTER,
     sessions, logger, formatDate,
     messageLimit: limits.messagesPerUser,
     corsOrigins: config.CORS_ORIGINS,
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     fallbackMediaBase: rest.localUrl,
     onDelivered: metrics.eventDelivered,
     onRateLimited: metrics.rateLimited,
+    onAdapterPacket: metrics.adapterPacket,
   });
   gateway = realtime;
   realtimePort = realtime.port;
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
   // At shutdown the gateway goes first (clients reconnect elsewhere), then REST finishes its requests.
   cleanups.unshift(() => new Promise((resolve) => rest.server.close(resolve)));
   cleanups.unshift(() => realtime.close());
-  const scaling = config.REDIS_URL ? 'Redis adapter: events reach sockets on every process' : 'in-memory adapter: one process';
+  const scaling = config.REDIS_URL ? `${config.REDIS_ADAPTER} Redis adapter: events reach sockets on every process` : 'in-memory adapter: one process';
   const transport = realtime.uwsPackage ? `uws from ${realtime.uwsPackage}` : realtime.transport;
   logger.info({ port: realtime.port, transport: realtime.transport, uwsPackage: realtime.uwsPackage }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${transport}, ${scaling})`);
   logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/ (web console at /)`);

@@ -21,6 +21,11 @@ export function createMetrics() {
     registers: [registry],
   });
   const delivered = new Counter({ name: 'realtime_events_delivered_total', help: 'Socket events emitted to users, by event', labelNames: ['event'] as const, registers: [registry] });
+  const adapterPackets = new Counter({
+    name: 'realtime_adapter_packets_received_total',
+    help: 'Pub/sub messages the Socket.IO adapter received from Redis (each one is decoded by this process)',
+    registers: [registry],
+  });
   const refusals = new Counter({ name: 'rate_limit_refusals_total', help: 'Requests and events refused by a rate limit, by limit', labelNames: ['limit'] as const, registers: [registry] });
   let sources: MetricsSources | undefined;
   new Gauge({ name: 'realtime_connected_sockets', help: 'Sockets connected to this process', registers: [registry], collect() { this.set(sources?.sockets() ?? 0); } });
@@ -35,6 +40,7 @@ export function createMetrics() {
     },
     eventDelivered: (event: string) => delivered.inc({ event }),
     rateLimited: (limit: string) => refusals.inc({ limit }),
+    adapterPacket: () => adapterPackets.inc(),
     /** Times every request (first middleware) and answers GET /metrics. */
     middleware(): Middleware {
       return async (ctx, next) => {

@@ -5,7 +5,7 @@ test('defaults need no environment at all', (t) => {
   const config = loadConfig({});
   t.like(config, {
     PORT: 8080, REALTIME_PORT: 8081, MONGO_URL: undefined, REDIS_URL: undefined, PUBLIC_URL: undefined,
-    EMBEDDED_STORE: 'auto', TOKEN_TTL: 604800, JWT_SECRET: undefined, DEMO_WORLD: 'on',
+    EMBEDDED_STORE: 'auto', TOKEN_TTL: 604800, JWT_SECRET: undefined, DEMO_WORLD: 'on', REDIS_ADAPTER: 'sharded',
   });
   t.true(config.DATA_DIR.endsWith('/data'));
 });
@@ -13,9 +13,9 @@ test('defaults need no environment at all', (t) => {
 test('values are converted and checked', (t) => {
   const config = loadConfig({
     PORT: '9000', TOKEN_TTL: '12h', PUBLIC_URL: 'https://cdn.example.com/', MONGO_URL: 'mongodb://db:27017/app',
-    REDIS_URL: 'redis://cache:6379', JWT_SECRET: 'x'.repeat(32), PUBLIC_REALTIME_URL: 'wss://rt.example.com/',
+    REDIS_URL: 'redis://cache:6379', JWT_SECRET: 'x'.repeat(32), PUBLIC_REALTIME_URL: 'wss://rt.example.com/', REDIS_ADAPTER: 'classic',
   });
-  t.like(config, { PORT: 9000, TOKEN_TTL: 43200, PUBLIC_URL: 'https://cdn.example.com', PUBLIC_REALTIME_URL: 'wss://rt.example.com' });
+  t.like(config, { REDIS_ADAPTER: 'classic', PORT: 9000, TOKEN_TTL: 43200, PUBLIC_URL: 'https://cdn.example.com', PUBLIC_REALTIME_URL: 'wss://rt.example.com' });
 });
 
 test('an empty variable counts as unset', (t) => {
@@ -28,6 +28,7 @@ const invalid: Array<[Record<string, string>, string]> = [
   [{ REALTIME_PORT: '-1' }, 'REALTIME_PORT'],
   [{ MONGO_URL: 'http://db' }, 'MONGO_URL'],
   [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+  [{ REDIS_ADAPTER: 'streams' }, 'REDIS_ADAPTER'],
   [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],
   [{ PUBLIC_REALTIME_URL: 'rt.example.com:8081' }, 'PUBLIC_REALTIME_URL'],
   [{ TOKEN_TTL: '5 days' }, 'TOKEN_TTL'],

@@ -32,30 +32,34 @@ export async function connectRecipients(realtimeUrl: string, users: readonly Ben
 
 /**
  * Posts `total` messages through REST at `rate` per second, each from a random sender to a random
- * other recipient, noting when each was sent; resolves when every request has answered.
+ * other recipient, to the `restUrls` in turn, noting when each was sent; resolves, when every request
+ * has answered, with who sent each message to whom.
  */
 export async function sendAtRate(
-  restUrl: string,
+  restUrls: readonly string[],
   senders: readonly BenchUser[],
   recipients: readonly BenchUser[],
   { rate, total, label }: { rate: number; total: number; label: string },
   probe: PushProbe,
-): Promise<void> {
+): Promise<Array<{ from: BenchUser; to: BenchUser }>> {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
   const started = performance.now();
   const requests: Array<Promise<unknown>> = [];
+  const sent: Array<{ from: BenchUser; to: BenchUser }> = [];
   for (let n = 0; n < total; n += 1) {
     const wait = started + (n * 1000) / rate - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const from = pick(senders);
     let to = pick(recipients);
     if (to.id === from.id) to = recipients[(recipients.indexOf(to) + 1) % recipients.length]!;
+    sent.push({ from, to });
     const content = `${label} ${n}`;
     probe.pending.set(content, performance.now());
     const body = new URLSearchParams({ token: from.token, to_user_id: String(to.id), action_type: '1', content });
-    requests.push(fetch(`${restUrl}/douyin/message/action/`, { method: 'POST', body }).then((response) => response.text()));
+    requests.push(fetch(`${restUrls[n % restUrls.length]}/douyin/message/action/`, { method: 'POST', body }).then((response) => response.text()));
   }
   await Promise.all(requests);
+  return sent;
 }
 
 /** Waits up to five seconds for `expected` deliveries. */

@@ -183,7 +183,7 @@ async function pushLatency(): Promise<{ p50: number; p99: number; delivered: num
   const probe: PushProbe = { pending: new Map(), latencies: [] };
   const sockets = await connectRecipients(server.realtimeUrl, receivers, probe);
   const total = options.rate * options['push-seconds'];
-  await sendAtRate(server.baseUrl, world, receivers, { rate: options.rate, total, label: 'push' }, probe);
+  await sendAtRate([server.baseUrl], world, receivers, { rate: options.rate, total, label: 'push' }, probe);
   await awaitDeliveries(probe, total);
   sockets.forEach((socket) => socket.disconnect());
   const sorted = probe.latencies.sort((x, y) => x - y);

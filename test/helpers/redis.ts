@@ -14,14 +14,14 @@ export interface TestRedis {
 const started = new Set<ChildProcess>();
 process.once('exit', () => started.forEach((child) => child.kill('SIGKILL')));
 
-/** A real redis-server on a free loopback port, without persistence. */
-export async function startTestRedis(): Promise<TestRedis> {
+/** A real redis-server on a free loopback port, without persistence; `args` are added to its command line. */
+export async function startTestRedis(args: string[] = []): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const redis: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
       started.add(child);
       await new Promise<void>((resolve, reject) => {
         createInterface({ input: child!.stdout! }).on('line', (line) => line.includes('Ready to accept connections') && resolve());
