@@ -148,6 +148,8 @@ test('a published clip is played from the bucket: a presigned URL, byte for byte
   const redirect = await fetch(`${t.context.server.baseUrl}/media/videos/${video.id}.mp4`, { redirect: 'manual' });
   t.is(redirect.status, 302, 'old /media/ links are sent to the bucket');
   t.is(redirect.headers.get('location'), video.play_url);
+  const head = await fetch(`${t.context.server.baseUrl}/media/covers/${video.id}.jpg`, { method: 'HEAD' });
+  t.is(head.headers.get('content-type'), 'image/jpeg', 'HEAD says the cover exists (as the console asks), without a redirect');
 });
 
 test('a video larger than one part goes up in parts and comes back whole', async (t) => {

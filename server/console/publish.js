@@ -56,14 +56,17 @@ function status(text, percent) {
 
 /**
  * The server makes the cover after the upload; until then the cover's URL serves a placeholder that
- * is never cached. Asks (on this origin, which serves the media too) until the real cover exists.
+ * is never cached (or, with media in a bucket, nothing). Asks this origin's /media/ route, which
+ * knows wherever the media lives, until the real cover exists.
  */
 async function watchCover(card, video) {
-  const coverPath = new URL(video.cover_url).pathname;
+  const coverPath = `/media/covers/${video.id}.jpg`;
   for (let poll = 0; poll < COVER_POLLS; poll += 1) {
     const response = await fetch(coverPath, { method: 'HEAD', cache: 'no-store' });
     if (response.headers.get('content-type')?.startsWith('image/jpeg')) {
-      card.querySelector('video').poster = `${video.cover_url}?made`; // a new URL, or the browser keeps the placeholder shown
+      // A new URL, or the browser keeps the placeholder shown; a presigned URL takes no new query parameter.
+      const sameOrigin = new URL(video.cover_url).origin === location.origin;
+      card.querySelector('video').poster = `${video.cover_url}${sameOrigin ? '?made' : '#made'}`;
       card.dataset.cover = 'made';
       return;
     }

@@ -1,14 +1,15 @@
 import path from 'node:path';
 import type { Context, Middleware } from 'koa';
 import send from 'send';
-import { isMediaKey, type MediaStorage } from '../../storage/media-storage.js';
+import { contentTypeOf, isMediaKey, type MediaStorage } from '../../storage/media-storage.js';
 
 const MEDIA_PATH = /^\/media\/((videos|covers)\/[^/]+)$/;
 
 /**
  * Serves stored media under /media/: HTTP Range (206, 416), ETag and Last-Modified validators, content
- * type from the server-made extension; media in a bucket is a redirect to where the bucket serves it. Only well-formed keys are looked up, so no request can name a
- * file outside the storage. A cover that is not made yet answers with a placeholder that is not cached.
+ * type from the server-made extension. Media in a bucket is a redirect to where the bucket serves it.
+ * Only well-formed keys are looked up, so no request can name a file outside the storage. A cover
+ * that is not made yet answers with a placeholder that is not cached.
  */
 export function mediaFiles(media: MediaStorage, placeholderCover: Buffer): Middleware {
   return async (ctx, next) => {
@@ -18,7 +19,7 @@ export function mediaFiles(media: MediaStorage, placeholderCover: Buffer): Middl
     if (!isMediaKey(key)) return next();
     const location = await media.locate(key);
     if (location && 'file' in location) return sendFile(ctx, location.file);
-    if (location) return ctx.redirect(location.url);
+    if (location) return redirect(ctx, key, location.url);
     if (match[2] === 'covers') {
       ctx.type = 'image/png';
       ctx.set('Cache-Control', 'no-store');
@@ -26,6 +27,17 @@ export function mediaFiles(media: MediaStorage, placeholderCover: Buffer): Middl
     }
     // Otherwise fall through to a plain 404.
   };
+}
+
+/** A GET goes to where the bucket serves the key; a HEAD is answered here (a presigned GET URL does not take HEAD). */
+function redirect(ctx: Context, key: string, url: string): void {
+  if (ctx.method === 'HEAD') {
+    ctx.status = 200;
+    ctx.type = contentTypeOf(key);
+    ctx.set('Cache-Control', 'no-store');
+    return;
+  }
+  ctx.redirect(url);
 }
 
 function sendFile(ctx: Context, file: string): Promise<void> {
