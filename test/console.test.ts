@@ -52,7 +52,7 @@ async function slowCoverFfmpeg(): Promise<string> {
   if (!ffmpeg) throw new Error('ffmpeg is not installed');
   const dir = temporaryDir('douyin-slow-ffmpeg-');
   const script = path.join(dir, 'ffmpeg');
-  await writeFile(script, `#!/bin/sh\ncase "$*" in *.partial.jpg*) sleep 3 ;; esac\nexec ${ffmpeg} "$@"\n`);
+  await writeFile(script, `#!/bin/sh\ncase "$*" in *"-f image2"*) sleep 3 ;; esac\nexec ${ffmpeg} "$@"\n`);
   await chmod(script, 0o755);
   return dir;
 }

@@ -181,11 +181,10 @@ test('refused and interrupted uploads leave nothing in the bucket or the spool',
   cut.write(red.subarray(0, red.length / 2));
   await new Promise((resolve) => setTimeout(resolve, 300));
   cut.destroy();
-  await new Promise((resolve) => setTimeout(resolve, 500));
 
+  await eventually(async () => ((await spooled(dataDir)).length === 0 ? true : undefined), 'the spool emptied', 5_000);
   t.deepEqual(await bucketKeys(t), before);
   t.is(await pendingMultipartUploads(t), 0);
-  t.deepEqual(await spooled(dataDir), []);
   t.is(await latestVideo(t, author.token), undefined);
 });
 
