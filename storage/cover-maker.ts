@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { checkPlayable, extractCover } from './covers.js';
 import type { MediaStorage } from './media-storage.js';
@@ -8,8 +9,12 @@ const MAX_WAITING = 100;
 /** Makes the cover of a stored video from one of its frames and stores it under `coverKey`. */
 export async function storeCover(storage: MediaStorage, videoKey: string, coverKey: string): Promise<void> {
   const output = storage.tempFile('.jpg');
-  await extractCover(await storage.source(videoKey), output);
-  await storage.importFile(output, coverKey);
+  try {
+    await extractCover(await storage.source(videoKey), output);
+    await storage.importFile(output, coverKey);
+  } finally {
+    await rm(output, { force: true });
+  }
 }
 
 /**

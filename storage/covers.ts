@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -19,22 +19,17 @@ export async function ffmpegStatus(): Promise<{ available: true } | { available:
 
 /**
  * Writes a JPEG of a real frame of `video` (a path or a URL) to `output`: the frame at one second,
- * or the first one for shorter clips. `output` is a temporary file, stored once it is complete.
+ * or the first one for shorter clips. `output` is a temporary file: the caller stores it, or removes it.
  */
 export async function extractCover(video: string, output: string): Promise<void> {
-  try {
-    for (const offset of ['1', '0']) {
-      await run('ffmpeg', [
-        '-hide_banner', '-loglevel', 'error', '-y', '-threads', '1', '-ss', offset, '-i', video,
-        '-frames:v', '1', '-vf', "scale='min(720,iw)':-2", '-q:v', '3', '-f', 'image2', output,
-      ], { timeout: COVER_TIMEOUT_MS, killSignal: 'SIGKILL' });
-      if (await nonEmpty(output)) return;
-    }
-    throw new Error('ffmpeg found no video frame');
-  } catch (error) {
-    await rm(output, { force: true });
-    throw error;
+  for (const offset of ['1', '0']) {
+    await run('ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-y', '-threads', '1', '-ss', offset, '-i', video,
+      '-frames:v', '1', '-vf', "scale='min(720,iw)':-2", '-q:v', '3', '-f', 'image2', output,
+    ], { timeout: COVER_TIMEOUT_MS, killSignal: 'SIGKILL' });
+    if (await nonEmpty(output)) return;
   }
+  throw new Error('ffmpeg found no video frame');
 }
 
 /** How long each step of the check that an upload plays may take; a file that takes longer is refused. */

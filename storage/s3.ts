@@ -90,13 +90,20 @@ export class S3Storage implements MediaStorage {
   }
 
   async importFile(file: string, key: string): Promise<void> {
-    const upload = () => new Upload({
-      client: this.client,
-      params: { Bucket: this.settings.bucket, Key: checked(key), Body: createReadStream(file), ContentType: contentTypeOf(key), CacheControl: CACHE_CONTROL },
-      partSize: PART_BYTES,
-      queueSize: QUEUE_SIZE,
-      leavePartsOnError: false,
-    }).done();
+    const upload = async () => {
+      const body = createReadStream(file);
+      try {
+        await new Upload({
+          client: this.client,
+          params: { Bucket: this.settings.bucket, Key: checked(key), Body: body, ContentType: contentTypeOf(key), CacheControl: CACHE_CONTROL },
+          partSize: PART_BYTES,
+          queueSize: QUEUE_SIZE,
+          leavePartsOnError: false,
+        }).done();
+      } finally {
+        body.destroy(); // a failed upload may stop reading mid-file: the descriptor is closed anyway
+      }
+    };
     await reaching(`storing ${key}`, () => this.imports(upload));
     await rm(file, { force: true });
   }
