@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import {
@@ -66,7 +66,7 @@ async function publish(t: ExecutionContext<Context>, token: string, bytes: Buffe
 
 async function latestVideo(t: ExecutionContext<Context>, token: string) {
   const { body } = await t.context.api.get('/douyin/publish/list/', { token, limit: 1 });
-  return body.video_list[0] as { id: number; play_url: string; cover_url: string } | undefined;
+  return body.video_list[0] as { id: number; title: string; play_url: string; cover_url: string } | undefined;
 }
 
 /** The media keys in the bucket (the helper's readiness probe is not one). */
@@ -85,6 +85,13 @@ async function pendingMultipartUploads(t: ExecutionContext<Context>): Promise<nu
 async function spooled(dataDir: string): Promise<string[]> {
   const entries = await readdir(path.join(dataDir, 'uploads'), { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+}
+
+/** The files under `dir` that a server process holds open. */
+async function openUnder(server: ServerProcess, dir: string): Promise<string[]> {
+  const fds = `/proc/${server.child.pid!}/fd`;
+  const targets = await Promise.all((await readdir(fds)).map((fd) => readlink(path.join(fds, fd)).catch(() => '')));
+  return targets.filter((target) => target.startsWith(dir));
 }
 
 /** A publish over a raw socket, sent up to the start of the file: the test writes (or withholds) the rest. */
@@ -191,6 +198,7 @@ test('refused and interrupted uploads leave nothing in the bucket or the spool',
 test('while the bucket is down, publishing answers 50003 and publishes nothing; reading goes on; afterwards it works again', async (t) => {
   const { api, s3, red, dataDir } = t.context;
   const author = await api.newUser('s3down');
+  t.is((await publish(t, author.token, red, 'before the outage')).status_code, 0);
   await s3.stop();
   try {
     const started = Date.now();
@@ -199,8 +207,9 @@ test('while the bucket is down, publishing answers 50003 and publishes nothing; 
     t.is(answer.body.status_code, 50003);
     t.regex(answer.body.status_msg, /storage temporarily unavailable/);
     t.log(`refused after ${Date.now() - started} ms`);
-    t.is(await latestVideo(t, author.token), undefined, 'no record without its video');
+    t.is((await latestVideo(t, author.token))!.title, 'before the outage', 'no record without its video');
     t.deepEqual(await spooled(dataDir), []);
+    t.deepEqual(await openUnder(t.context.server, dataDir), [], 'the spooled file was closed too');
     const feed = await api.get('/douyin/feed/');
     t.is(feed.body.status_code, 0, 'links are signed without asking the bucket');
     t.true(feed.body.video_list.length > 0);
