@@ -5,6 +5,8 @@ import type { MediaStorage } from './media-storage.js';
 
 /** Covers waiting for an ffmpeg at most; past that a video keeps its placeholder. */
 const MAX_WAITING = 100;
+/** A cover that could not be made is tried again after these delays (the bucket may be back). */
+const RETRY_DELAYS_MS = [5_000, 30_000, 120_000];
 
 /** Makes the cover of a stored video from one of its frames and stores it under `coverKey`. */
 export async function storeCover(storage: MediaStorage, videoKey: string, coverKey: string): Promise<void> {
@@ -38,11 +40,22 @@ export class CoverMaker {
       this.onError(new Error(`${MAX_WAITING} covers are waiting already: this one stays a placeholder`), videoKey);
       return;
     }
-    const made = this.limit(() => storeCover(this.storage, videoKey, coverKey)).catch((error: unknown) => this.onError(error, videoKey));
+    const made = this.attempt(videoKey, coverKey);
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
     await Promise.race([made, waited]);
     clearTimeout(timer);
+  }
+
+  /** Makes the cover; a failure is tried again later, in the background, and reported once all tries failed. */
+  private async attempt(videoKey: string, coverKey: string, retry = 0): Promise<void> {
+    try {
+      await this.limit(() => storeCover(this.storage, videoKey, coverKey));
+    } catch (error) {
+      const delay = RETRY_DELAYS_MS[retry];
+      if (delay === undefined) return this.onError(error, videoKey);
+      setTimeout(() => void this.attempt(videoKey, coverKey, retry + 1), delay).unref();
+    }
   }
 
   /** Makes, in the background, the covers a process died before making (a crash, a kill). */

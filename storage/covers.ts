@@ -26,10 +26,23 @@ export async function extractCover(video: string, output: string): Promise<void>
     await run('ffmpeg', [
       '-hide_banner', '-loglevel', 'error', '-y', '-threads', '1', '-ss', offset, '-i', video,
       '-frames:v', '1', '-vf', "scale='min(720,iw)':-2", '-q:v', '3', '-f', 'image2', output,
-    ], { timeout: COVER_TIMEOUT_MS, killSignal: 'SIGKILL' });
+    ], { timeout: COVER_TIMEOUT_MS, killSignal: 'SIGKILL' }).catch((error: unknown) => {
+      throw new Error(`ffmpeg ${failureOf(error)}`);
+    });
     if (await nonEmpty(output)) return;
   }
   throw new Error('ffmpeg found no video frame');
+}
+
+/**
+ * Why ffmpeg failed, without its command line or any URL: a presigned URL of the video in the
+ * log would let anyone reading the log fetch it.
+ */
+function failureOf(error: unknown): string {
+  const { killed, stderr } = error as { killed?: boolean; stderr?: string };
+  if (killed) return `took more than ${COVER_TIMEOUT_MS / 1000} s`;
+  const reason = stderr?.trim().split('\n').at(-1)?.replace(/\bhttps?:\/\/\S+/g, '<video URL>');
+  return `failed: ${reason || 'no reason given'}`;
 }
 
 /** How long each step of the check that an upload plays may take; a file that takes longer is refused. */

@@ -18,8 +18,11 @@ export interface MediaStorage {
   tempFile(extension?: string): string;
   /** Whether `bytes` more can be spooled and stored. */
   hasRoomFor(bytes: number): Promise<boolean>;
-  /** Stores the finished local `file` under `key` and removes the file; readers never see half an object. */
-  importFile(file: string, key: string): Promise<void>;
+  /**
+   * Stores the finished local `file` under `key` and removes the file; readers never see half an
+   * object. `signal` cancels a store still under way (its client went away).
+   */
+  importFile(file: string, key: string, signal?: AbortSignal): Promise<void>;
   remove(key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
   /** Where ffmpeg reads `key` from: a local path or a URL. */
@@ -30,7 +33,7 @@ export interface MediaStorage {
   videosWithoutCovers(): Promise<Array<[string, string]>>;
 }
 
-const KEY = /^(videos|covers)\/[1-9][0-9]{0,15}\.(mp4|mov|webm|mkv|m4v|3gp|jpg)$/;
+const KEY = /^(videos\/[1-9][0-9]{0,15}\.(mp4|mov|webm|mkv|m4v|3gp)|covers\/[1-9][0-9]{0,15}\.jpg)$/;
 
 export function isMediaKey(key: string): boolean {
   return KEY.test(key);

@@ -51,7 +51,7 @@ const CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 /**
  * Media in an S3-compatible bucket. Uploads are spooled on this host and checked, then streamed to
- * the bucket in parts (bounded memory); a failed or interrupted import leaves no object and no
+ * the bucket in parts (bounded memory); a failed or cancelled import leaves no object and no
  * parts. Clients fetch straight from the bucket (or its CDN), never through this server.
  */
 export class S3Storage implements MediaStorage {
@@ -60,6 +60,7 @@ export class S3Storage implements MediaStorage {
   private readonly client: S3Client;
   private readonly spool: Spool;
   private readonly imports = pLimit(IMPORTS);
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly settings: S3Settings) {
     this.client = s3Client(settings, settings.endpoint);
@@ -74,9 +75,13 @@ export class S3Storage implements MediaStorage {
     await this.spool.init();
     await this.ensureBucket();
     await this.abortStaleUploads(STALE_MULTIPART_MS);
+    // An abort that failed (the bucket was down) is made by a later sweep.
+    this.sweeper = setInterval(() => void this.abortStaleUploads(STALE_MULTIPART_MS).catch(() => undefined), STALE_MULTIPART_MS);
+    this.sweeper.unref();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     await this.spool.close();
     this.client.destroy();
   }
@@ -89,18 +94,23 @@ export class S3Storage implements MediaStorage {
     return this.spool.hasRoomFor(bytes);
   }
 
-  async importFile(file: string, key: string): Promise<void> {
+  async importFile(file: string, key: string, signal?: AbortSignal): Promise<void> {
     const upload = async () => {
+      signal?.throwIfAborted();
       const body = createReadStream(file);
+      const parts = new Upload({
+        client: this.client,
+        params: { Bucket: this.settings.bucket, Key: checked(key), Body: body, ContentType: contentTypeOf(key), CacheControl: CACHE_CONTROL },
+        partSize: PART_BYTES,
+        queueSize: QUEUE_SIZE,
+        leavePartsOnError: false,
+      });
+      const abort = () => void parts.abort();
+      signal?.addEventListener('abort', abort, { once: true });
       try {
-        await new Upload({
-          client: this.client,
-          params: { Bucket: this.settings.bucket, Key: checked(key), Body: body, ContentType: contentTypeOf(key), CacheControl: CACHE_CONTROL },
-          partSize: PART_BYTES,
-          queueSize: QUEUE_SIZE,
-          leavePartsOnError: false,
-        }).done();
+        await parts.done();
       } finally {
+        signal?.removeEventListener('abort', abort);
         body.destroy(); // a failed upload may stop reading mid-file: the descriptor is closed anyway
       }
     };
@@ -175,8 +185,10 @@ function s3Client(settings: S3Settings, endpoint: string | undefined): S3Client 
     region: settings.region,
     forcePathStyle: settings.forcePathStyle,
     credentials: settings.credentials,
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+    // A bucket that stops answering fails a request within 10 s of silence (30 s at most in all),
+    // tried twice: a publish is answered, refused, within about half a minute.
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 5_000, socketTimeout: 10_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
     // Checksums only where S3 requires them: several S3-compatible servers refuse the newer ones.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

@@ -1,13 +1,11 @@
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../server/paths.js';
-import { onPath } from '../server/store/files.js';
 import { client } from './helpers/api.js';
-import { temporaryDir } from './helpers/dirs.js';
-import { decodeImage, fixtureDir, makeVideo, tinyVideo } from './helpers/media.js';
+import { decodeImage, fixtureDir, makeVideo, slowCoverFfmpeg, tinyVideo } from './helpers/media.js';
 import { lineMatching, startServer } from './helpers/server.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
@@ -42,20 +40,6 @@ test.after.always(async (t) => {
   await t.context.browser?.close();
   await t.context.stop?.();
 });
-
-/**
- * A directory with an `ffmpeg` that takes three seconds more for covers, as a busy server would: the
- * publish answers before its cover exists (it waits 1.5 s at most), so the console must fetch it later.
- */
-async function slowCoverFfmpeg(): Promise<string> {
-  const ffmpeg = await onPath('ffmpeg');
-  if (!ffmpeg) throw new Error('ffmpeg is not installed');
-  const dir = temporaryDir('douyin-slow-ffmpeg-');
-  const script = path.join(dir, 'ffmpeg');
-  await writeFile(script, `#!/bin/sh\ncase "$*" in *"-f image2"*) sleep 3 ;; esac\nexec ${ffmpeg} "$@"\n`);
-  await chmod(script, 0o755);
-  return dir;
-}
 
 const pageErrors: string[] = [];
 

@@ -13,7 +13,7 @@ import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { S3Storage } from '../storage/s3.js';
 import { client, type Client } from './helpers/api.js';
 import { removeDataDir, temporaryDir } from './helpers/dirs.js';
-import { decodeImage, fixtureDir, makeVideo } from './helpers/media.js';
+import { decodeImage, fixtureDir, makeVideo, slowCoverFfmpeg } from './helpers/media.js';
 import { startTestS3, type TestS3 } from './helpers/s3-server.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
 import { startTestStore } from './helpers/store.js';
@@ -218,6 +218,50 @@ test('while the bucket is down, publishing answers 50003 and publishes nothing; 
   }
   t.is((await publish(t, author.token, red, 'after the outage')).status_code, 0);
   t.is((await fetch((await latestVideo(t, author.token))!.play_url)).status, 200);
+});
+
+test('a bucket that stops answering: a publish is refused with 50003 within half a minute and stays unpublished, /media/ answers 503', async (t) => {
+  const { api, s3, red, server } = t.context;
+  const author = await api.newUser('s3frozen');
+  t.is((await publish(t, author.token, red, 'before the freeze')).status_code, 0);
+  const stored = (await latestVideo(t, author.token))!;
+  s3.pause();
+  try {
+    const started = Date.now();
+    const answer = await api.upload('/douyin/publish/action/', { token: author.token, title: 'in the freeze' }, { bytes: red });
+    const took = Date.now() - started;
+    t.log(`publish refused after ${took} ms`);
+    t.is(answer.httpStatus, 503);
+    t.is(answer.body.status_code, 50003);
+    t.true(took < 45_000, `answered within the storage's time limits: ${took} ms`);
+    const media = await fetch(`${server.baseUrl}/media/videos/${stored.id}.mp4`, { redirect: 'manual' });
+    t.is(media.status, 503);
+    t.is(media.headers.get('retry-after'), '5');
+    t.is(((await media.json()) as { status_code: number }).status_code, 50003);
+  } finally {
+    s3.resume();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  t.is((await latestVideo(t, author.token))!.title, 'before the freeze', 'a publish its client saw refused is not published when the bucket wakes');
+});
+
+test('a cover the bucket could not take is made again while the server runs', async (t) => {
+  const { s3, store, red } = t.context;
+  const dataDir = temporaryDir('douyin-s3-cover-retry-');
+  t.teardown(() => removeDataDir(dataDir));
+  const server = await startServer(serverEnv(s3, store, dataDir, { PATH: `${await slowCoverFfmpeg()}:${process.env.PATH}` }));
+  t.teardown(() => server.stop());
+  const api = client(server.baseUrl);
+  const author = await api.newUser('s3retry');
+  t.is((await api.upload('/douyin/publish/action/', { token: author.token, title: 'slow cover' }, { bytes: red })).body.status_code, 0);
+  const { id } = (await api.get('/douyin/publish/list/', { token: author.token })).body.video_list[0] as { id: number };
+  const coverKey = `covers/${id}.jpg`;
+  s3.pause(); // ffmpeg, three seconds late, finds the bucket frozen and is stopped after 15 s
+  await new Promise((resolve) => setTimeout(resolve, 20_000));
+  s3.resume();
+  t.false((await bucketKeys(t)).includes(coverKey), 'the first try failed');
+  await eventually(async () => (await bucketKeys(t)).includes(coverKey) || undefined, 'the cover made by a later try', 40_000);
+  t.pass();
 });
 
 test('a server killed mid-upload: nothing published, its spool cleared at the next start, covers it never made are made, a retry succeeds', async (t) => {

@@ -21,7 +21,7 @@ export default defineEndpoint({
     },
   },
   refusal: {},
-  async handler({ params, viewerId, upload, services: { media, covers } }) {
+  async handler({ params, viewerId, upload, signal, services: { media, covers } }) {
     if (!upload) throw new Refusal('INVALID_PARAMETER', 'data is required: the video file');
     const format = await sniffVideo(upload.path);
     if (!format) throw new Refusal('NOT_A_VIDEO', 'data is not a video: send MP4, MOV, WebM, MKV or 3GP');
@@ -29,7 +29,7 @@ export default defineEndpoint({
     if (!check.playable) throw new Refusal('NOT_A_VIDEO', `data is not a playable video: ${check.reason}`);
     const id = nextId();
     const video = { id, authorId: viewerId, title: params.title, videoKey: videoKey(id, format.extension), coverKey: coverKey(id) };
-    await media.importFile(upload.path, video.videoKey);
+    await media.importFile(upload.path, video.videoKey, signal);
     try {
       await videos.publish(video);
     } catch (error) {

@@ -42,6 +42,8 @@ export interface HandlerInput<S extends z.ZodRawShape, A extends AuthMode> {
   address: string;
   /** The file of an upload endpoint, at a temporary path the handler moves to keep it. */
   upload: UploadedFile | undefined;
+  /** Aborted when the client goes away before its answer. */
+  signal: AbortSignal;
   services: Services;
 }
 
@@ -87,7 +89,7 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
       const parsed = schema.safeParse(raw);
       if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
       const mediaBase = services.publicUrl ?? requestBase(ctx, services.allowedHosts);
-      const result = await endpoint.handler({ params: parsed.data, viewerId, mediaBase, address: ctx.ip, upload, services });
+      const result = await endpoint.handler({ params: parsed.data, viewerId, mediaBase, address: ctx.ip, upload, signal: clientGone(ctx), services });
       ctx.type = 'application/json';
       ctx.body = envelopeJson(successBody(result));
     } catch (error) {
@@ -110,6 +112,12 @@ function viewerOnce(endpoint: Endpoint, services: Services): (token: string | un
     if (viewerId !== undefined) await endpoint.upload?.admit?.(viewerId, services);
     return viewerId;
   })());
+}
+
+function clientGone(ctx: Context): AbortSignal {
+  const controller = new AbortController();
+  ctx.res.once('close', () => ctx.res.writableEnded || controller.abort(new Error('the client went away')));
+  return controller.signal;
 }
 
 function firstOf(value: string | string[] | undefined): string | undefined {

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { Context, Middleware } from 'koa';
+import type { Logger } from 'pino';
 import send from 'send';
-import { contentTypeOf, isMediaKey, type MediaStorage } from '../../storage/media-storage.js';
+import { contentTypeOf, isMediaKey, MediaUnavailable, type MediaLocation, type MediaStorage } from '../../storage/media-storage.js';
+import { refusalBody, toRefusal } from './envelope.js';
 
 const MEDIA_PATH = /^\/media\/((videos|covers)\/[^/]+)$/;
 
@@ -17,7 +19,8 @@ export function mediaFiles(media: MediaStorage, placeholderCover: Buffer): Middl
     if (!match || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     const key = match[1]!;
     if (!isMediaKey(key)) return next();
-    const location = await media.locate(key);
+    const location = await locate(ctx, media, key);
+    if (location === 'unavailable') return;
     if (location && 'file' in location) return sendFile(ctx, location.file);
     if (location) return redirect(ctx, key, location.url);
     if (match[2] === 'covers') {
@@ -27,6 +30,20 @@ export function mediaFiles(media: MediaStorage, placeholderCover: Buffer): Middl
     }
     // Otherwise fall through to a plain 404.
   };
+}
+
+/** Where `key` is; while the bucket cannot be reached, answers 503 (the envelope, as REST does) and says so. */
+async function locate(ctx: Context, media: MediaStorage, key: string): Promise<MediaLocation | undefined | 'unavailable'> {
+  try {
+    return await media.locate(key);
+  } catch (error) {
+    if (!(error instanceof MediaUnavailable)) throw error;
+    const refusal = toRefusal(error, ctx.state.log as Logger);
+    ctx.status = refusal.httpStatus;
+    ctx.set('Retry-After', '5');
+    ctx.body = refusalBody(refusal);
+    return 'unavailable';
+  }
 }
 
 /** A GET goes to where the bucket serves the key; a HEAD is answered here (a presigned GET URL does not take HEAD). */

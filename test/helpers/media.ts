@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { onPath } from '../../server/store/files.js';
+import { temporaryDir } from './dirs.js';
 
 const run = promisify(execFile);
 
@@ -42,4 +44,18 @@ export function tinyVideo(): Promise<Buffer> {
     return readFile(await makeVideo(path.join(dir, 'tiny.mp4'), { color: 'green', seconds: 0.5, size: '64x64' }));
   });
   return tiny;
+}
+
+/**
+ * A directory with an `ffmpeg` that takes three seconds more for covers, as a busy server would: the
+ * publish answers before its cover exists (it waits 1.5 s at most). Put it first on the server's PATH.
+ */
+export async function slowCoverFfmpeg(): Promise<string> {
+  const ffmpeg = await onPath('ffmpeg');
+  if (!ffmpeg) throw new Error('ffmpeg is not installed');
+  const dir = temporaryDir('douyin-slow-ffmpeg-');
+  const script = path.join(dir, 'ffmpeg');
+  await writeFile(script, `#!/bin/sh\ncase "$*" in *"-f image2"*) sleep 3 ;; esac\nexec ${ffmpeg} "$@"\n`);
+  await chmod(script, 0o755);
+  return dir;
 }

@@ -29,6 +29,9 @@ export interface TestS3 {
   stop(): Promise<void>;
   /** Starts it again on the same ports and data. */
   start(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections are accepted and never answered, as a hung server's are. */
+  pause(): void;
+  resume(): void;
   /** Stops it for good and removes its data. */
   remove(): Promise<void>;
 }
@@ -83,6 +86,8 @@ export async function startTestS3(bucket = 'media'): Promise<TestS3> {
       started.add(child);
       await createBucketWhenReady(client, bucket, child);
     },
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     async stop() {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
