@@ -7,6 +7,7 @@ import { deliverDomainEvents } from './delivery.js';
 import { registerHandlers } from './handlers.js';
 import { eventBudget } from './limits.js';
 import { adapterClients } from './redis.js';
+import type { RedisTarget } from './redis-connection.js';
 import { listen, type TransportKind } from './transport.js';
 import { loadUws } from './uws-binaries.js';
 import { userRoom, type GatewayServer } from './types.js';
@@ -20,7 +21,7 @@ export interface GatewayOptions {
   host: string;
   port: number;
   transport: 'auto' | TransportKind;
-  redisUrl: string | undefined;
+  redis: RedisTarget | undefined;
   redisAdapter: RedisAdapterKind;
   sessions: Sessions;
   logger: Logger;
@@ -64,7 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     cors: { origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins },
   });
 
-  const redis = options.redisUrl ? adapterClients(options.redisUrl, logger) : undefined;
+  const redis = options.redis ? adapterClients(options.redis, logger) : undefined;
   if (redis) io.adapter(redisAdapter(options.redisAdapter, redis, logger, options.onAdapterPacket));
 
   const budget = eventBudget(() => options.onRateLimited?.('socketEvents'));

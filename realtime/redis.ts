@@ -1,9 +1,9 @@
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { connectRedis, type RedisConnection, type RedisTarget } from './redis-connection.js';
 
 export interface AdapterClients {
-  pub: Redis;
-  sub: Redis;
+  pub: RedisConnection;
+  sub: RedisConnection;
   close(): Promise<void>;
 }
 
@@ -13,15 +13,19 @@ export interface AdapterClients {
  * down a publish fails at once (no queue growing without bound) and is dropped with a warning, since
  * local sockets still get the event and remote ones catch up through message:sync; subscriptions wait
  * and are renewed by themselves when Redis is back. The same holds for sharded pub/sub (SPUBLISH,
- * SSUBSCRIBE), which the sharded adapter calls through ioredis' spublish, ssubscribe and sunsubscribe.
+ * SSUBSCRIBE), which the sharded adapter calls through ioredis' spublish, ssubscribe and sunsubscribe,
+ * and on a Redis Cluster (where renewing sharded subscriptions after the whole cluster was down needs
+ * the fix to ioredis in realtime/patches/).
  */
-export function adapterClients(url: string, logger: Logger, what = 'cross-process pushes'): AdapterClients {
-  const pub = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
-  const sub = new Redis(url, { maxRetriesPerRequest: null });
+export function adapterClients(target: RedisTarget, logger: Logger, what = 'cross-process pushes'): AdapterClients {
+  const pub = connectRedis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const sub = connectRedis(target, { maxRetriesPerRequest: null });
   for (const [name, client] of [['publisher', pub], ['subscriber', sub]] as const) {
     let down = false;
-    client.on('error', (error: Error) => {
-      if (!down) logger.warn({ err: error.message }, `redis ${name} connection lost: ${what} pause`);
+    client.on('error', (error: Error & { lastNodeError?: Error }) => {
+      // The cluster client's own error ("Failed to refresh slots cache.") names its cause apart.
+      const reason = [error.message, error.lastNodeError?.message].filter(Boolean).join(' ');
+      if (!down) logger.warn({ err: reason }, `redis ${name} connection lost: ${what} pause`);
       down = true;
     });
     client.on('ready', () => {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { caches } from '../models/index.js';
 import { adapterClients } from '../realtime/redis.js';
+import type { RedisTarget } from '../realtime/redis-connection.js';
 
 const CHANNEL = 'douyin:caches:forget';
 
@@ -24,8 +25,8 @@ const announcement = z.object({
  * Tells the other processes what this one's writes made stale, and forgets what theirs did, over a
  * Redis channel. While Redis is down nothing is relayed and caches elsewhere expire on their own.
  */
-export function relayCacheChanges(redisUrl: string, logger: Logger): () => Promise<void> {
-  const { pub, sub, close } = adapterClients(redisUrl, logger, 'cross-process cache invalidations');
+export function relayCacheChanges(redis: RedisTarget, logger: Logger): () => Promise<void> {
+  const { pub, sub, close } = adapterClients(redis, logger, 'cross-process cache invalidations');
   const me = randomUUID();
   sub.on('message', (_channel: string, raw: string) => {
     const parsed = announcement.safeParse(safeJson(raw));

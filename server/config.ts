@@ -10,6 +10,8 @@ const duration = z
   .transform(toSeconds)
   .refine((s) => s >= 60, 'must be at least one minute');
 
+const redisUrl = z.url({ protocol: /^rediss?$/ });
+
 const environment = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -19,7 +21,13 @@ const environment = z.object({
   MONGO_URL: z.url({ protocol: /^mongodb(\+srv)?$/, error: 'must be a mongodb:// or mongodb+srv:// URL' }).optional(),
   EMBEDDED_STORE: z.enum(['auto', 'mongod', 'postgresql', 'sqlite']).default('auto'),
   STORE_PORT: port(0),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  /** One Redis server's URL, or with REDIS_CLUSTER=on one or more (comma-separated) nodes of a cluster. */
+  REDIS_URL: z
+    .string()
+    .optional()
+    .transform((value) => value?.split(',').map((url) => url.trim()))
+    .refine((urls) => !urls || urls.every((url) => redisUrl.safeParse(url).success), 'must be a redis:// or rediss:// URL (with REDIS_CLUSTER=on, a comma-separated list of them)'),
+  REDIS_CLUSTER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
   /** Which Socket.IO Redis adapter carries events between processes (realtime/adapter.ts). */
   REDIS_ADAPTER: z.enum(['sharded', 'classic'], { error: 'must be sharded or classic' }).default('sharded'),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -88,8 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   if (config.NODE_ENV === 'production' && !config.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: must be set to your own secret when NODE_ENV=production');
   }
-  const s3 = config.MEDIA_STORAGE === 's3' ? s3Problems(config) : [];
-  if (s3.length > 0) throw new ConfigError(`Invalid configuration:\n${s3.map((problem) => `  ${problem}`).join('\n')}`);
+  const problems = [...redisProblems(config), ...(config.MEDIA_STORAGE === 's3' ? s3Problems(config) : [])];
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   return {
     ...config,
     DATA_DIR: path.resolve(config.DATA_DIR),
@@ -98,6 +106,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     S3_FORCE_PATH_STYLE: (config.S3_FORCE_PATH_STYLE ?? String(Boolean(config.S3_ENDPOINT))) === 'true',
     PUBLIC_REALTIME_URL: config.PUBLIC_REALTIME_URL?.replace(/\/+$/, ''),
   };
+}
+
+function redisProblems(config: z.infer<typeof environment>): string[] {
+  if (config.REDIS_CLUSTER === 'on' && !config.REDIS_URL) return ['REDIS_CLUSTER: on needs REDIS_URL, a node of the cluster'];
+  if (config.REDIS_CLUSTER === 'off' && (config.REDIS_URL?.length ?? 0) > 1) return ['REDIS_URL: several URLs are the nodes of a Redis Cluster: set REDIS_CLUSTER=on, or give one URL'];
+  return [];
 }
 
 function s3Problems(config: z.infer<typeof environment>): string[] {

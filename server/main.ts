@@ -44,16 +44,17 @@ async function main(): Promise<void> {
   const covers = await coverMaker(media, logger);
   cleanups.unshift(() => covers.idle());
 
-  if (config.REDIS_URL) cleanups.unshift(relayCacheChanges(config.REDIS_URL, logger));
+  const redis = config.REDIS_URL ? { urls: config.REDIS_URL, cluster: config.REDIS_CLUSTER === 'on' } : undefined;
+  if (redis) cleanups.unshift(relayCacheChanges(redis, logger));
 
   const sessions = createSessions(secret, config.TOKEN_TTL);
   const formatDate = monthDayFormatter(config.TIME_ZONE);
   const metrics = createMetrics();
-  const limits = createRateLimits({ redisUrl: config.REDIS_URL, enabled: config.RATE_LIMITS === 'on', onRefusal: metrics.rateLimited });
+  const limits = createRateLimits({ redis, enabled: config.RATE_LIMITS === 'on', onRefusal: metrics.rateLimited });
   cleanups.unshift(() => limits.close());
   let gateway: Gateway | undefined;
   const readiness: ReadinessCheck[] = [{ name: 'store', ready: () => pingDatabase() }];
-  if (config.REDIS_URL) readiness.push({ name: 'redis', ready: async () => gateway?.redisReady() ?? false });
+  if (redis) readiness.push({ name: 'redis', ready: async () => gateway?.redisReady() ?? false });
   let realtimePort = config.REALTIME_PORT;
   const allowedHosts = new Set(config.ALLOWED_HOSTS ?? ownHostNames());
   const realtimeUrl = (ctx: Context) => config.PUBLIC_REALTIME_URL ?? `${ctx.protocol}://${requestHostName(ctx, allowedHosts)}:${realtimePort}`;
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     host: config.HOST,
     port: config.REALTIME_PORT,
     transport: config.REALTIME_TRANSPORT,
-    redisUrl: config.REDIS_URL,
+    redis,
     redisAdapter: config.REDIS_ADAPTER,
     sessions, logger, formatDate,
     messageLimit: limits.messagesPerUser,
@@ -86,12 +87,12 @@ async function main(): Promise<void> {
   metrics.observe({
     sockets: realtime.socketCount,
     storeUp: () => pingDatabase(),
-    redisUp: () => (config.REDIS_URL ? realtime.redisReady() : undefined),
+    redisUp: () => (redis ? realtime.redisReady() : undefined),
   });
   // At shutdown the gateway goes first (clients reconnect elsewhere), then REST finishes its requests.
   cleanups.unshift(() => new Promise((resolve) => rest.server.close(resolve)));
   cleanups.unshift(() => realtime.close());
-  const scaling = config.REDIS_URL ? `${config.REDIS_ADAPTER} Redis adapter: events reach sockets on every process` : 'in-memory adapter: one process';
+  const scaling = redis ? `${config.REDIS_ADAPTER} Redis adapter${redis.cluster ? ' on a Redis Cluster' : ''}: events reach sockets on every process` : 'in-memory adapter: one process';
   const transport = realtime.uwsPackage ? `uws from ${realtime.uwsPackage}` : realtime.transport;
   logger.info({ port: realtime.port, transport: realtime.transport, uwsPackage: realtime.uwsPackage }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${transport}, ${scaling})`);
   logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/ (web console at /)`);

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { Refusal } from '../models/index.js';
+import { connectRedis, type RedisConnection, type RedisTarget } from '../realtime/redis-connection.js';
 
 /** The limits, per key, over a window; documented in the README. */
 export const LIMITS = {
@@ -32,8 +32,8 @@ export type RateLimits = Record<LimitName, Limit> & { close(): Promise<void> };
  * fallback per process while Redis is unreachable), in memory otherwise. `enabled: false` turns
  * them off, for load tests from a single address.
  */
-export function createRateLimits(options: { redisUrl: string | undefined; enabled: boolean; onRefusal?: (limit: LimitName) => void }): RateLimits {
-  const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+export function createRateLimits(options: { redis: RedisTarget | undefined; enabled: boolean; onRefusal?: (limit: LimitName) => void }): RateLimits {
+  const redis = options.redis ? connectRedis(options.redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   redis?.on('error', () => undefined); // the insurance limiter takes over; the adapter's clients log outages
   const limits = Object.fromEntries(
     (Object.keys(LIMITS) as LimitName[]).map((name) => [name, limit(name, redis, options.enabled, () => options.onRefusal?.(name))]),
@@ -41,7 +41,7 @@ export function createRateLimits(options: { redisUrl: string | undefined; enable
   return { ...limits, close: async () => void (await redis?.quit().catch(() => redis.disconnect())) };
 }
 
-function limit(name: LimitName, redis: Redis | undefined, enabled: boolean, onRefusal: () => void): Limit {
+function limit(name: LimitName, redis: RedisConnection | undefined, enabled: boolean, onRefusal: () => void): Limit {
   if (!enabled) return { consume: async () => undefined, reset: async () => undefined };
   const { points, duration, what } = LIMITS[name];
   const memory = new RateLimiterMemory({ keyPrefix: name, points, duration });

@@ -18,6 +18,14 @@ test('values are converted and checked', (t) => {
   t.like(config, { REDIS_ADAPTER: 'classic', PORT: 9000, TOKEN_TTL: 43200, PUBLIC_URL: 'https://cdn.example.com', PUBLIC_REALTIME_URL: 'wss://rt.example.com' });
 });
 
+test('REDIS_URL: one server, or with REDIS_CLUSTER=on the seed nodes of a cluster', (t) => {
+  t.like(loadConfig({ REDIS_URL: 'redis://cache:6379' }), { REDIS_URL: ['redis://cache:6379'], REDIS_CLUSTER: 'off' });
+  t.like(loadConfig({ REDIS_URL: 'redis://a:6379, rediss://user:secret@b:6380', REDIS_CLUSTER: 'on' }), {
+    REDIS_URL: ['redis://a:6379', 'rediss://user:secret@b:6380'],
+    REDIS_CLUSTER: 'on',
+  });
+});
+
 test('an empty variable counts as unset', (t) => {
   t.is(loadConfig({ PORT: '', MONGO_URL: '' }).PORT, 8080);
 });
@@ -29,6 +37,10 @@ const invalid: Array<[Record<string, string>, string]> = [
   [{ MONGO_URL: 'http://db' }, 'MONGO_URL'],
   [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
   [{ REDIS_ADAPTER: 'streams' }, 'REDIS_ADAPTER'],
+  [{ REDIS_URL: 'redis://a:6379,b:6379', REDIS_CLUSTER: 'on' }, 'REDIS_URL'],
+  [{ REDIS_URL: 'redis://a:6379,redis://b:6379' }, 'REDIS_URL'],
+  [{ REDIS_CLUSTER: 'on' }, 'REDIS_CLUSTER'],
+  [{ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER: 'yes' }, 'REDIS_CLUSTER'],
   [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],
   [{ PUBLIC_REALTIME_URL: 'rt.example.com:8081' }, 'PUBLIC_REALTIME_URL'],
   [{ TOKEN_TTL: '5 days' }, 'TOKEN_TTL'],

@@ -76,7 +76,7 @@ test('REDIS_ADAPTER=classic: the message reaches bob too, and every process rece
   t.deepEqual(packets, { A: MESSAGES, B: MESSAGES, C: MESSAGES }, 'A and C receive and decode what only B needed');
 });
 
-test('a Redis Cluster node as REDIS_URL: the sharded adapter says it cannot use it, and how to go on', async (t) => {
+test('a Redis Cluster node as REDIS_URL without REDIS_CLUSTER=on: an error says to set it', async (t) => {
   const dir = temporaryDir('douyin-redis-');
   const node = await startTestRedis(['--dir', dir, '--cluster-enabled', 'yes']);
   t.teardown(async () => {
@@ -85,5 +85,5 @@ test('a Redis Cluster node as REDIS_URL: the sharded adapter says it cannot use 
   });
   const server = await startServer({ MONGO_URL: `${t.context.store.url}cluster`, REDIS_URL: node.url });
   t.teardown(() => server.stop());
-  t.regex(await lineMatching(server, /node of a Redis Cluster/, 5_000), /"level":50.*REDIS_ADAPTER=classic/);
+  t.regex(await lineMatching(server, /node of a Redis Cluster/, 5_000), /"level":50.*set REDIS_CLUSTER=on/);
 });
