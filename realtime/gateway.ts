@@ -95,7 +95,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       listening.close();
       stopDelivery();
-      io.disconnectSockets(true);
+      // `local`: through the Redis adapter, disconnectSockets would reach every process's sockets.
+      io.local.disconnectSockets(true);
       await Promise.allSettled([...inFlight]);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await redis?.close();

@@ -63,7 +63,7 @@ test('Redis down and back: REST keeps succeeding, local pushes go on, cross-proc
   for (let i = 0; i < 5; i += 1) t.true([...all.values()].some((m) => m.content === `during ${i}`), `sync recovers "during ${i}"`);
 });
 
-for (const signal of ['SIGTERM', 'SIGKILL'] as const) test(`${signal} on one process: its clients reconnect to the other, catch up, and lose nothing`, async (t) => {
+for (const signal of ['SIGTERM', 'SIGKILL'] as const) test(`${signal} on one process: its clients reconnect to the other, catch up, and lose nothing; the other's clients stay`, async (t) => {
   const { store, redis } = t.context;
   const env = { MONGO_URL: `${store.url}failover-${signal}`, REDIS_URL: redis.url };
   const a = await startServer(env);
@@ -73,6 +73,10 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) test(`${signal} on one pro
   const api = client(a.baseUrl);
   const [alice, bob] = await Promise.all([api.newUser('alice'), api.newUser('bob')]);
   let bobSocket = await connect(b.realtimeUrl, bob.token);
+  const aliceOnA = await connect(a.realtimeUrl, alice.token);
+  t.teardown(() => aliceOnA.close());
+  let aliceDropped = false;
+  aliceOnA.socket.on('disconnect', () => (aliceDropped = true));
   const received = new Map<number, MessageView>();
   const remember = (socket: Recorder) => socket.socket.on('message:new', (message) => received.set(message.id, message));
   remember(bobSocket);
@@ -101,6 +105,7 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) test(`${signal} on one pro
   sending = false;
   await sender;
   t.is(await exited, signal === 'SIGTERM' ? 0 : null, 'SIGTERM: the process exits cleanly');
+  t.false(aliceDropped, 'a process stopping disconnects its own sockets only, not those of the others');
   await settle(500);
   await catchUp(bobSocket, lastSeen, received);
 
