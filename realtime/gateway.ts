@@ -95,8 +95,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       listening.close();
       stopDelivery();
-      // `local`: through the Redis adapter, disconnectSockets would reach every process's sockets.
-      io.local.disconnectSockets(true);
+      // Each connection is closed rather than its socket disconnected: a client reconnects by itself
+      // after a closed transport (to another process behind a balancer), never after a server-side
+      // disconnect. And only this process's: through the Redis adapter, io.disconnectSockets would
+      // reach every process's sockets.
+      for (const socket of io.of('/').sockets.values()) socket.conn.close();
       await Promise.allSettled([...inFlight]);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await redis?.close();

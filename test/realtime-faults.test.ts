@@ -92,9 +92,10 @@ for (const signal of ['SIGTERM', 'SIGKILL'] as const) test(`${signal} on one pro
   })();
 
   await bobSocket.waitFor('message:new', 5);
-  const disconnected = new Promise((resolve) => bobSocket.socket.once('disconnect', resolve));
+  const disconnected = new Promise<string>((resolve) => bobSocket.socket.once('disconnect', resolve));
   const exited = b.stop(signal);
-  await disconnected;
+  // Not "io server disconnect", after which Socket.IO clients do not reconnect by themselves.
+  t.is(await disconnected, 'transport close', 'a client of the stopping process reconnects by itself (to another one behind a balancer)');
   const lastSeen = Math.max(...received.keys());
 
   bobSocket = await connect(a.realtimeUrl, bob.token);
