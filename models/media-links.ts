@@ -14,7 +14,12 @@ export function linkMediaThrough(storageLinks: MediaLinker | undefined): void {
 
 /** The URL a client fetches a media key from; `mediaBase` is this server's base URL for the client. */
 export function mediaKeyUrl(mediaBase: string, key: string): Promise<string> | string {
-  return linker ? linker.url(key) : `${mediaBase}/media/${key}`;
+  return linker ? linker.url(key) : mediaRouteUrl(mediaBase, key);
+}
+
+/** This server's /media/ route for a key, wherever the media lives (it redirects, or has a placeholder). */
+export function mediaRouteUrl(mediaBase: string, key: string): string {
+  return `${mediaBase}/media/${key}`;
 }
 
 /** Views holding media URLs built in another generation are rebuilt. */

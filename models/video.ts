@@ -13,6 +13,8 @@ const videoSchema = new Schema(
     feedHour: { type: Number, required: true },
     videoKey: { type: String, required: true },
     coverKey: { type: String, required: true },
+    /** Set while the cover is being made: clients get the server's /media/ route, which has a placeholder. */
+    coverPending: { type: Boolean },
     favoriteCount: counter,
     commentCount: counter,
   },

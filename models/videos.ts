@@ -8,7 +8,7 @@ import { isDuplicateKey } from './ids.js';
 import type { UserDoc } from './user.js';
 import { userExists, userViews } from './users.js';
 import { Video, type VideoDoc } from './video.js';
-import { mediaKeyUrl, mediaLinksGeneration } from './media-links.js';
+import { mediaKeyUrl, mediaLinksGeneration, mediaRouteUrl } from './media-links.js';
 import { EMPTY_USER, type VideoView } from './views.js';
 
 export const FEED_PAGE_SIZE = 30;
@@ -19,6 +19,8 @@ export interface NewVideo {
   title: string;
   videoKey: string;
   coverKey: string;
+  /** The cover is still to be made (coverMade says when it is). */
+  coverPending?: boolean;
 }
 
 /** Records a published video and counts it in its author's work_count. */
@@ -27,6 +29,12 @@ export async function publish(video: NewVideo): Promise<void> {
   forget({ published: true });
   await incrementUser(video.authorId, 'workCount', 1);
   touched({ users: [video.authorId] });
+}
+
+/** The cover of video `id` exists: its views link to it where the storage serves it. */
+export async function coverMade(id: number): Promise<void> {
+  await Video.updateOne({ _id: id, coverPending: true }, { $unset: { coverPending: 1 } });
+  forget({ videos: [id] });
 }
 
 async function insertWithDistinctTime(video: NewVideo, now: number): Promise<void> {
@@ -130,7 +138,10 @@ export async function videoViews(docs: readonly VideoDoc[], viewerId: number | u
     userViews(docs.map((doc) => doc.authorId), viewerId, mediaBase),
     favoritedAmong(viewerId, docs.map((doc) => doc._id)),
   ]);
-  const links = await Promise.all(docs.map((doc) => Promise.all([mediaKeyUrl(mediaBase, doc.videoKey), mediaKeyUrl(mediaBase, doc.coverKey)])));
+  const links = await Promise.all(docs.map((doc) => Promise.all([
+    mediaKeyUrl(mediaBase, doc.videoKey),
+    doc.coverPending ? mediaRouteUrl(mediaBase, doc.coverKey) : mediaKeyUrl(mediaBase, doc.coverKey),
+  ])));
   return docs.map((doc, i) => ({
     id: doc._id,
     author: authors.get(doc.authorId) ?? EMPTY_USER,

@@ -3,11 +3,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase } from '../models/index.js';
+import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, videos } from '../models/index.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
-import type { MediaStorage } from '../storage/media-storage.js';
+import { videoIdOf, type MediaStorage } from '../storage/media-storage.js';
 import { createApp, type HttpOptions } from './app.js';
 import { relayCacheChanges } from './cache-relay.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -115,7 +115,9 @@ async function databaseUrl(config: Config, logger: Logger): Promise<string> {
 async function coverMaker(media: MediaStorage, logger: Logger): Promise<CoverMaker> {
   const ffmpeg = await ffmpegStatus();
   if (!ffmpeg.available) logger.warn(`covers are placeholder images: ${ffmpeg.reason} (apt-get install ffmpeg)`);
-  const covers = new CoverMaker(media, ffmpeg.available, (error, videoKey) => logger.error({ err: error, videoKey }, 'cover extraction failed'));
+  const onError = (error: unknown, videoKey: string) => logger.error({ err: error, videoKey }, 'cover extraction failed');
+  const onMade = (videoKey: string) => videos.coverMade(videoIdOf(videoKey)!);
+  const covers = new CoverMaker(media, ffmpeg.available, onError, onMade);
   if (ffmpeg.available) {
     covers.catchUp().then(
       (count) => count > 0 && logger.info(`making ${count} covers that were never made`),

@@ -31,6 +31,7 @@ export class CoverMaker {
     private readonly storage: MediaStorage,
     readonly enabled: boolean,
     private readonly onError: (error: unknown, videoKey: string) => void,
+    private readonly onMade: (videoKey: string) => Promise<void> = async () => undefined,
   ) {}
 
   /** Starts making the cover of `videoKey`; resolves when it exists or after `waitMs`, whichever is first. */
@@ -51,6 +52,7 @@ export class CoverMaker {
   private async attempt(videoKey: string, coverKey: string, retry = 0): Promise<void> {
     try {
       await this.limit(() => storeCover(this.storage, videoKey, coverKey));
+      await this.onMade(videoKey);
     } catch (error) {
       const delay = RETRY_DELAYS_MS[retry];
       if (delay === undefined) return this.onError(error, videoKey);

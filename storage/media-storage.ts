@@ -47,12 +47,18 @@ export function coverKey(videoId: number): string {
   return checked(`covers/${videoId}.jpg`);
 }
 
+/** The id of the video a video key holds, or undefined for anything else. */
+export function videoIdOf(key: string): number | undefined {
+  const id = /^videos\/([0-9]+)\.[a-z0-9]+$/.exec(key)?.[1];
+  return id && isMediaKey(key) ? Number(id) : undefined;
+}
+
 /** The [videoKey, coverKey] pairs of the stored `videos` whose cover is not among the stored `covers`. */
 export function withoutCovers(videos: readonly string[], covers: ReadonlySet<string>): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const key of videos) {
-    const id = /^videos\/([0-9]+)\.[a-z0-9]+$/.exec(key)?.[1];
-    if (id && isMediaKey(key) && !covers.has(coverKey(Number(id)))) pairs.push([key, coverKey(Number(id))]);
+    const id = videoIdOf(key);
+    if (id !== undefined && !covers.has(coverKey(id))) pairs.push([key, coverKey(id)]);
   }
   return pairs;
 }

@@ -250,7 +250,7 @@ test('a bucket that stops answering: a publish is refused with 50003 within half
   t.is((await latestVideo(t, author.token))!.title, 'before the freeze', 'a publish its client saw refused is not published when the bucket wakes');
 });
 
-test('a cover the bucket could not take is made again while the server runs', async (t) => {
+test('until its cover is made a video links to the server\'s placeholder; a cover the bucket could not take is made again while the server runs', async (t) => {
   const { s3, store, red } = t.context;
   const dataDir = temporaryDir('douyin-s3-cover-retry-');
   t.teardown(() => removeDataDir(dataDir));
@@ -259,14 +259,18 @@ test('a cover the bucket could not take is made again while the server runs', as
   const api = client(server.baseUrl);
   const author = await api.newUser('s3retry');
   t.is((await api.upload('/douyin/publish/action/', { token: author.token, title: 'slow cover' }, { bytes: red })).body.status_code, 0);
-  const { id } = (await api.get('/douyin/publish/list/', { token: author.token })).body.video_list[0] as { id: number };
+  const coverUrl = async () => ((await api.get('/douyin/publish/list/', { token: author.token })).body.video_list[0] as { id: number; cover_url: string });
+  const { id, cover_url: pending } = await coverUrl();
   const coverKey = `covers/${id}.jpg`;
+  t.is(pending, `${server.baseUrl}/media/${coverKey}`, 'no link to an object that does not exist yet');
+  t.is((await fetch(pending)).headers.get('content-type'), 'image/png', 'the placeholder');
   s3.pause(); // ffmpeg, three seconds late, finds the bucket frozen and is stopped after 15 s
   await new Promise((resolve) => setTimeout(resolve, 20_000));
   s3.resume();
   t.false((await bucketKeys(t)).includes(coverKey), 'the first try failed');
   await eventually(async () => (await bucketKeys(t)).includes(coverKey) || undefined, 'the cover made by a later try', 40_000);
-  t.pass();
+  const made = await eventually(async () => ((await coverUrl()).cover_url.startsWith(s3.endpoint) ? (await coverUrl()).cover_url : undefined), 'the link to the cover');
+  t.is((await fetch(made)).headers.get('content-type'), 'image/jpeg');
 });
 
 test('a server killed mid-upload: nothing published, its spool cleared at the next start, covers it never made are made, a retry succeeds', async (t) => {
