@@ -185,8 +185,9 @@ test('refused and interrupted uploads leave nothing in the bucket or the spool',
   const before = await storedVideos(t);
   t.is((await publish(t, author.token, Buffer.from('not a video at all, just text'))).status_code, 10006);
   t.is((await publish(t, author.token, red.subarray(0, 2000))).status_code, 10006, 'a cut-off MP4 does not play');
+  // Refused on its Content-Length alone. (Sending body bytes the server will not read would race
+  // its close: unread bytes make the kernel reset the connection, which can discard the answer.)
   const tooLarge = await startUpload(server, author.token, (MAX_UPLOAD_MB + 2) * 1024 * 1024);
-  tooLarge.write(Buffer.alloc(1024 * 1024, 1));
   t.regex(await answerOf(tooLarge), /"status_code":10005/);
 
   const cut = await startUpload(server, author.token, red.length + 400);
