@@ -66,7 +66,8 @@ const removedFiles = (fds: string[]) => fds.filter((fd) => fd.endsWith('(deleted
 
 /** Waits (a little) for the server to close what it opened, then checks nothing more is open or on disk than `before`. */
 async function assertNoLeaks(t: ExecutionContext<Context>, before: Snapshot): Promise<void> {
-  const settled = (now: Snapshot) => now.fds.length <= before.fds.length + FD_SLACK && removedFiles(now.fds).length <= removedFiles(before.fds).length;
+  const settled = (now: Snapshot) => now.fds.length <= before.fds.length + FD_SLACK && removedFiles(now.fds).length <= removedFiles(before.fds).length &&
+    now.uploads.length <= before.uploads.length;
   let now = await snapshot(t);
   for (let attempt = 0; attempt < 50 && !settled(now); attempt += 1) {
     await sleep(100);
@@ -161,6 +162,23 @@ test('uploads cut off mid-body close their file and remove it', async (t) => {
   const log = t.context.stack.server.output;
   t.false(log.some((line) => line.includes('"level":50')), 'a client going away is no server error');
   t.true(log.filter((line) => line.includes('"status":499')).length >= 50, 'logged as 499, client closed request');
+});
+
+test('an upload that goes silent mid-body is cut after 30 s and leaves nothing (a slow client cannot hold files for minutes)', async (t) => {
+  const before = await snapshot(t);
+  const head = multipart([{ name: 'token', value: t.context.token }, { name: 'title', value: 'stalled' }, { name: 'data', filename: 'clip.mp4', bytes: MIB / 4 }], false);
+  const socket = connect(Number(new URL(t.context.stack.server.baseUrl).port), '127.0.0.1');
+  socket.on('error', () => {});
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.write(`POST /douyin/publish/action/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${MIB}\r\n\r\n`);
+  socket.write(head);
+  for (let attempt = 0; attempt < 50 && (await uploadsInProgress(t)).length === before.uploads.length; attempt += 1) await sleep(100);
+  t.is((await uploadsInProgress(t)).length, before.uploads.length + 1, 'the upload was being written');
+  const started = Date.now();
+  await closed;
+  const silent = Date.now() - started;
+  t.true(silent >= 25_000 && silent < 40_000, `closed by the server after ${silent} ms of silence`);
+  await assertNoLeaks(t, before);
 });
 
 test('uploads over MAX_UPLOAD_MB, chunked or with a content-length, close their file and remove it', async (t) => {

@@ -24,6 +24,9 @@ interface FileTarget extends UploadLimits {
   beforeFile(fields: Readonly<Record<string, string[]>>): Promise<void>;
 }
 
+/** How long an upload's body may stay silent. */
+const UPLOAD_IDLE_MS = 30_000;
+
 /** Text fields of a multipart body, together: the 64 KiB limit of forms. */
 const MAX_FIELD_BYTES = 64 * 1024;
 
@@ -42,11 +45,16 @@ export async function receiveUpload(
     throw new Refusal('BODY_REJECTED', `send multipart/form-data with the video in field ${limits.field}`);
   }
   if (Number(ctx.get('content-length')) > limits.maxBytes + 1024 * 1024) throw tooLarge(ctx, limits);
+  // A body that goes silent this long is cut (the socket is destroyed, which fails the parse): a
+  // stalled upload frees its file at once, not after Node's five-minute request timeout.
+  ctx.req.socket.setTimeout(UPLOAD_IDLE_MS);
   try {
     return await parse(ctx, { ...limits, path: tempPath, beforeFile });
   } catch (error) {
     await rm(tempPath, { force: true });
     throw error;
+  } finally {
+    ctx.req.socket.setTimeout(0); // the answer may take its time; so may the next request on this connection
   }
 }
 
