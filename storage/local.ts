@@ -1,6 +1,6 @@
 import { access, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isMediaKey, withoutCovers, type MediaLocation, type MediaStorage } from './media-storage.js';
+import { checkedKey, withoutCovers, type MediaLocation, type MediaStorage } from './media-storage.js';
 import { Spool } from './spool.js';
 
 /**
@@ -45,7 +45,7 @@ export class LocalStorage implements MediaStorage {
     await rm(this.localPath(key), { force: true });
   }
 
-  async exists(key: string): Promise<boolean> {
+  private async exists(key: string): Promise<boolean> {
     return access(this.localPath(key)).then(() => true, () => false);
   }
 
@@ -63,7 +63,6 @@ export class LocalStorage implements MediaStorage {
   }
 
   private localPath(key: string): string {
-    if (!isMediaKey(key)) throw new Error(`not a media key: ${key}`);
-    return path.join(this.root, key);
+    return path.join(this.root, checkedKey(key));
   }
 }

@@ -24,7 +24,6 @@ export interface MediaStorage {
    */
   importFile(file: string, key: string, signal?: AbortSignal): Promise<void>;
   remove(key: string): Promise<void>;
-  exists(key: string): Promise<boolean>;
   /** Where ffmpeg reads `key` from: a local path or a URL. */
   source(key: string): Promise<string>;
   /** How the /media/ route serves `key`; undefined when there is no such object. */
@@ -40,11 +39,11 @@ export function isMediaKey(key: string): boolean {
 }
 
 export function videoKey(videoId: number, extension: string): string {
-  return checked(`videos/${videoId}.${extension}`);
+  return checkedKey(`videos/${videoId}.${extension}`);
 }
 
 export function coverKey(videoId: number): string {
-  return checked(`covers/${videoId}.jpg`);
+  return checkedKey(`covers/${videoId}.jpg`);
 }
 
 /** The id of the video a video key holds, or undefined for anything else. */
@@ -75,10 +74,11 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 
 /** The content type of a media key, from its server-made extension. */
 export function contentTypeOf(key: string): string {
-  return CONTENT_TYPES[checked(key).slice(key.lastIndexOf('.') + 1)]!;
+  return CONTENT_TYPES[checkedKey(key).slice(key.lastIndexOf('.') + 1)]!;
 }
 
-function checked(key: string): string {
+/** `key`, once it is a well-formed media key: a storage never touches anything else. */
+export function checkedKey(key: string): string {
   if (!isMediaKey(key)) throw new Error(`not a media key: ${key}`);
   return key;
 }

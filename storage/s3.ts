@@ -15,7 +15,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import pLimit from 'p-limit';
-import { contentTypeOf, isMediaKey, withoutCovers, MediaUnavailable, type MediaLocation, type MediaStorage } from './media-storage.js';
+import { checkedKey, contentTypeOf, isMediaKey, withoutCovers, MediaUnavailable, type MediaLocation, type MediaStorage } from './media-storage.js';
 import { MediaLinks } from './media-links.js';
 import { Spool } from './spool.js';
 
@@ -100,7 +100,7 @@ export class S3Storage implements MediaStorage {
       const body = createReadStream(file);
       const parts = new Upload({
         client: this.client,
-        params: { Bucket: this.settings.bucket, Key: checked(key), Body: body, ContentType: contentTypeOf(key), CacheControl: CACHE_CONTROL },
+        params: { Bucket: this.settings.bucket, Key: checkedKey(key), Body: body, ContentType: contentTypeOf(key), CacheControl: CACHE_CONTROL },
         partSize: PART_BYTES,
         queueSize: QUEUE_SIZE,
         leavePartsOnError: false,
@@ -119,11 +119,11 @@ export class S3Storage implements MediaStorage {
   }
 
   async remove(key: string): Promise<void> {
-    await reaching(`deleting ${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: checked(key) })));
+    await reaching(`deleting ${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: checkedKey(key) })));
   }
 
-  async exists(key: string): Promise<boolean> {
-    const head = () => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: checked(key) })).then(
+  private async exists(key: string): Promise<boolean> {
+    const head = () => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: checkedKey(key) })).then(
       () => true,
       (error: unknown) => (statusOf(error) === 404 ? false : Promise.reject(error)),
     );
@@ -131,7 +131,7 @@ export class S3Storage implements MediaStorage {
   }
 
   source(key: string): Promise<string> {
-    const command = new GetObjectCommand({ Bucket: this.settings.bucket, Key: checked(key) });
+    const command = new GetObjectCommand({ Bucket: this.settings.bucket, Key: checkedKey(key) });
     return getSignedUrl(this.client, command, { expiresIn: SOURCE_TTL_SECONDS });
   }
 
@@ -176,7 +176,6 @@ export class S3Storage implements MediaStorage {
     }
     return keys;
   }
-
 }
 
 function s3Client(settings: S3Settings, endpoint: string | undefined): S3Client {
@@ -202,11 +201,6 @@ async function reaching<T>(what: string, request: () => Promise<T>): Promise<T> 
   } catch (error) {
     throw new MediaUnavailable(what, error);
   }
-}
-
-function checked(key: string): string {
-  if (!isMediaKey(key)) throw new Error(`not a media key: ${key}`);
-  return key;
 }
 
 function statusOf(error: unknown): number | undefined {
