@@ -116,7 +116,8 @@ async function coverMaker(media: MediaStorage, logger: Logger): Promise<CoverMak
   const ffmpeg = await ffmpegStatus();
   if (!ffmpeg.available) logger.warn(`covers are placeholder images: ${ffmpeg.reason} (apt-get install ffmpeg)`);
   const onError = (error: unknown, videoKey: string) => logger.error({ err: error, videoKey }, 'cover extraction failed');
-  const onMade = (videoKey: string) => videos.coverMade(videoIdOf(videoKey)!);
+  // Clears coverPending, which only media served from elsewhere sets (publish-action.ts).
+  const onMade = media.links ? (videoKey: string) => videos.coverMade(videoIdOf(videoKey)!) : undefined;
   const covers = new CoverMaker(media, ffmpeg.available, onError, onMade);
   if (ffmpeg.available) {
     covers.catchUp().then(

@@ -31,7 +31,8 @@ export default defineEndpoint({
     const video = { id, authorId: viewerId, title: params.title, videoKey: videoKey(id, format.extension), coverKey: coverKey(id) };
     await media.importFile(upload.path, video.videoKey, signal);
     try {
-      await videos.publish({ ...video, coverPending: true });
+      // Only media served from elsewhere needs the flag: /media/ is the cover's link anyway.
+      await videos.publish({ ...video, coverPending: media.links !== undefined });
     } catch (error) {
       // Without its record the object is unreachable; a storage that fails this too leaves only that.
       await media.remove(video.videoKey).catch(() => undefined);
