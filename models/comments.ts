@@ -1,6 +1,6 @@
 import { cachedVideos } from './caches.js';
+import { foldsIn } from './fold-gate.js';
 import { Comment, type CommentDoc } from './comment.js';
-import { incrementVideo, touched } from './counters.js';
 import { Refusal } from './errors.js';
 import { domainEvents } from './events.js';
 import { nextId } from './ids.js';
@@ -9,6 +9,11 @@ import type { Cursor } from './relations.js';
 import { userViews } from './users.js';
 import { EMPTY_USER, type CommentView } from './views.js';
 import { commentAdded, commentDeleted } from './notifications.js';
+import { batchedInserts } from './write-batch.js';
+import { changing, pendingCount } from './write-behind.js';
+
+const insertComment = batchedInserts<CommentDoc & { _id: number }>(Comment);
+const counted = (videoId: number, step: 1 | -1) => ({ counters: [{ target: `videos:${videoId}` as const, field: 'commentCount', step }] });
 
 export interface CommentFormat {
   mediaBase: string;
@@ -20,9 +25,9 @@ export async function addComment(userId: number, videoId: number, content: strin
   const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const comment = { _id: nextId(), videoId, userId, content, createdAt: Date.now() };
-  await Comment.create(comment);
-  const commentCount = (await incrementVideo(videoId, 'commentCount', 1)) ?? 0;
-  touched({ videos: [videoId], comments: [videoId] });
+  await changing(counted(videoId, 1), async () => (await insertComment(comment)) === 'inserted', { comments: [videoId] });
+  const stored = (await cachedVideos([videoId])).get(videoId);
+  const commentCount = stored ? stored.commentCount + pendingCount(`videos:${videoId}`, 'commentCount', foldsIn(stored)) : 0;
   domainEvents.emit('comment:added', { comment, authorId: video.authorId, commentCount, origin: { mediaBase: format.mediaBase } });
   await commentAdded(comment._id, videoId, userId, video.authorId, { mediaBase: format.mediaBase });
   return (await commentViews([comment], userId, format))[0]!;
@@ -38,10 +43,7 @@ export async function deleteComment(userId: number, videoId: number, commentId: 
   if (!comment) throw new Refusal('COMMENT_NOT_FOUND');
   if (comment.userId !== userId && video.authorId !== userId) throw new Refusal('NOT_COMMENT_OWNER');
   const view = (await commentViews([comment], userId, format))[0]!;
-  if ((await Comment.deleteOne({ _id: commentId })).deletedCount > 0) {
-    await incrementVideo(videoId, 'commentCount', -1);
-    touched({ videos: [videoId], comments: [videoId] });
-  }
+  await changing(counted(videoId, -1), async () => (await Comment.deleteOne({ _id: commentId })).deletedCount > 0, { comments: [videoId] });
   await commentDeleted(commentId, videoId, comment.userId, video.authorId);
   return view;
 }

@@ -6,6 +6,7 @@ import { fileUnfiledVideos } from './feed-hours.js';
 import { HourEntry } from './hour-index.js';
 import { Follow } from './follow.js';
 import { startIds, stopIds } from './ids.js';
+import { PendingChange, startWriteBehind, stopWriteBehind } from './write-behind.js';
 import { useEqualityQueries } from './lookups.js';
 import { Conversation, Message } from './message.js';
 import { fileUnfiledMessages } from './messages.js';
@@ -15,7 +16,7 @@ import { Video } from './video.js';
 import { Notification } from './notification.js';
 import { settleNotifications } from './notifications.js';
 
-const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry, Notification];
+const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry, Notification, PendingChange];
 
 /** How long an operation may wait for the store's reply. */
 export const STORE_REPLY_TIMEOUT_MS = 10_000;
@@ -42,6 +43,7 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   const ferretdb = await isFerretdb();
   useReadModifyWriteUpdates(ferretdb);
   useEqualityQueries(ferretdb);
+  await startWriteBehind();
 }
 
 /**
@@ -54,7 +56,7 @@ async function isFerretdb(): Promise<boolean> {
 }
 
 export async function closeDatabase(): Promise<void> {
-  await Promise.all([flush(), settleNotifications()]);
+  await Promise.all([stopWriteBehind().then(flush), settleNotifications()]);
   await stopIds().catch(() => undefined);
   await mongoose.disconnect();
 }

@@ -12,5 +12,6 @@ export * as comments from './comments.js';
 export * as messages from './messages.js';
 export * as counters from './counters.js';
 export * as caches from './caches.js';
+export * as writeBehind from './write-behind.js';
 export { domainEvents, type DomainEvents, type MessageRecord } from './events.js';
 export * as inbox from './inbox.js';

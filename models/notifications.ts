@@ -3,8 +3,12 @@ import { Comment } from './comment.js';
 import { domainEvents, type Origin } from './events.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
-import { isDuplicateKey, nextId } from './ids.js';
+import { nextId } from './ids.js';
 import { Notification, type NotificationDoc } from './notification.js';
+import { batchedDeletes, batchedInserts } from './write-batch.js';
+
+const insertNotification = batchedInserts<NotificationDoc & { _id: number }>(Notification);
+const withdraw = batchedDeletes(Notification);
 
 /**
  * Notifications of likes, comments and follows, kept in the recipient's inbox so that they outlive
@@ -66,19 +70,14 @@ function commentSubject(commentId: number, videoId: number, userId: number, auth
 
 async function changed(subject: Subject, done: boolean, origin: Origin): Promise<void> {
   if (done) return store(subject.notice, origin);
-  await Notification.deleteOne({ key: subject.notice.key });
+  await withdraw({ key: subject.notice.key });
   settleLater(subject, origin);
 }
 
 /** Stores a notification, then reports it; nothing when one with its key is stored already. */
 async function store(notice: Notice, origin: Origin): Promise<void> {
   const notification = { _id: nextId(), ...notice, read: false };
-  try {
-    await Notification.create(notification);
-  } catch (error) {
-    if (isDuplicateKey(error)) return;
-    throw error;
-  }
+  if ((await insertNotification(notification)) === 'duplicate') return;
   domainEvents.emit('notification:created', { notification, origin });
   await keepBounded(notice.recipientId);
 }
