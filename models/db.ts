@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import mongoose from 'mongoose';
 import { Comment } from './comment.js';
 import { flush, useReadModifyWriteUpdates } from './counters.js';
@@ -21,6 +22,9 @@ const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, H
 /** How long an operation may wait for the store's reply. */
 export const STORE_REPLY_TIMEOUT_MS = 10_000;
 
+/** Every command sent to the store, by name and collection (with `monitorCommands`): the store_commands_total metric. */
+export const storeCommands = new EventEmitter<{ command: [name: string, collection: string] }>();
+
 /** Connects, makes sure every index exists (the unique ones guard correctness), and leases an id worker slot. */
 export async function openDatabase(url: string, options: { monitorCommands?: boolean } = {}): Promise<void> {
   await mongoose.connect(url, {
@@ -36,6 +40,9 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
     bufferCommands: false,
     autoIndex: false,
   });
+  if (options.monitorCommands) {
+    mongoose.connection.getClient().on('commandStarted', (event) => storeCommands.emit('command', event.commandName, String(event.command[event.commandName])));
+  }
   await Promise.all(models.map((model) => model.createIndexes()));
   await upgradeOnce('feed-hours', fileUnfiledVideos);
   await upgradeOnce('message-hours', fileUnfiledMessages);

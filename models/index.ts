@@ -1,6 +1,6 @@
 export * from './errors.js';
 export * from './views.js';
-export { openDatabase, closeDatabase, isStoreUnavailable, pingDatabase } from './db.js';
+export { openDatabase, closeDatabase, isStoreUnavailable, pingDatabase, storeCommands } from './db.js';
 export { createSessions, type Sessions } from './sessions.js';
 export { nextId } from './ids.js';
 export { linkMediaThrough, type MediaLinker } from './media-links.js';

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, videos } from '../models/index.js';
+import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, storeCommands, videos } from '../models/index.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   if (!config.JWT_SECRET) logger.info(`JWT_SECRET is not set: tokens are signed with the random secret kept in ${source} (NODE_ENV=production requires JWT_SECRET)`);
   onShutdown(logger);
 
-  await openDatabase(await databaseUrl(config, logger));
+  await openDatabase(await databaseUrl(config, logger), { monitorCommands: true });
   cleanups.unshift(closeDatabase);
 
   const media = await openMediaStorage(config);
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   const sessions = createSessions(secret, config.TOKEN_TTL);
   const formatDate = monthDayFormatter(config.TIME_ZONE);
   const metrics = createMetrics();
+  storeCommands.on('command', metrics.storeCommand);
   const limits = createRateLimits({ redis, enabled: config.RATE_LIMITS === 'on', onRefusal: metrics.rateLimited });
   cleanups.unshift(() => limits.close());
   let gateway: Gateway | undefined;

@@ -26,6 +26,12 @@ export function createMetrics() {
     help: 'Pub/sub messages the Socket.IO adapter received from Redis (each one is decoded by this process)',
     registers: [registry],
   });
+  const storeCommands = new Counter({
+    name: 'store_commands_total',
+    help: 'Commands sent to the store, by command and collection (reads, writes, and the folding of counters)',
+    labelNames: ['command', 'collection'] as const,
+    registers: [registry],
+  });
   const refusals = new Counter({ name: 'rate_limit_refusals_total', help: 'Requests and events refused by a rate limit, by limit', labelNames: ['limit'] as const, registers: [registry] });
   let sources: MetricsSources | undefined;
   new Gauge({ name: 'realtime_connected_sockets', help: 'Sockets connected to this process', registers: [registry], collect() { this.set(sources?.sockets() ?? 0); } });
@@ -41,6 +47,7 @@ export function createMetrics() {
     eventDelivered: (event: string) => delivered.inc({ event }),
     rateLimited: (limit: string) => refusals.inc({ limit }),
     adapterPacket: () => adapterPackets.inc(),
+    storeCommand: (command: string, collection: string) => storeCommands.inc({ command, collection }),
     /** Times every request (first middleware) and answers GET /metrics. */
     middleware(): Middleware {
       return async (ctx, next) => {
