@@ -24,6 +24,8 @@ import { announceStore } from './store/address-file.js';
 import { startEmbeddedStore } from './store/embedded.js';
 import { startDemoWorld, wantsDemoWorld } from './world/demo.js';
 
+const MIB = 1024 * 1024;
+
 /** Steps to undo at shutdown, most recent first. */
 const cleanups: Array<() => Promise<unknown>> = [];
 
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
     sessions, logger, media, covers, formatDate, limits,
     publicUrl: config.PUBLIC_URL,
     allowedHosts,
-    maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
+    maxUploadBytes: config.MAX_UPLOAD_MB * MIB,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
   });
 

@@ -56,8 +56,9 @@ export interface Endpoint<S extends z.ZodRawShape = z.ZodRawShape, A extends Aut
   params: S;
   /**
    * For endpoints that take a file: the multipart field that holds it, and what admits an uploader
-   * (rate limits, room on disk). The token and these checks run before the file is read when the
-   * token comes first (query, Authorization header, or a field before the file).
+   * (rate limits). The token and these checks run before the file is read when the token comes first
+   * (query, Authorization header, or a field before the file). Either way the file's room on disk
+   * is reserved before it is read, until the request ends.
    */
   upload?: { field: string; admit?: (viewerId: number, services: Services) => Promise<void> };
   /** The documented response fields with zero values, sent along with every refusal. */
@@ -77,11 +78,16 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
   const route = async (ctx: Context) => {
     const tempPath = endpoint.upload && services.media.tempFile();
     const viewer = viewerOnce(endpoint, services);
+    const holds: Array<() => void> = [];
     try {
       const upload = endpoint.upload
-        ? await receiveUpload(ctx, { field: endpoint.upload.field, maxBytes: services.maxUploadBytes }, tempPath!, async (fields) => {
+        ? await receiveUpload(ctx, { field: endpoint.upload.field, maxBytes: services.maxUploadBytes }, tempPath!, async (fields, expectedBytes) => {
           const token = firstOf(ctx.query.token) ?? bearerToken(ctx) ?? fields.token?.[0];
           if (token) await viewer(token);
+          const room = await services.media.reserveRoom(expectedBytes);
+          if (!room) throw new Refusal('STORAGE_FULL');
+          holds.push(room.release);
+          return room;
         })
         : await parseBodyOf(ctx);
       const raw = collectParams(ctx);
@@ -98,6 +104,7 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
       ctx.body = refusalBody(refusal, endpoint.refusal);
     } finally {
       if (tempPath) await rm(tempPath, { force: true });
+      holds.forEach((release) => release()); // after the file is removed, or stored (the free space counts it then)
     }
   };
   // Registered without its trailing slash: the router then matches the path with or without it.

@@ -18,10 +18,25 @@ export interface UploadLimits {
   maxBytes: number;
 }
 
+/** Counts the file's bytes as they are written (the room reserved for it on disk). */
+export interface WrittenBytes {
+  wrote(bytes: number): void;
+}
+
+/**
+ * What must pass before a byte of the file is read, given the text fields sent before it and the
+ * room the file may take (the body's Content-Length, at most the largest upload): the token, the
+ * uploader's admission, room on disk. It may return a counter of the file's bytes.
+ */
+export type BeforeFile = (fields: Readonly<Record<string, string[]>>, expectedBytes: number) => Promise<WrittenBytes | void>;
+
 /** The one file a multipart body may carry, where it is written, and what must pass before it is read. */
-interface FileTarget extends UploadLimits {
+interface FileTarget {
+  field: string;
+  maxBytes: number;
   path: string;
-  beforeFile(fields: Readonly<Record<string, string[]>>): Promise<void>;
+  expectedBytes: number;
+  beforeFile: BeforeFile;
 }
 
 /** How long an upload's body may stay silent. */
@@ -39,7 +54,7 @@ export async function receiveUpload(
   ctx: Context,
   limits: UploadLimits,
   tempPath: string,
-  beforeFile: (fields: Readonly<Record<string, string[]>>) => Promise<void> = async () => undefined,
+  beforeFile: BeforeFile = async () => undefined,
 ): Promise<UploadedFile | undefined> {
   if (!ctx.is('multipart/form-data')) {
     throw new Refusal('BODY_REJECTED', `send multipart/form-data with the video in field ${limits.field}`);
@@ -49,13 +64,19 @@ export async function receiveUpload(
   // stalled upload frees its file at once, not after Node's five-minute request timeout.
   ctx.req.socket.setTimeout(UPLOAD_IDLE_MS);
   try {
-    return await parse(ctx, { ...limits, path: tempPath, beforeFile });
+    return await parse(ctx, { ...limits, path: tempPath, expectedBytes: expectedFileBytes(ctx, limits.maxBytes), beforeFile });
   } catch (error) {
     await rm(tempPath, { force: true });
     throw error;
   } finally {
     ctx.req.socket.setTimeout(0); // the answer may take its time; so may the next request on this connection
   }
+}
+
+/** The most a body's file may take: its Content-Length, at most `maxBytes`; `maxBytes` without one (chunked). */
+function expectedFileBytes(ctx: Context, maxBytes: number): number {
+  const declared = Number(ctx.get('content-length'));
+  return Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, maxBytes) : maxBytes;
 }
 
 /** Reads the text fields of a multipart body into `ctx.request.body`; a file part is refused unread, never written. */
@@ -108,8 +129,11 @@ function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFi
       stream.once('limit', () => fail(tooLarge(ctx, target)));
       // Until it is piped, a refusal destroys it with an error that nothing else listens for.
       stream.on('error', () => undefined);
-      // Not a byte is read (busboy waits) until the uploader is admitted, when the token is known by now.
-      file = target.beforeFile(fields).then(() => (failed ? Promise.reject(new Error('upload already refused')) : write(stream, target.path)));
+      // Not a byte is read (busboy waits) until the upload is admitted: its uploader when the token is
+      // known by now, its room on disk in any case.
+      file = target.beforeFile(fields, target.expectedBytes).then((written) =>
+        failed ? Promise.reject(new Error('upload already refused')) : write(stream, target.path, written ?? undefined),
+      );
       file.catch(fail);
     });
     parser.once('filesLimit', () => fail(unexpectedFile(undefined, target)));
@@ -126,9 +150,12 @@ function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFi
 }
 
 /** Streams a file part to `path`, counting its bytes. */
-async function write(stream: Readable, path: string): Promise<UploadedFile> {
+async function write(stream: Readable, path: string, written: WrittenBytes | undefined): Promise<UploadedFile> {
   let size = 0;
-  stream.on('data', (chunk: Buffer) => (size += chunk.length));
+  stream.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    written?.wrote(chunk.length);
+  });
   await pipeline(stream, createWriteStream(path, { flags: 'wx' }));
   return { path, size };
 }
@@ -143,7 +170,7 @@ function malformed(error: unknown): Refusal {
   return new Refusal('BODY_REJECTED', `malformed multipart body: ${(error as Error).message}`);
 }
 
-function tooLarge(ctx: Context, limits: UploadLimits): Refusal {
+function tooLarge(ctx: Context, limits: { maxBytes: number }): Refusal {
   ctx.set('Connection', 'close');
   return new Refusal('UPLOAD_TOO_LARGE', `video too large: at most ${Math.floor(limits.maxBytes / (1024 * 1024))} MiB`);
 }

@@ -1,0 +1,24 @@
+import test from 'ava';
+import { DiskReserve } from '../storage/disk-reserve.js';
+
+const MIB = 1024 * 1024;
+
+test('the disk reserve: reservations made at once see each other; written bytes leave them; a release gives back the rest, once', async (t) => {
+  let free = 100 * MIB;
+  const reserve = new DiskReserve('/unused', 20 * MIB, async () => free);
+  const [a, b, c] = await Promise.all([reserve.reserve(40 * MIB), reserve.reserve(40 * MIB), reserve.reserve(40 * MIB)]);
+  t.truthy(a);
+  t.truthy(b);
+  t.is(c, undefined, 'a third would eat into the 20 MiB reserve');
+  // a writes 30 MiB: the free space shows them, the reservation no longer counts them.
+  a!.wrote(30 * MIB);
+  free -= 30 * MIB;
+  t.is(await reserve.reserve(1 * MIB), undefined, 'still 80 MiB promised or written out of 80');
+  a!.release();
+  a!.release();
+  const d = await reserve.reserve(10 * MIB);
+  t.truthy(d, 'the 10 MiB a never wrote are free again, once');
+  t.is(await reserve.reserve(1), undefined);
+  a!.wrote(5 * MIB); // after its release, nothing more to give back
+  t.is(await reserve.reserve(1), undefined);
+});

@@ -1,0 +1,131 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdir, rm, stat, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import type { RunningStore } from '../server/store/embedded.js';
+import { client } from './helpers/api.js';
+import { temporaryDir } from './helpers/dirs.js';
+import { tinyVideo } from './helpers/media.js';
+import { multipart, startUpload, type RawAnswer, type RawUpload } from './helpers/raw-upload.js';
+import { startServer, type ServerProcess } from './helpers/server.js';
+import { startTestStore } from './helpers/store.js';
+
+/**
+ * The attacks of issue 21 item 1 ("anonymous uploads fill the disk"), replayed against real server
+ * processes: uploads admitted at once on a small file system.
+ */
+interface Context {
+  store: RunningStore;
+}
+// One at a time: each starts a server process.
+const test = anyTest.serial as TestFn<Context>;
+
+const MIB = 1024 * 1024;
+const PUBLISH = '/douyin/publish/action/';
+
+test.before(async (t) => {
+  t.context = { store: await startTestStore() };
+});
+
+test.after.always(async (t) => {
+  await t.context.store?.stop();
+});
+
+/** A server process on its own database of the shared store, stopped after the test. */
+async function serverWith(t: ExecutionContext<Context>, env: Record<string, string>): Promise<ServerProcess> {
+  const db = `budget_${Math.random().toString(36).slice(2, 10)}`;
+  const server = await startServer({ MONGO_URL: `${t.context.store.url}${db}`, ...env });
+  t.teardown(() => server.stop());
+  return server;
+}
+
+/** The files under DATA_DIR/media/.tmp, where uploads in progress are written, with their sizes. */
+async function spooled(dataDir: string): Promise<number[]> {
+  const dir = path.join(dataDir, 'media', '.tmp');
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+  return Promise.all(files.map((file) => stat(file).then((info) => info.size, () => 0)));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(50)) if (await condition()) return true;
+  return condition();
+}
+
+/** The answer if it comes within `ms`, else undefined. */
+function answerWithin(upload: RawUpload, ms: number): Promise<RawAnswer | undefined> {
+  return Promise.race([upload.answer, sleep(ms).then(() => undefined)]);
+}
+
+/** Sends `body` from `offset` in pieces of 256 KiB, stopping once the upload is answered, and ends it. */
+async function sendRest(upload: RawUpload, body: Buffer, offset: number): Promise<void> {
+  for (let at = offset; at < body.length && !upload.answered; at += 256 * 1024) await upload.write(body.subarray(at, at + 256 * 1024));
+  upload.end();
+}
+
+/** Whether this process may mount a tmpfs (root, and a kernel and container that allow it). */
+function canMountTmpfs(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const dir = temporaryDir('douyin-tmpfs-probe-');
+  try {
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]).status !== 0) return false;
+    spawnSync('umount', [dir]);
+    return true;
+  } finally {
+    spawnSync('rmdir', [dir]);
+  }
+}
+
+const onTmpfs = canMountTmpfs() ? test : test.skip;
+
+/** A fresh tmpfs of `mib` MiB (a small file system that really fills), unmounted after the test. */
+function tmpfs(t: ExecutionContext<Context>, mib: number): string {
+  const dir = temporaryDir('douyin-tmpfs-');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${mib}m,mode=711`, 'tmpfs', dir]);
+  // Registered first, so run last: after the server using it has stopped.
+  t.teardown(async () => {
+    spawnSync('umount', [dir]);
+    await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  const { bavail, bsize } = await statfs(dir);
+  return bavail * bsize;
+}
+
+onTmpfs('uploads admitted at once each reserve their room until they end: together they never eat into MIN_FREE_DISK_MB (a 64 MiB tmpfs)', async (t) => {
+  const dataDir = tmpfs(t, 64);
+  const server = await serverWith(t, { DATA_DIR: dataDir, MAX_UPLOAD_MB: '16', MIN_FREE_DISK_MB: '16' });
+  const api = client(server.baseUrl);
+  const { token } = await api.newUser('reserver');
+  // 10 MiB each: 48 MiB of room beyond the 16 MiB reserve holds four of them.
+  const body = multipart([{ name: 'token', value: token }, { name: 'title', value: 'big' }, { name: 'data', filename: 'clip.mp4', bytes: 10 * MIB }]);
+  const uploads = Array.from({ length: 8 }, () => startUpload(server.baseUrl, PUBLISH, { contentLength: body.length }));
+  t.teardown(() => uploads.forEach((upload) => upload.destroy()));
+  await Promise.all(uploads.map((upload) => upload.write(body.subarray(0, 64 * 1024))));
+  await waitFor(() => uploads.filter((upload) => upload.answered).length >= 4, 5_000);
+  await sleep(300);
+  const refused = uploads.filter((upload) => upload.answered);
+  t.is(refused.length, 4, 'four are admitted, four refused before their file is read');
+  for (const upload of refused) {
+    t.like((await upload.answer)?.body, { status_code: 50002, status_msg: 'the server has no room for more videos right now' });
+  }
+
+  let leastFree = await freeBytes(dataDir);
+  const sampler = setInterval(() => void freeBytes(dataDir).then((free) => (leastFree = Math.min(leastFree, free))), 10);
+  const admitted = uploads.filter((upload) => !upload.answered);
+  await Promise.all(admitted.map((upload) => sendRest(upload, body, 64 * 1024)));
+  const answers = await Promise.all(admitted.map((upload) => answerWithin(upload, 20_000)));
+  clearInterval(sampler);
+  for (const answer of answers) t.is(answer?.body.status_code, 10006, 'admitted, written in full, and refused only for not being a video');
+  t.true(leastFree >= 16 * MIB, `the file system kept its reserve: ${(leastFree / MIB).toFixed(1)} MiB free at the least`);
+  t.true(await waitFor(async () => (await spooled(dataDir)).length === 0), 'their files are removed');
+
+  // Their room is theirs no more: a real clip is published.
+  t.is((await api.upload(PUBLISH, { token, title: 'fits' }, { bytes: await tinyVideo() })).body.status_code, 0);
+  t.false(server.output.some((line) => line.includes('"level":50')), 'no server error');
+});
