@@ -50,3 +50,11 @@ async function freeBytesOf(dir: string): Promise<number> {
   return bavail * bsize;
 }
 
+/** Whether `error` (or what caused it) is the file system out of space, or out of the owner's quota. */
+export function isDiskFull(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth += 1) {
+    const { code } = cause as NodeJS.ErrnoException;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
+}

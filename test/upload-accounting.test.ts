@@ -1,5 +1,5 @@
 import test from 'ava';
-import { DiskReserve } from '../storage/disk-reserve.js';
+import { DiskReserve, isDiskFull } from '../storage/disk-reserve.js';
 
 const MIB = 1024 * 1024;
 
@@ -21,4 +21,11 @@ test('the disk reserve: reservations made at once see each other; written bytes 
   t.is(await reserve.reserve(1), undefined);
   a!.wrote(5 * MIB); // after its release, nothing more to give back
   t.is(await reserve.reserve(1), undefined);
+});
+
+test('a full disk is recognised through its causes', (t) => {
+  t.true(isDiskFull(Object.assign(new Error('write'), { code: 'ENOSPC' })));
+  t.true(isDiskFull(new Error('storing', { cause: Object.assign(new Error('quota'), { code: 'EDQUOT' }) })));
+  t.false(isDiskFull(Object.assign(new Error('gone'), { code: 'ENOENT' })));
+  t.false(isDiskFull('ENOSPC'));
 });

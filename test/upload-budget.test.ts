@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdir, rm, stat, statfs } from 'node:fs/promises';
+import { open, readdir, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import type { RunningStore } from '../server/store/embedded.js';
@@ -12,7 +12,7 @@ import { startTestStore } from './helpers/store.js';
 
 /**
  * The attacks of issue 21 item 1 ("anonymous uploads fill the disk"), replayed against real server
- * processes: uploads admitted at once on a small file system.
+ * processes: uploads admitted at once on a small file system, a file system that fills mid-upload.
  */
 interface Context {
   store: RunningStore;
@@ -128,4 +128,37 @@ onTmpfs('uploads admitted at once each reserve their room until they end: togeth
   // Their room is theirs no more: a real clip is published.
   t.is((await api.upload(PUBLISH, { token, title: 'fits' }, { bytes: await tinyVideo() })).body.status_code, 0);
   t.false(server.output.some((line) => line.includes('"level":50')), 'no server error');
+});
+
+onTmpfs('a file system that fills while an upload is written: 50002, a warning in the log, and no file left (a 32 MiB tmpfs)', async (t) => {
+  const dataDir = tmpfs(t, 32);
+  const server = await serverWith(t, { DATA_DIR: dataDir, MAX_UPLOAD_MB: '16', MIN_FREE_DISK_MB: '0' });
+  const api = client(server.baseUrl);
+  const { token } = await api.newUser('filler');
+  const body = multipart([{ name: 'token', value: token }, { name: 'title', value: 'no room' }, { name: 'data', filename: 'clip.mp4', bytes: 8 * MIB }]);
+  const upload = startUpload(server.baseUrl, PUBLISH, { contentLength: body.length });
+  t.teardown(() => upload.destroy());
+  await upload.write(body.subarray(0, MIB));
+  t.true(await waitFor(async () => (await spooled(dataDir)).length === 1), 'the upload is being written');
+
+  // Something else on the machine takes the rest of the file system.
+  const filler = path.join(dataDir, 'filler');
+  const handle = await open(filler, 'w');
+  try {
+    for (;;) await handle.write(Buffer.alloc(MIB));
+  } catch (error) {
+    t.is((error as NodeJS.ErrnoException).code, 'ENOSPC');
+  } finally {
+    await handle.close();
+  }
+  await sendRest(upload, body, MIB);
+  const answer = await answerWithin(upload, 10_000);
+  t.is(answer?.httpStatus, 200);
+  t.like(answer?.body, { status_code: 50002, status_msg: 'the server has no room for more videos right now' });
+  t.true(await waitFor(async () => (await spooled(dataDir)).length === 0), 'no file left');
+  t.true(await waitFor(() => server.output.some((line) => line.includes('"level":40') && line.includes('disk full'))), 'logged as a warning');
+  t.false(server.output.some((line) => line.includes('"level":50')), 'not as an unexpected error');
+
+  await rm(filler);
+  t.is((await api.upload(PUBLISH, { token, title: 'room again' }, { bytes: await tinyVideo() })).body.status_code, 0);
 });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { isStoreUnavailable, Refusal, Status } from '../../models/index.js';
+import { isDiskFull } from '../../storage/disk-reserve.js';
 import { MediaUnavailable } from '../../storage/media-storage.js';
 
 export interface HttpRefusal {
@@ -45,6 +46,10 @@ export function toRefusal(error: unknown, logger: Logger): HttpRefusal {
   if (error instanceof Refusal) return { code: error.code, message: error.message, httpStatus: error.status === 'BODY_REJECTED' ? 400 : 200 };
   const clientErrorStatus = clientErrorStatusOf(error);
   if (clientErrorStatus) return fromClientError(clientErrorStatus, (error as Error).message);
+  if (isDiskFull(error)) {
+    logger.warn({ err: error }, 'disk full: upload refused');
+    return { code: Status.STORAGE_FULL, message: new Refusal('STORAGE_FULL').message, httpStatus: 200 };
+  }
   if (isStoreUnavailable(error)) {
     logger.warn({ err: error }, 'store unavailable');
     return { code: Status.STORE_UNAVAILABLE, message: new Refusal('STORE_UNAVAILABLE').message, httpStatus: 503 };

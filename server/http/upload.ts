@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import { Refusal } from '../../models/index.js';
+import { isDiskFull } from '../../storage/disk-reserve.js';
 import { CLIENT_CLOSED_REQUEST } from './envelope.js';
 
 export interface UploadedFile {
@@ -108,6 +109,7 @@ function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFi
       // instead of a reset. Past the size limits the connection is closed after answering instead.
       ctx.req.unpipe(parser);
       ctx.req.resume();
+      if (isDiskFull(error)) ctx.set('Connection', 'close'); // with no room, there is no point reading on
       // Destroying the parser destroys the file stream in progress too, which ends its pipeline and
       // closes the file. Not at once: busboy may be inside one of its own callbacks.
       process.nextTick(() => parser.destroy());
