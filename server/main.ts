@@ -15,6 +15,7 @@ import { answerParserErrors } from './http/client-errors.js';
 import { monthDayFormatter } from './http/dates.js';
 import { ownHostNames, requestHostName } from './http/hosts.js';
 import type { ReadinessCheck } from './http/health.js';
+import { UploadBudget } from './http/upload-budget.js';
 import { jwtSecret } from './jwt-secret.js';
 import { createLogger } from './logger.js';
 import { openMediaStorage } from './media-storage.js';
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     publicUrl: config.PUBLIC_URL,
     allowedHosts,
     maxUploadBytes: config.MAX_UPLOAD_MB * MIB,
+    anonymousUploads: new UploadBudget(config.ANONYMOUS_UPLOAD_MB * MIB, config.ANONYMOUS_UPLOAD_MB_PER_ADDRESS * MIB),
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
   });
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { UploadBudget } from '../server/http/upload-budget.js';
 import { DiskReserve, isDiskFull } from '../storage/disk-reserve.js';
 
 const MIB = 1024 * 1024;
@@ -21,6 +22,21 @@ test('the disk reserve: reservations made at once see each other; written bytes 
   t.is(await reserve.reserve(1), undefined);
   a!.wrote(5 * MIB); // after its release, nothing more to give back
   t.is(await reserve.reserve(1), undefined);
+});
+
+test('the budget of anonymous uploads: in total and per address; released once', (t) => {
+  const budget = new UploadBudget(6 * MIB, 2 * MIB);
+  const first = budget.take('a', 2 * MIB);
+  t.truthy(first);
+  t.is(budget.take('a', 1), undefined, 'address a has used its share');
+  const b = budget.take('b', 2 * MIB);
+  const c = budget.take('c', 2 * MIB);
+  t.truthy(b && c);
+  t.is(budget.take('d', 1), undefined, 'the total is spent');
+  first!();
+  first!();
+  t.truthy(budget.take('d', 2 * MIB), 'a release frees its bytes for anyone');
+  t.is(budget.take('a', 1), undefined, 'but only once');
 });
 
 test('a full disk is recognised through its causes', (t) => {

@@ -12,7 +12,8 @@ import { startTestStore } from './helpers/store.js';
 
 /**
  * The attacks of issue 21 item 1 ("anonymous uploads fill the disk"), replayed against real server
- * processes: uploads admitted at once on a small file system, a file system that fills mid-upload.
+ * processes: many uploads whose file comes before any token, uploads admitted at once on a small
+ * file system, a file system that fills mid-upload.
  */
 interface Context {
   store: RunningStore;
@@ -64,6 +65,63 @@ async function sendRest(upload: RawUpload, body: Buffer, offset: number): Promis
   for (let at = offset; at < body.length && !upload.answered; at += 256 * 1024) await upload.write(body.subarray(at, at + 256 * 1024));
   upload.end();
 }
+
+test('uploads whose file comes before any token share a small budget, per address and in total: beyond it they are refused at once, unread; token-first publishes are not held back', async (t) => {
+  const dataDir = temporaryDir('douyin-budget-');
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const server = await serverWith(t, { DATA_DIR: dataDir, MAX_UPLOAD_MB: '2', ANONYMOUS_UPLOAD_MB: '6', ANONYMOUS_UPLOAD_MB_PER_ADDRESS: '2', TRUST_PROXY: 'true' });
+  const api = client(server.baseUrl);
+  const head = multipart([{ name: 'title', value: 'data first' }, { name: 'data', filename: 'clip.mp4', bytes: 256 * 1024 }], false);
+  const uploads: RawUpload[] = [];
+  const from = (address: string, contentLength?: number) => {
+    const upload = startUpload(server.baseUrl, PUBLISH, { contentLength, headers: { 'x-forwarded-for': address } });
+    uploads.push(upload);
+    return upload;
+  };
+  t.teardown(() => uploads.forEach((upload) => upload.destroy()));
+  const assertRefusedUnread = (answer: RawAnswer | undefined, what: string) => {
+    t.is(answer?.httpStatus, 429, what);
+    t.is(answer?.body.status_code, 20006, what);
+    t.regex(answer?.body.status_msg ?? '', /send the token before the file/, what);
+    t.is(answer?.headers.connection, 'close', `${what}: the rest of the body is never read`);
+  };
+
+  // One address: a chunked upload holds the largest upload's size (2 MiB), all of that address's share.
+  const first = from('203.0.113.7');
+  await first.write(head);
+  t.true(await waitFor(async () => (await spooled(dataDir)).length === 1), 'the first upload is written');
+  const sameAddress = [from('203.0.113.7'), from('203.0.113.7')];
+  await Promise.all(sameAddress.map((upload) => upload.write(head)));
+  for (const upload of sameAddress) assertRefusedUnread(await answerWithin(upload, 5_000), 'a second upload from the same address');
+
+  // Ten more addresses, 1.5 MiB each: all together hold at most 6 MiB (2 + 1.5 + 1.5), the rest are refused.
+  const many = Array.from({ length: 10 }, (_, i) => from(`198.51.100.${i + 1}`, 1.5 * MIB));
+  await Promise.all(many.map((upload) => upload.write(head)));
+  await waitFor(() => many.filter((upload) => upload.answered).length >= 8, 5_000);
+  await sleep(300); // any answer beyond the eight expected would come now
+  const refused = many.filter((upload) => upload.answered);
+  t.is(refused.length, 8, 'two of the ten are admitted');
+  for (const upload of refused) assertRefusedUnread(await upload.answer, 'an upload beyond the total');
+  await waitFor(async () => (await spooled(dataDir)).length >= 3, 2_000);
+  const sizes = await spooled(dataDir);
+  t.is(sizes.length, 3, 'only the admitted uploads are written');
+  t.true(sizes.reduce((sum, size) => sum + size, 0) <= 6 * MIB, 'the spool holds no more than the budget');
+
+  // A user who sends the token first is not held back by them.
+  const clip = await tinyVideo();
+  const author = await api.newUser('token_first');
+  const published = await api.upload(PUBLISH, { token: author.token, title: 'token first' }, { bytes: clip });
+  t.is(published.body.status_code, 0, 'a token-first publish goes through while the anonymous budget is spent');
+
+  // Once they end, their share is free again: a camp client's publish (data, then token) goes through.
+  uploads.forEach((upload) => upload.destroy());
+  t.true(await waitFor(async () => (await spooled(dataDir)).length === 0), 'the cut uploads are removed');
+  const body = multipart([{ name: 'title', value: 'data then token' }, { name: 'data', filename: 'clip.mp4', bytes: clip }, { name: 'token', value: author.token }]);
+  const camp = from('203.0.113.7', body.length);
+  await sendRest(camp, body, 0);
+  t.like((await answerWithin(camp, 10_000))?.body, { status_code: 0 });
+  t.is((await api.get('/douyin/publish/list/', { token: author.token })).body.video_list.length, 2);
+});
 
 /** Whether this process may mount a tmpfs (root, and a kernel and container that allow it). */
 function canMountTmpfs(): boolean {
