@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     publicUrl: config.PUBLIC_URL,
     allowedHosts,
     maxUploadBytes: config.MAX_UPLOAD_MB * MIB,
+    uploadPace: { minBytesPerSecond: config.UPLOAD_MIN_BYTES_PER_S, windowMs: config.UPLOAD_RATE_WINDOW_S * 1000 },
     anonymousUploads: new UploadBudget(config.ANONYMOUS_UPLOAD_MB * MIB, config.ANONYMOUS_UPLOAD_MB_PER_ADDRESS * MIB),
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
   });

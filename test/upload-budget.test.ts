@@ -13,12 +13,12 @@ import { startTestStore } from './helpers/store.js';
 /**
  * The attacks of issue 21 item 1 ("anonymous uploads fill the disk"), replayed against real server
  * processes: many uploads whose file comes before any token, uploads admitted at once on a small
- * file system, a file system that fills mid-upload.
+ * file system, a file system that fills mid-upload, a trickling body.
  */
 interface Context {
   store: RunningStore;
 }
-// One at a time: each starts a server process.
+// One at a time: each starts a server process, and two of them time what they see.
 const test = anyTest.serial as TestFn<Context>;
 
 const MIB = 1024 * 1024;
@@ -121,6 +121,33 @@ test('uploads whose file comes before any token share a small budget, per addres
   await sendRest(camp, body, 0);
   t.like((await answerWithin(camp, 10_000))?.body, { status_code: 0 });
   t.is((await api.get('/douyin/publish/list/', { token: author.token })).body.video_list.length, 2);
+});
+
+test('a trickling upload (a byte every half second) is cut after its window: 408 with the envelope, and its file removed', async (t) => {
+  const dataDir = temporaryDir('douyin-trickle-');
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const server = await serverWith(t, { DATA_DIR: dataDir, MAX_UPLOAD_MB: '1', UPLOAD_RATE_WINDOW_S: '2' });
+  const { token } = await client(server.baseUrl).newUser('trickler');
+  const upload = startUpload(server.baseUrl, PUBLISH, { contentLength: MIB });
+  t.teardown(() => upload.destroy());
+  await upload.write(multipart([{ name: 'token', value: token }, { name: 'title', value: 'slow' }, { name: 'data', filename: 'clip.mp4', bytes: 1 }], false));
+  t.true(await waitFor(async () => (await spooled(dataDir)).length === 1), 'the upload is being written');
+  const started = Date.now();
+  void (async () => {
+    while (!upload.answered && Date.now() - started < 30_000) {
+      await upload.write(Buffer.from('a'));
+      await sleep(500);
+    }
+  })();
+  const answer = await answerWithin(upload, 20_000);
+  const took = Date.now() - started;
+  t.is(answer?.httpStatus, 408);
+  t.is(answer?.body.status_code, 10004);
+  t.regex(answer?.body.status_msg ?? '', /^upload too slow: \d+ bytes\/s over \d+ s, at least 1024 needed$/);
+  t.is(answer?.headers.connection, 'close');
+  t.true(took < 8_000, `cut after ${took} ms`);
+  t.true(await waitFor(async () => (await spooled(dataDir)).length === 0), 'its file is removed');
+  t.false(server.output.some((line) => line.includes('"level":50')), 'no server error');
 });
 
 /** Whether this process may mount a tmpfs (root, and a kernel and container that allow it). */

@@ -15,6 +15,7 @@ import { collectParams } from './params.js';
 import { describeIssue } from './schemas.js';
 import { receiveFields, receiveUpload, type UploadedFile } from './upload.js';
 import type { UploadBudget } from './upload-budget.js';
+import type { UploadPace } from './upload-pace.js';
 
 export type AuthMode = 'none' | 'optional' | 'required';
 type Viewer<A extends AuthMode> = A extends 'required' ? number : A extends 'optional' ? number | undefined : undefined;
@@ -28,6 +29,8 @@ export interface Services {
   media: MediaStorage;
   covers: CoverMaker;
   maxUploadBytes: number;
+  /** The least pace of an upload's body. */
+  uploadPace: UploadPace;
   /** Bytes that uploads whose token has not come yet may spool, in total and per address. */
   anonymousUploads: UploadBudget;
   requireFriendship: boolean;
@@ -86,7 +89,7 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
     let anonymous: (() => void) | undefined;
     try {
       const upload = endpoint.upload
-        ? await receiveUpload(ctx, { field: endpoint.upload.field, maxBytes: services.maxUploadBytes }, tempPath!, async (fields, expectedBytes) => {
+        ? await receiveUpload(ctx, { field: endpoint.upload.field, maxBytes: services.maxUploadBytes, pace: services.uploadPace }, tempPath!, async (fields, expectedBytes) => {
           const token = firstOf(ctx.query.token) ?? bearerToken(ctx) ?? fields.token?.[0];
           if (token) await viewer(token);
           else holds.push((anonymous = holdAnonymous(ctx, services.anonymousUploads, expectedBytes)));

@@ -85,6 +85,8 @@ function fromClientError(status: number, message: string): HttpRefusal {
       return { code: Status.UNKNOWN_ENDPOINT, message: 'unknown endpoint', httpStatus: 404 };
     case 405:
       return { code: Status.METHOD_NOT_ALLOWED, message: message.toLowerCase(), httpStatus: 405 };
+    case 408: // an upload too slow, or silent (upload-pace.ts): the message says which
+      return { code: Status.BODY_REJECTED, message, httpStatus: 408 };
     case 413:
       return { code: Status.BODY_REJECTED, message: 'request body too large', httpStatus: 413 };
     case CLIENT_CLOSED_REQUEST:

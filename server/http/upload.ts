@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import { Refusal } from '../../models/index.js';
 import { isDiskFull } from '../../storage/disk-reserve.js';
 import { CLIENT_CLOSED_REQUEST } from './envelope.js';
+import { watchPace, type PaceWatch, type UploadPace } from './upload-pace.js';
 
 export interface UploadedFile {
   /** A server-made temporary path; removed after the request unless the handler moved it. */
@@ -17,6 +18,8 @@ export interface UploadedFile {
 export interface UploadLimits {
   field: string;
   maxBytes: number;
+  /** The least pace of the body; one silent for UPLOAD_IDLE_MS is cut whatever this says. */
+  pace: UploadPace;
 }
 
 /** Counts the file's bytes as they are written (the room reserved for it on disk). */
@@ -38,10 +41,9 @@ interface FileTarget {
   path: string;
   expectedBytes: number;
   beforeFile: BeforeFile;
+  /** The body's pace, not judged while `beforeFile` runs (the server holds the body back meanwhile). */
+  pace: PaceWatch;
 }
-
-/** How long an upload's body may stay silent. */
-const UPLOAD_IDLE_MS = 30_000;
 
 /** Text fields of a multipart body, together: the 64 KiB limit of forms. */
 const MAX_FIELD_BYTES = 64 * 1024;
@@ -49,7 +51,8 @@ const MAX_FIELD_BYTES = 64 * 1024;
 /**
  * Streams a multipart body: text fields into `ctx.request.body`, the one file of `limits.field` to
  * `tempPath`. The file is counted while it streams and refused the moment it passes `maxBytes`; a
- * refused, failed or interrupted upload leaves no file behind, and no file open.
+ * body too slow or silent is cut (408); a refused, failed or interrupted upload leaves no file
+ * behind, and no file open.
  */
 export async function receiveUpload(
   ctx: Context,
@@ -61,16 +64,21 @@ export async function receiveUpload(
     throw new Refusal('BODY_REJECTED', `send multipart/form-data with the video in field ${limits.field}`);
   }
   if (Number(ctx.get('content-length')) > limits.maxBytes + 1024 * 1024) throw tooLarge(ctx, limits);
-  // A body that goes silent this long is cut (the socket is destroyed, which fails the parse): a
-  // stalled upload frees its file at once, not after Node's five-minute request timeout.
-  ctx.req.socket.setTimeout(UPLOAD_IDLE_MS);
+  // A body that stalls or trickles is answered 408 and its connection closed: its file and its room
+  // are freed in seconds, not held for Node's five-minute request timeout.
+  const cut = new AbortController();
+  const pace = watchPace(ctx.req, limits.pace, (error) => {
+    ctx.set('Connection', 'close');
+    cut.abort(error);
+  });
   try {
-    return await parse(ctx, { ...limits, path: tempPath, expectedBytes: expectedFileBytes(ctx, limits.maxBytes), beforeFile });
+    const target = { field: limits.field, maxBytes: limits.maxBytes, path: tempPath, expectedBytes: expectedFileBytes(ctx, limits.maxBytes), beforeFile, pace };
+    return await parse(ctx, target, cut.signal);
   } catch (error) {
     await rm(tempPath, { force: true });
     throw error;
   } finally {
-    ctx.req.socket.setTimeout(0); // the answer may take its time; so may the next request on this connection
+    pace.stop();
   }
 }
 
@@ -87,7 +95,7 @@ export async function receiveFields(ctx: Context): Promise<void> {
 }
 
 /** Settles once the body is read and the file, if any, closed: nothing is left open when it rejects. */
-function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFile | undefined> {
+function parse(ctx: Context, target: FileTarget | undefined, cut?: AbortSignal): Promise<UploadedFile | undefined> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -133,7 +141,7 @@ function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFi
       stream.on('error', () => undefined);
       // Not a byte is read (busboy waits) until the upload is admitted: its uploader when the token is
       // known by now, its room on disk in any case.
-      file = target.beforeFile(fields, target.expectedBytes).then((written) =>
+      file = target.pace.during(target.beforeFile(fields, target.expectedBytes)).then((written) =>
         failed ? Promise.reject(new Error('upload already refused')) : write(stream, target.path, written ?? undefined),
       );
       file.catch(fail);
@@ -147,6 +155,7 @@ function parse(ctx: Context, target: FileTarget | undefined): Promise<UploadedFi
       (file ?? Promise.resolve(undefined)).then(resolve, fail);
     });
     finished(ctx.req, (error) => error && fail(Object.assign(new Error('upload interrupted by the client'), { status: CLIENT_CLOSED_REQUEST })));
+    cut?.addEventListener('abort', () => fail(cut.reason), { once: true });
     ctx.req.pipe(parser);
   });
 }
