@@ -15,6 +15,7 @@ import { answerParserErrors } from './http/client-errors.js';
 import { monthDayFormatter } from './http/dates.js';
 import { ownHostNames, requestHostName } from './http/hosts.js';
 import type { ReadinessCheck } from './http/health.js';
+import { UploadBudget } from './http/upload-budget.js';
 import { jwtSecret } from './jwt-secret.js';
 import { createLogger } from './logger.js';
 import { openMediaStorage } from './media-storage.js';
@@ -23,6 +24,8 @@ import { createRateLimits } from './rate-limits.js';
 import { announceStore } from './store/address-file.js';
 import { startEmbeddedStore } from './store/embedded.js';
 import { startDemoWorld, wantsDemoWorld } from './world/demo.js';
+
+const MIB = 1024 * 1024;
 
 /** Steps to undo at shutdown, most recent first. */
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -63,7 +66,9 @@ async function main(): Promise<void> {
     sessions, logger, media, covers, formatDate, limits,
     publicUrl: config.PUBLIC_URL,
     allowedHosts,
-    maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
+    maxUploadBytes: config.MAX_UPLOAD_MB * MIB,
+    uploadPace: { minBytesPerSecond: config.UPLOAD_MIN_BYTES_PER_S, windowMs: config.UPLOAD_RATE_WINDOW_S * 1000 },
+    anonymousUploads: new UploadBudget(config.ANONYMOUS_UPLOAD_MB * MIB, config.ANONYMOUS_UPLOAD_MB_PER_ADDRESS * MIB),
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
   });
 
