@@ -141,8 +141,15 @@ async function loadFeedHead(size: number, loadedAt: number): Promise<FeedHead> {
   return { loadedAt, docs: await videosBefore(Infinity, size) };
 }
 
-/** Drops what `changes` made stale here and tells the other processes (unless it came from them). */
-export function forget(changes: Changes, { relayed = false } = {}): void {
+/**
+ * Drops what `changes` made stale here and tells the other processes (unless it came from them).
+ * `elsewhereOnly`: only tell the others (a fold of counters: records here know which folds they hold).
+ */
+export function forget(changes: Changes, { relayed = false, elsewhereOnly = false } = {}): void {
+  if (elsewhereOnly) {
+    cacheEvents.emit('forgotten', changes);
+    return;
+  }
   changes.users?.forEach((id) => users.loader.clear(id));
   changes.videos?.forEach((id) => videos.loader.clear(id));
   if (changes.pair) {

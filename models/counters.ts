@@ -7,6 +7,7 @@ import { othersShareStore } from './ids.js';
 import { countEach, findIn } from './lookups.js';
 import { User } from './user.js';
 import { Video } from './video.js';
+import { bulkWrite } from './write-batch.js';
 import { betweenFolds, pendingForRecount, type CounterTarget, type PendingDoc } from './write-behind.js';
 
 /**
@@ -33,6 +34,11 @@ export function useReadModifyWriteUpdates(enabled: boolean): void {
 /** Notes what an operation changed: caches forget it, and counters folded into it may be recounted. */
 export function touched(changes: Changes): void {
   forget(changes);
+  recountWhenShared(changes);
+}
+
+/** On FerretDB, when other processes share the store: recounts these counters once activity on them settles. */
+export function recountWhenShared(changes: Pick<Changes, 'users' | 'videos'>): void {
   if (!readModifyWrite) return;
   changes.users?.forEach((id) => pending.users.add(id));
   changes.videos?.forEach((id) => pending.videos.add(id));
@@ -107,8 +113,7 @@ async function recount(target: Model<any>, kind: 'users' | 'videos', ids: readon
     return fields.some((field) => doc[field] !== truth[field]) ? [{ id: doc._id!, truth }] : [];
   });
   if (fixes.length > 0) {
-    const operations = fixes.map(({ id, truth }) => ({ updateOne: { filter: { _id: id }, update: { $set: truth } } }));
-    await target.bulkWrite(operations, { ordered: false });
+    await bulkWrite(target, fixes.map(({ id, truth }) => ({ updateOne: { filter: { _id: id }, update: { $set: truth } } })));
     forget({ [kind]: fixes.map((fix) => fix.id) });
   }
   return fixes.map((fix) => fix.id);

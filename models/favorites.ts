@@ -1,7 +1,8 @@
 import { Refusal } from './errors.js';
-import { domainEvents, type Origin } from './events.js';
+import { domainEvents, mayListen, type Origin } from './events.js';
 import { Favorite } from './favorite.js';
 import { nextId } from './ids.js';
+import { inTurn } from './in-turn.js';
 import { likesOf } from './lists.js';
 import type { Cursor } from './relations.js';
 import { recordAsLeft, userExists } from './users.js';
@@ -27,14 +28,20 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
     { target: `users:${authorId}`, field: 'totalFavorited', step },
   ];
   const write = async () => (actionType === 1 ? (await insertLike({ _id: nextId(), userId, videoId, authorId })) === 'inserted' : removeLike(userId, videoId));
-  if (!(await changing({ counters }, write, { likes: [userId] }))) return;
-  if (actionType === 1) {
-    const [user, liked] = await Promise.all([recordAsLeft(userId), cachedVideos([videoId])]);
-    const video = liked.get(videoId);
-    const favoriteCount = video ? video.favoriteCount + pendingCount(`videos:${videoId}`, 'favoriteCount', foldsIn(video)) : 0;
-    if (user) domainEvents.emit('favorite:added', { videoId, user, authorId, favoriteCount, origin });
-  }
-  await likeChanged(userId, videoId, authorId, actionType, origin);
+  // A like and an unlike at once (a double tap) change the edge and its notification in turn.
+  const changed = await inTurn(`favorites:${userId}>${videoId}`, async () => {
+    if (!(await changing({ counters }, write, { likes: [userId] }))) return false;
+    await likeChanged(userId, videoId, authorId, actionType, origin);
+    return true;
+  });
+  if (changed && actionType === 1 && userId !== authorId && mayListen(authorId)) await reportLike(userId, videoId, authorId, origin);
+}
+
+async function reportLike(userId: number, videoId: number, authorId: number, origin: Origin): Promise<void> {
+  const [user, liked] = await Promise.all([recordAsLeft(userId), cachedVideos([videoId])]);
+  const video = liked.get(videoId);
+  const favoriteCount = video ? video.favoriteCount + pendingCount(`videos:${videoId}`, 'favoriteCount', foldsIn(video)) : 0;
+  if (user) domainEvents.emit('favorite:added', { videoId, user, authorId, favoriteCount, origin });
 }
 
 async function removeLike(userId: number, videoId: number): Promise<boolean> {

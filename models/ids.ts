@@ -79,9 +79,10 @@ export async function startIds(): Promise<number> {
   const slots = [...Array(WORKER_SLOTS).keys()].sort(() => Math.random() - 0.5);
   for (const slot of slots) {
     if (await claim(slot, owner)) {
-      const timer = setInterval(() => void renew(slot, owner), RENEW_MS).unref();
+      const timer = setInterval(() => void renew(slot, owner).then(othersShareStore).catch(() => undefined), RENEW_MS).unref();
       lease = { slot, owner, timer };
       generator = new IdGenerator(slot);
+      await othersShareStore();
       return slot;
     }
   }
@@ -92,7 +93,15 @@ export async function startIds(): Promise<number> {
 export async function othersShareStore(): Promise<boolean> {
   if (!lease) return false;
   const others = await WorkerLease.countDocuments({ owner: { $ne: lease.owner }, expiresAt: { $gt: new Date() } });
-  return others > 0;
+  shared = others > 0;
+  return shared;
+}
+
+let shared = false;
+
+/** othersShareStore as of the last lease renewal (every RENEW_MS) or the last time it was asked. */
+export function storeLooksShared(): boolean {
+  return shared;
 }
 
 /**

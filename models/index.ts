@@ -13,5 +13,5 @@ export * as messages from './messages.js';
 export * as counters from './counters.js';
 export * as caches from './caches.js';
 export * as writeBehind from './write-behind.js';
-export { domainEvents, type DomainEvents, type MessageRecord } from './events.js';
+export { decideAudience, domainEvents, type DomainEvents, type MessageRecord } from './events.js';
 export * as inbox from './inbox.js';

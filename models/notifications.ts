@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import { Comment } from './comment.js';
-import { domainEvents, type Origin } from './events.js';
+import { domainEvents, mayListen, type Origin } from './events.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
-import { nextId } from './ids.js';
+import { nextId, storeLooksShared } from './ids.js';
 import { Notification, type NotificationDoc } from './notification.js';
 import { batchedDeletes, batchedInserts } from './write-batch.js';
 
@@ -71,23 +71,24 @@ function commentSubject(commentId: number, videoId: number, userId: number, auth
 async function changed(subject: Subject, done: boolean, origin: Origin): Promise<void> {
   if (done) return store(subject.notice, origin);
   await withdraw({ key: subject.notice.key });
-  settleLater(subject, origin);
+  // In one process an action and its undo take turns (in-turn.ts); only another process can race them.
+  if (storeLooksShared()) settleLater(subject, origin);
 }
 
 /** Stores a notification, then reports it; nothing when one with its key is stored already. */
 async function store(notice: Notice, origin: Origin): Promise<void> {
   const notification = { _id: nextId(), ...notice, read: false };
   if ((await insertNotification(notification)) === 'duplicate') return;
-  domainEvents.emit('notification:created', { notification, origin });
+  if (mayListen(notice.recipientId)) domainEvents.emit('notification:created', { notification, origin });
   await keepBounded(notice.recipientId);
 }
 
 /**
- * An undo racing its action (a double tap that likes on one process and unlikes on another) can leave
- * the notification out of step with the action: withdrawn before the like stored it, or withdrawing
- * the notification of the like that followed. So once activity on a key has been quiet for
- * SETTLE_MS (at most MAX_DELAY_MS after the first undo), the process that undid re-derives it from
- * the action's record.
+ * An undo racing its action on another process (a double tap that likes on one process and unlikes on
+ * another) can leave the notification out of step with the action: withdrawn before the like stored
+ * it, or withdrawing the notification of the like that followed. So when other processes share the
+ * store, once activity on a key has been quiet for SETTLE_MS (at most MAX_DELAY_MS after the first
+ * undo), the process that undid re-derives it from the action's record.
  */
 const SETTLE_MS = 1_000;
 const MAX_DELAY_MS = 5_000;

@@ -1,8 +1,9 @@
 import { cachedConversations } from './caches.js';
 import { Refusal } from './errors.js';
-import { domainEvents, type Origin } from './events.js';
+import { domainEvents, mayListen, type Origin } from './events.js';
 import { Follow } from './follow.js';
 import { nextId } from './ids.js';
+import { inTurn } from './in-turn.js';
 import { followeesOf, followersOf } from './lists.js';
 import { pairKey } from './message.js';
 import { pageOf, type ListCursor, type ListPage } from './owner-lists.js';
@@ -24,13 +25,17 @@ export async function follow(followerId: number, followeeId: number, actionType:
     { target: `users:${followeeId}`, field: 'followerCount', step },
   ] as const;
   const write = async () => (actionType === 1 ? (await insertEdge({ _id: nextId(), followerId, followeeId })) === 'inserted' : removeEdge(followerId, followeeId));
-  if (!(await changing({ counters }, write, { pair: [followerId, followeeId] }))) return;
-  await followChanged(followerId, followeeId, actionType, origin);
-  // Read after our edge is stored: of two people following each other at once, the later one sees the other's edge.
-  const [isFriend, follower] = await Promise.all([
-    actionType === 1 && Follow.exists({ followerId: followeeId, followeeId: followerId }).then((edge) => edge !== null),
-    recordAsLeft(followerId),
-  ]);
+  // A follow and an unfollow at once change the edge and its notification in turn.
+  const changed = await inTurn(`follows:${followerId}>${followeeId}`, async () => {
+    if (!(await changing({ counters }, write, { pair: [followerId, followeeId] }))) return false;
+    await followChanged(followerId, followeeId, actionType, origin);
+    return true;
+  });
+  if (!changed || !mayListen(followeeId)) return;
+  // Read after our edge is stored: of two people following each other at once, the later one sees the
+  // other's edge (a list kept here knows it, or forgot it when the edge was made, here or elsewhere).
+  const followedBack = async () => followersOf.peek(followerId, followeeId) ?? followeesOf.has(followeeId, followerId);
+  const [isFriend, follower] = await Promise.all([actionType === 1 && followedBack(), recordAsLeft(followerId)]);
   if (follower) domainEvents.emit('follow:changed', { follower, followeeId, actionType, isFriend, origin });
 }
 

@@ -64,11 +64,21 @@ export function batchedInserts<T extends { _id: unknown }>(model: Model<any>): (
 }
 
 /**
- * One unordered bulk write of `model`, straight to the driver (no casting): documents keyed by numbers
- * or strings, which the driver's types assume to be ObjectIds.
+ * FerretDB 1.24 runs the statements of a write command at once, each on connections of its own pool:
+ * about 50 update statements in flight (one command of 64, or 16 commands of 8) exhaust it and wedge
+ * the store for good, with PostgreSQL idle (`test/bench/wedge.ts` reproduces it). So bulk writes go
+ * in commands of at most this many statements, one after another.
  */
-export function bulkWrite(model: Model<any>, operations: ReadonlyArray<Record<string, unknown>>): Promise<mongo.BulkWriteResult> {
-  return model.collection.bulkWrite(operations as mongo.AnyBulkWriteOperation[], { ordered: false });
+export const MAX_STATEMENTS = 8;
+
+/**
+ * Unordered bulk writes of `model`, straight to the driver (no casting: documents keyed by numbers or
+ * strings, which the driver's types take for ObjectIds), MAX_STATEMENTS at a time.
+ */
+export async function bulkWrite(model: Model<any>, operations: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+  for (let start = 0; start < operations.length; start += MAX_STATEMENTS) {
+    await model.collection.bulkWrite(operations.slice(start, start + MAX_STATEMENTS) as mongo.AnyBulkWriteOperation[], { ordered: false });
+  }
 }
 
 /** Deletes of `model` by filter, batched; for deletes whose caller does not need to know whether one matched. */

@@ -1,6 +1,6 @@
 import mongoose, { Schema } from 'mongoose';
 import { forget, type Changes as CacheChanges } from './caches.js';
-import { recountTargets, touched } from './counters.js';
+import { recountTargets, recountWhenShared } from './counters.js';
 import { foldExclusively } from './fold-gate.js';
 import { isGone, nextId, PROCESS_ID } from './ids.js';
 import { Conversation, Message } from './message.js';
@@ -256,7 +256,10 @@ async function foldGeneration(generation: Generation): Promise<void> {
   const counted = [...generation.made.keys()];
   if (!generation.folded) {
     try {
-      const into = await foldExclusively(() => Promise.all([incrementAll(User, 'users', generation.made), incrementAll(Video, 'videos', generation.made)]).then(() => undefined));
+      const into = await foldExclusively(async () => {
+        await incrementAll(User, 'users', generation.made);
+        await incrementAll(Video, 'videos', generation.made);
+      });
       generation.folded = { into, at: Date.now() };
     } catch (error) {
       // Some of the updates may have been made: recount every document instead of trying them again.
@@ -272,7 +275,11 @@ async function foldGeneration(generation: Generation): Promise<void> {
   await keepLatest(generation.latest);
   await keepLatest(generation.uncertainLatest, { verify: true });
   await PendingChange.deleteMany({ o: PROCESS_ID, g: generation.id });
-  touched({ users: idsOf('users', counted), videos: idsOf('videos', counted), conversations: [...generation.latest.keys(), ...generation.uncertainLatest.keys()], folded: generation.id });
+  const changed = { users: idsOf('users', counted), videos: idsOf('videos', counted) };
+  // Records here know which folds they hold (fold-gate.ts) and conversations take the newest message
+  // known (pendingLatest): only the other processes forget what they have.
+  forget({ ...changed, conversations: [...generation.latest.keys(), ...generation.uncertainLatest.keys()], folded: generation.id }, { elsewhereOnly: true });
+  recountWhenShared(changed);
 }
 
 function idsOf(kind: 'users' | 'videos', targets: readonly CounterTarget[]): number[] {
