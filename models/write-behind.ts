@@ -27,7 +27,7 @@ import { batchedInserts, bulkWrite } from './write-batch.js';
  *   lease has expired) recounts the documents they name and then removes them. A recount counts the
  *   edges and subtracts the changes still pending in the store, which their own processes will fold.
  */
-export const FOLD_MS = 1_000;
+export const FOLD_MS = 5_000;
 const RECOVERY_EVERY_MS = 60_000;
 
 export type CounterTarget = `users:${number}` | `videos:${number}`;

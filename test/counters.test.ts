@@ -106,6 +106,18 @@ async function servedDrift(db: mongoose.Connection, api: Client, users: User[]):
   return problems;
 }
 
+/** Starts the store again once the PostgreSQL of the killed one has shut down (it is told to when FerretDB dies). */
+async function startOnceStopped(store: Awaited<ReturnType<typeof startRestartableStore>>): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await store.start();
+    } catch (error) {
+      if (attempt === 20 || !String(error).includes('postmaster.pid')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
 /** Eight users, three of them with a video each. */
 async function cast(api: Client): Promise<{ users: User[]; videos: number[] }> {
   const clip = await tinyVideo();
@@ -175,7 +187,7 @@ test('after kill -9 of the server and of its store under write load, and a resta
   await server.stop('SIGKILL');
   await Promise.all(load);
 
-  await store.start();
+  await startOnceStopped(store);
   const restarted = await startServer({ MONGO_URL: mongoUrl });
   t.teardown(() => restarted.stop());
   const db = await mongoose.createConnection(mongoUrl).asPromise();
@@ -189,7 +201,7 @@ test('npm run recount repairs counters that were broken behind the server\'s bac
   const [a, b] = await Promise.all([apis[0]!.newUser('broken'), apis[1]!.newUser('fixed')]);
   await apis[0]!.post('/douyin/relation/action/', { token: a.token, to_user_id: b.id, action_type: 1 });
   await apis[1]!.post('/douyin/relation/action/', { token: b.token, to_user_id: a.id, action_type: 1 });
-  await new Promise((resolve) => setTimeout(resolve, 2_000)); // let the servers' own settling pass first
+  await new Promise((resolve) => setTimeout(resolve, FOLD_MS + 2_500)); // let the servers fold and settle first
   await db.collection('users').updateOne({ _id: a.id as never }, { $set: { followerCount: 999, followCount: -3 } });
   await db.collection('videos').updateMany({}, { $set: { commentCount: 12345 } });
   t.not((await drift(db)).length, 0);

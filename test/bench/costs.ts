@@ -25,8 +25,8 @@ function stat(pid: number): { ppid: number; cpu: number; name: string } | undefi
   }
 }
 
-/** CPU seconds of `root` and of all its descendants, split into the root and the PostgreSQL processes below it. */
-function treeCpu(root: number): { own: number; postgres: number } {
+/** CPU seconds of the store process `root` and of all its descendants (the PostgreSQL it runs). */
+export function storeCpu(root: number): { own: number; postgres: number } {
   const all = readdirSync('/proc').flatMap((name) => (/^\d+$/.test(name) ? [[Number(name), stat(Number(name))] as const] : []));
   const children = new Map<number, number[]>();
   for (const [pid, info] of all) if (info) children.set(info.ppid, [...(children.get(info.ppid) ?? []), pid]);
@@ -52,7 +52,7 @@ async function storeCommands(baseUrl: string): Promise<number> {
 }
 
 export async function spent(server: { pid: number; baseUrl: string }, storePid: number): Promise<Spent> {
-  const store = treeCpu(storePid);
+  const store = storeCpu(storePid);
   return { server: stat(server.pid)?.cpu ?? 0, ferretdb: store.own, postgres: store.postgres, commands: await storeCommands(server.baseUrl) };
 }
 

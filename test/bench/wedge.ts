@@ -1,3 +1,10 @@
+/**
+ * Reproduces a FerretDB 1.24 fault: update commands carrying many statements at once (one command of
+ * 64, or 16 commands of 8) wedge the store for good, PostgreSQL idle; 32 do not. Hence
+ * MAX_STATEMENTS in models/write-batch.ts.
+ *   node dist/test/bench/wedge.js updates|dups|inserts|deletes|updateMany|finds [commands at once] [statements each]
+ * e.g. `updates 1 64` wedges (every command then times out), `updates 4 8` does not.
+ */
 import mongoose from 'mongoose';
 import { startTestStore } from '../helpers/store.js';
 const store = await startTestStore();
