@@ -13,19 +13,19 @@ import { batchedInserts, bulkWrite } from './write-batch.js';
  *
  * On FerretDB an update costs about 2 ms of store CPU whatever it changes (it reads, modifies and
  * writes back the whole document and its indexes), while an insert batched with others costs a
- * tenth of that (`npm run bench:write-ops`). So a write records each change it makes to a counter as
- * a small document in `pending_changes` (batched inserts, stored before the write itself), and every
- * FOLD_MS the process folds what it recorded: one update per counted document, however many writes
- * changed it, in one command per collection; then it removes the records it folded. Until then views
- * add this process's pending changes to what the store says (`pendingCount`), so the writer sees its
- * change at once, and other processes see it at the fold (they forget the documents it changed).
+ * tenth of that (`npm run bench:write-ops`). So a write records the changes it makes to counters as
+ * one small document in `pending_changes` (batched inserts, stored before the write itself), and
+ * every FOLD_MS the process folds what it recorded: one update per counted document, however many
+ * writes changed it; then it removes the records it folded. Until then views add the changes not
+ * folded yet to what the store says (`pendingCount`): this process's own, exactly (fold-gate.ts),
+ * and those other processes announce over Redis until they fold them.
  *
  * Nothing is lost, and nothing is counted twice:
  * - a change that its write did not make (a repeated like) is dropped; one whose write failed without
  *   an answer (the store went away) is settled by recounting its documents;
  * - a process that dies leaves its records; the next start (or any process, once the dead one's id
  *   lease has expired) recounts the documents they name and then removes them. A recount counts the
- *   edges and subtracts the changes still pending in the store, which their own processes will fold.
+ *   edges and subtracts the changes still to be folded, which their own processes will add.
  */
 export const FOLD_MS = 5_000;
 const RECOVERY_EVERY_MS = 60_000;
@@ -47,23 +47,21 @@ export interface Changes {
   latest?: { pair: string; message: Latest };
 }
 
+/** The changes of one write: to counters (target, field, step), and a conversation's latest message. */
 interface PendingDoc {
   _id: number;
   /** The process that recorded it (PROCESS_ID) and the generation it folds in. */
   o: string;
   g: number;
-  /** `users:<id>`, `videos:<id>` or `conversations:<pair>`. */
-  t: string;
-  f?: string;
-  n?: number;
-  l?: Latest;
+  c: Array<{ t: CounterTarget; f: string; n: 1 | -1 }>;
+  l?: { pair: string; message: Latest };
 }
 
 export const PendingChange = mongoose.model(
   'PendingChange',
   // Deliberately without secondary indexes: the collection holds only what is not folded yet (about
   // FOLD_MS of writes), and every index would be paid for on each insert.
-  new Schema({ _id: Number, o: String, g: Number, t: String, f: String, n: Number, l: Object }, { versionKey: false, collection: 'pending_changes' }),
+  new Schema({ _id: Number, o: String, g: Number, c: Array, l: Object }, { versionKey: false, collection: 'pending_changes' }),
 );
 
 interface Generation {
@@ -119,7 +117,7 @@ export async function changing(changes: Changes, write: () => Promise<boolean>, 
   generation.id ||= nextId();
   generation.open += 1;
   try {
-    await Promise.all(pendingDocs(changes, generation.id).map(insertPending));
+    await insertPending(pendingDoc(changes, generation.id));
   } catch (error) {
     settle(generation);
     throw error;
@@ -144,11 +142,9 @@ export async function changing(changes: Changes, write: () => Promise<boolean>, 
   }
 }
 
-function pendingDocs(changes: Changes, generation: number): PendingDoc[] {
-  const base = { o: PROCESS_ID, g: generation };
-  const docs: PendingDoc[] = (changes.counters ?? []).map((change) => ({ _id: nextId(), ...base, t: change.target, f: change.field, n: change.step }));
-  if (changes.latest) docs.push({ _id: nextId(), ...base, t: `conversations:${changes.latest.pair}`, l: changes.latest.message });
-  return docs;
+function pendingDoc(changes: Changes, generation: number): PendingDoc {
+  const counters = (changes.counters ?? []).map(({ target, field, step }) => ({ t: target, f: field, n: step }));
+  return { _id: nextId(), o: PROCESS_ID, g: generation, c: counters, ...(changes.latest && { l: changes.latest }) };
 }
 
 type Totals = Map<CounterTarget, Map<string, number>>;
@@ -330,10 +326,10 @@ export async function recoverOrphans(): Promise<number> {
   const gone = new Set((await Promise.all(owners.map(async (owner) => ((await isGone(owner)) ? [owner] : [])))).flat());
   const orphans = left.filter((doc) => gone.has(doc.o));
   if (orphans.length === 0) return 0;
-  const targets = [...new Set(orphans.flatMap((doc) => (doc.f ? [doc.t as CounterTarget] : [])))];
+  const targets = [...new Set(orphans.flatMap((doc) => doc.c.map((change) => change.t)))];
   await recountTargets(targets, { resolving: (doc) => gone.has(doc.o) });
   const latest = new Map<string, Latest>();
-  for (const doc of orphans) if (doc.l) keepNewest(latest, doc.t.slice('conversations:'.length), doc.l);
+  for (const doc of orphans) if (doc.l) keepNewest(latest, doc.l.pair, doc.l.message);
   await keepLatest(latest, { verify: true });
   await Promise.all([...gone].map((owner) => PendingChange.deleteMany({ o: owner })));
   forget({ conversations: [...latest.keys()] });
@@ -348,8 +344,8 @@ export async function recoverOrphans(): Promise<number> {
  */
 export async function pendingForRecount(resolving: (doc: PendingDoc) => boolean): Promise<Totals> {
   const totals: Totals = new Map();
-  const others = await PendingChange.find({ o: { $ne: PROCESS_ID }, f: { $exists: true } }).lean<PendingDoc[]>();
-  for (const doc of others) if (!resolving(doc)) addTo(totals, doc.t as CounterTarget, doc.f!, doc.n!);
+  const others = await PendingChange.find({ o: { $ne: PROCESS_ID } }).lean<PendingDoc[]>();
+  for (const doc of others) if (!resolving(doc)) for (const { t, f, n } of doc.c) addTo(totals, t, f, n);
   for (const generation of unfolded) {
     if (generation.folded) continue; // in the store already; its records are being removed
     for (const counts of [generation.made, generation.inflight]) {

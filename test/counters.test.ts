@@ -152,9 +152,10 @@ test('counters survive hundreds of simultaneous likes, follows and comments on t
   const { users, answers } = await crowd(apis);
   t.true(answers.every((answer) => answer.body.status_code === 0), JSON.stringify(answers.find((answer) => answer.body.status_code !== 0)?.body));
 
-  // MongoDB's $inc is atomic: exact as soon as every request has answered. FerretDB's is not: it converges.
-  const exactNow = !store.description.startsWith('FerretDB');
-  t.deepEqual(await eventually(() => drift(db), exactNow ? 0 : 10), []);
+  // Stored at each process's next fold. MongoDB's $inc is atomic: exact then. FerretDB's is not: two
+  // processes folding into one document can lose a change, which their recounts repair soon after.
+  const exactAtFold = !store.description.startsWith('FerretDB');
+  t.deepEqual(await eventually(() => drift(db), FOLD_MS / 1000 + (exactAtFold ? 1 : 10)), []);
   t.deepEqual(await eventually(() => wrongFriendLists(db, apis, users), 2), [], 'friend lists agree with the follows stored, on both processes');
   const negatives = await db.collection('users').countDocuments({ $or: ['followCount', 'followerCount', 'favoriteCount', 'totalFavorited'].map((field) => ({ [field]: { $lt: 0 } })) });
   t.is(negatives, 0);
