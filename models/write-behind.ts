@@ -6,7 +6,7 @@ import { isGone, nextId, PROCESS_ID } from './ids.js';
 import { Conversation, Message } from './message.js';
 import { User } from './user.js';
 import { Video } from './video.js';
-import { batchedInserts, bulkWrite } from './write-batch.js';
+import { batchedInserts, bulkWrite, MAX_STATEMENTS } from './write-batch.js';
 
 /**
  * Counters (likes, follows, comments, works) and each conversation's latest message, written behind.
@@ -78,8 +78,10 @@ interface Generation {
   /** Changes recorded whose write has not settled; the fold waits for them. */
   open: number;
   drained?: () => void;
-  /** Once folded: the fold count of records that hold its changes, and when. */
-  folded?: { into: number; at: number };
+  /** Per target folded: the fold count (fold-gate.ts) of records that hold its changes. */
+  foldedInto: Map<CounterTarget, number>;
+  /** When the generation was folded, all of it. */
+  folded?: { at: number };
 }
 
 /**
@@ -105,7 +107,7 @@ let chain: Promise<unknown> = Promise.resolve();
 let timers: NodeJS.Timeout[] = [];
 
 function newGeneration(): Generation {
-  return { id: 0, made: new Map(), inflight: new Map(), latest: new Map(), uncertain: new Set(), uncertainLatest: new Map(), open: 0 };
+  return { id: 0, made: new Map(), inflight: new Map(), latest: new Map(), uncertain: new Set(), uncertainLatest: new Map(), open: 0, foldedInto: new Map() };
 }
 
 /**
@@ -176,7 +178,8 @@ function settle(generation: Generation): void {
 export function pendingCount(target: CounterTarget, field: string, folds: number): number {
   let total = 0;
   for (const generation of [...history, ...unfolded]) {
-    if (!generation.folded || generation.folded.into > folds) total += generation.made.get(target)?.get(field) ?? 0;
+    const into = generation.foldedInto.get(target);
+    if (into === undefined || into > folds) total += generation.made.get(target)?.get(field) ?? 0;
   }
   for (const generation of remote.values()) total += generation.made.get(target)?.get(field) ?? 0;
   return total;
@@ -251,18 +254,8 @@ export function fold(): Promise<void> {
 async function foldGeneration(generation: Generation): Promise<void> {
   const counted = [...generation.made.keys()];
   if (!generation.folded) {
-    try {
-      const into = await foldExclusively(async () => {
-        await incrementAll(User, 'users', generation.made);
-        await incrementAll(Video, 'videos', generation.made);
-      });
-      generation.folded = { into, at: Date.now() };
-    } catch (error) {
-      // Some of the updates may have been made: recount every document instead of trying them again.
-      counted.forEach((target) => generation.uncertain.add(target));
-      generation.made.clear();
-      generation.folded = { into: 0, at: Date.now() };
-    }
+    await foldCounters(generation);
+    generation.folded = { at: Date.now() };
   }
   if (generation.uncertain.size > 0) {
     await recountTargets([...generation.uncertain], { resolving: () => false });
@@ -282,14 +275,40 @@ function idsOf(kind: 'users' | 'videos', targets: readonly CounterTarget[]): num
   return targets.flatMap((target) => (target.startsWith(`${kind}:`) ? [Number(target.slice(kind.length + 1))] : []));
 }
 
-async function incrementAll(model: typeof User | typeof Video, kind: 'users' | 'videos', made: Totals): Promise<void> {
-  const operations = [...made].flatMap(([target, fields]) => {
-    if (!target.startsWith(`${kind}:`)) return [];
+/**
+ * Adds the generation's changes to the counters, MAX_STATEMENTS documents at a time, each command
+ * alone with no read of users or videos in flight (fold-gate.ts): reads wait for one command, not
+ * for the whole fold. A command that fails may or may not have been applied: its documents and all
+ * those after it are recounted instead.
+ */
+async function foldCounters(generation: Generation): Promise<void> {
+  const chunks = [...counterChunks(User, 'users', generation.made), ...counterChunks(Video, 'videos', generation.made)];
+  for (const [i, chunk] of chunks.entries()) {
+    try {
+      const into = await foldExclusively(() => bulkWrite(chunk.model, chunk.operations));
+      for (const target of chunk.targets) generation.foldedInto.set(target, into);
+    } catch {
+      for (const target of chunks.slice(i).flatMap((rest) => rest.targets)) {
+        generation.uncertain.add(target);
+        generation.made.delete(target);
+      }
+      return;
+    }
+  }
+}
+
+function counterChunks(model: typeof User | typeof Video, kind: 'users' | 'videos', made: Totals) {
+  const entries = [...made].flatMap(([target, fields]) => {
     const inc = Object.fromEntries([...fields].filter(([, total]) => total !== 0));
-    if (Object.keys(inc).length === 0) return [];
-    return [{ updateOne: { filter: { _id: Number(target.slice(kind.length + 1)) }, update: { $inc: inc } } }];
+    if (!target.startsWith(`${kind}:`) || Object.keys(inc).length === 0) return [];
+    return [{ target, operation: { updateOne: { filter: { _id: Number(target.slice(kind.length + 1)) }, update: { $inc: inc } } } }];
   });
-  if (operations.length > 0) await bulkWrite(model, operations);
+  const chunks: Array<{ model: typeof model; targets: CounterTarget[]; operations: Array<Record<string, unknown>> }> = [];
+  for (let start = 0; start < entries.length; start += MAX_STATEMENTS) {
+    const chunk = entries.slice(start, start + MAX_STATEMENTS);
+    chunks.push({ model, targets: chunk.map((entry) => entry.target), operations: chunk.map((entry) => entry.operation) });
+  }
+  return chunks;
 }
 
 /**
