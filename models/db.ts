@@ -7,6 +7,7 @@ import { fileUnfiledVideos } from './feed-hours.js';
 import { HourEntry } from './hour-index.js';
 import { Follow } from './follow.js';
 import { startIds, stopIds } from './ids.js';
+import { UnconfirmedWrite } from './write-batch.js';
 import { PendingChange, startWriteBehind, stopWriteBehind } from './write-behind.js';
 import { useEqualityQueries } from './lookups.js';
 import { Conversation, Message } from './message.js';
@@ -74,6 +75,7 @@ export function isStoreUnavailable(error: unknown): boolean {
   // MongoNetworkError covers timeouts and operations failed because the driver lost the store
   // (its pool cleared: a frozen store).
   return error instanceof mongoose.mongo.MongoNetworkError
+    || error instanceof UnconfirmedWrite
     || /^Mongo(ose)?(ServerSelection|NotConnected|TopologyClosed)Error$/.test(error.name)
     || error.message.includes('buffering is disabled')
     || error.message.includes('Client must be connected');

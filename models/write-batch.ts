@@ -2,64 +2,87 @@ import type { Model, mongo } from 'mongoose';
 import { isDuplicateKey } from './ids.js';
 
 /**
- * Group commit: writes that arrive while one command of their kind is in flight go together in the
- * next one. A lone write leaves at once (the next turn of the event loop), so batching costs no latency
+ * Group commit: writes that arrive while a command of their kind is in flight go together in the next
+ * one. A lone write leaves at once (the next turn of the event loop), so batching costs no latency
  * when the server is quiet, and under load one command carries many writes. On FerretDB an insert of 16
- * documents costs about what one of a single document costs (`npm run bench:write-ops`).
+ * documents costs about what one of a single document costs (`npm run bench:write-ops`). Writes wait
+ * for a command in flight at most PATIENCE_MS, then go in one of their own (a few at once at most):
+ * a command the store never answers (it died under it) holds up its own writes only.
  */
 const MAX_BATCH = 500;
+const MAX_IN_FLIGHT = 4;
+const PATIENCE_MS = 50;
 
 export function batched<I, R>(run: (items: I[]) => Promise<Array<R | Error>>): (item: I) => Promise<R> {
-  let queue: Array<{ item: I; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
-  let flushing = false;
-  const flush = async () => {
-    flushing = true;
-    while (queue.length > 0) {
-      const batch = queue.slice(0, MAX_BATCH);
-      queue = queue.slice(batch.length);
-      try {
-        const results = await run(batch.map((entry) => entry.item));
-        batch.forEach((entry, i) => {
-          const result = results[i]!;
-          if (result instanceof Error) entry.reject(result);
-          else entry.resolve(result);
-        });
-      } catch (error) {
-        batch.forEach((entry) => entry.reject(error));
-      }
+  const queue: Array<{ item: I; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
+  let inFlight = 0;
+  let soon = false;
+  let later: NodeJS.Timeout | undefined;
+  const send = () => {
+    soon = false;
+    clearTimeout(later);
+    later = undefined;
+    if (queue.length === 0 || inFlight >= MAX_IN_FLIGHT) return;
+    const batch = queue.splice(0, MAX_BATCH);
+    inFlight += 1;
+    run(batch.map((entry) => entry.item)).then(
+      (results) => batch.forEach((entry, i) => (results[i] instanceof Error ? entry.reject(results[i]) : entry.resolve(results[i] as R))),
+      (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+    ).finally(() => {
+      inFlight -= 1;
+      schedule();
+    });
+  };
+  const schedule = () => {
+    if (queue.length === 0 || soon) return;
+    if (inFlight === 0) {
+      soon = true;
+      setImmediate(send);
+    } else {
+      later ??= setTimeout(send, PATIENCE_MS);
     }
-    flushing = false;
   };
   return (item) => new Promise<R>((resolve, reject) => {
     queue.push({ item, resolve, reject });
-    if (!flushing) {
-      flushing = true;
-      setImmediate(() => void flush());
-    }
+    schedule();
   });
 }
 
 export type InsertOutcome = 'inserted' | 'duplicate';
 
 /**
+ * The store answered an insert without confirming every document, and without saying which failed:
+ * FerretDB does so when its PostgreSQL dies under it. Nothing of the batch counts as written.
+ */
+export class UnconfirmedWrite extends Error {
+  override name = 'UnconfirmedWrite';
+}
+
+/**
  * Inserts documents of `model`, batched: each resolves to 'inserted', or to 'duplicate' when a unique
  * index refused it. Documents go to the driver as they are (no casting, no defaults): callers give
  * complete documents of the schema's types.
+ *
+ * Ordered inserts, resumed after each refusal: FerretDB 1.24 answers an unordered insert as fully
+ * done while its PostgreSQL is unreachable (nothing is written), an ordered one with the error.
  */
 export function batchedInserts<T extends { _id: unknown }>(model: Model<any>): (doc: T) => Promise<InsertOutcome> {
   return batched<T, InsertOutcome>(async (docs) => {
-    try {
-      await model.collection.insertMany(docs as never[], { ordered: false });
-      return docs.map(() => 'inserted');
-    } catch (error) {
-      const failures = writeErrorsOf(error);
-      if (!failures) throw error;
-      return docs.map((_, i) => {
-        const failure = failures.get(i);
-        if (!failure) return 'inserted';
-        return isDuplicateKey(failure) ? 'duplicate' : Object.assign(new Error(failure.errmsg ?? 'insert failed'), { code: failure.code });
-      });
+    const outcomes: Array<InsertOutcome | Error> = [];
+    while (outcomes.length < docs.length) {
+      const rest = docs.slice(outcomes.length);
+      try {
+        const result = await model.collection.insertMany(rest as never[], { ordered: true });
+        if (result.insertedCount !== rest.length) throw new UnconfirmedWrite(`the store confirmed ${result.insertedCount} of ${rest.length} inserts into ${model.collection.name}`);
+        outcomes.push(...rest.map((): InsertOutcome => 'inserted'));
+      } catch (error) {
+        const failure = firstWriteError(error);
+        if (!failure) throw error; // nothing is known of the documents not yet answered: they all fail
+        outcomes.push(...rest.slice(0, failure.index).map((): InsertOutcome => 'inserted'));
+        outcomes.push(isDuplicateKey(failure) ? 'duplicate' : Object.assign(new Error(failure.errmsg ?? 'insert failed'), { code: failure.code }));
+      }
     }
+    return outcomes;
   });
 }
 
@@ -72,12 +95,13 @@ export function batchedInserts<T extends { _id: unknown }>(model: Model<any>): (
 export const MAX_STATEMENTS = 8;
 
 /**
- * Unordered bulk writes of `model`, straight to the driver (no casting: documents keyed by numbers or
- * strings, which the driver's types take for ObjectIds), MAX_STATEMENTS at a time.
+ * Bulk writes of `model`, straight to the driver (no casting: documents keyed by numbers or strings,
+ * which the driver's types take for ObjectIds), MAX_STATEMENTS at a time. Ordered, as inserts are
+ * (batchedInserts): an unordered command can be answered as done by a FerretDB that wrote nothing.
  */
 export async function bulkWrite(model: Model<any>, operations: ReadonlyArray<Record<string, unknown>>): Promise<void> {
   for (let start = 0; start < operations.length; start += MAX_STATEMENTS) {
-    await model.collection.bulkWrite(operations.slice(start, start + MAX_STATEMENTS) as mongo.AnyBulkWriteOperation[], { ordered: false });
+    await model.collection.bulkWrite(operations.slice(start, start + MAX_STATEMENTS) as mongo.AnyBulkWriteOperation[], { ordered: true });
   }
 }
 
@@ -89,10 +113,10 @@ export function batchedDeletes(model: Model<any>): (filter: Record<string, unkno
   });
 }
 
-/** The per-document failures of an unordered bulk write, by index; undefined when the error is not one. */
-function writeErrorsOf(error: unknown): Map<number, { code?: number; errmsg?: string }> | undefined {
+/** The document an ordered insert stopped at, and why; undefined when the error is not such a refusal. */
+function firstWriteError(error: unknown): { index: number; code?: number; errmsg?: string } | undefined {
   const writeErrors = (error as mongo.MongoBulkWriteError | undefined)?.writeErrors;
   if (!writeErrors || (error as Error).name !== 'MongoBulkWriteError') return undefined;
-  const list = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
-  return new Map(list.map((failure) => [failure.index, { code: failure.code, errmsg: failure.errmsg }]));
+  const [first] = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+  return first && { index: first.index, code: first.code, errmsg: first.errmsg };
 }
