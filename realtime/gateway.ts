@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
+import type { Deadlines } from '../models/deadline.js';
 import type { Sessions } from '../models/index.js';
 import { redisAdapter, type RedisAdapterKind } from './adapter.js';
 import { authenticate } from './auth.js';
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   sessions: Sessions;
   logger: Logger;
   requireFriendship: boolean;
+  /** The budget each event is acknowledged within (shared with REST, as is the bound on waiting ones). */
+  deadlines: Deadlines;
   /** Counts each message a user sends (shared with REST); throws a refusal past the limit. */
   messageLimit: { consume(userId: number): Promise<void> };
   /** Origins allowed to connect from a browser; `*` for any. */
@@ -74,7 +77,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   io.use(authenticate(options.sessions));
   io.on('connection', (socket) => {
     void socket.join(userRoom(socket.data.userId));
-    registerHandlers(socket, { budget, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit, views });
+    registerHandlers(socket, { budget, deadlines: options.deadlines, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit, views });
     socket.on('disconnect', () => budget.forget(socket));
   });
   const stopDelivery = deliverDomainEvents(io, { ...options, packetPerRoom: redis !== undefined && options.redisAdapter === 'sharded' });
