@@ -50,8 +50,8 @@ export interface Gateway {
   uwsPackage: string | undefined;
   /** Sockets connected to this process. */
   socketCount(): number;
-  /** Whether the Redis the adapter uses is connected; true without Redis. */
-  redisReady(): boolean;
+  /** Whether the Redis the adapter uses is connected and answers a ping now (a frozen Redis still looks connected); true without Redis. */
+  redisReady(): Promise<boolean>;
   /** Stops accepting, disconnects every socket (clients reconnect elsewhere), lets writes in flight finish, closes Redis. */
   close(): Promise<void>;
 }
@@ -94,7 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     transport: listening.kind,
     uwsPackage: 'uws' in uws ? uws.from : undefined,
     socketCount: () => io.engine.clientsCount,
-    redisReady: () => !redis || (redis.pub.status === 'ready' && redis.sub.status === 'ready'),
+    redisReady: async () => !redis || redis.ready(),
     async close() {
       listening.close();
       stopDelivery();

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     onExpired: metrics.deadlineExceeded,
   });
   let gateway: Gateway | undefined;
-  const readiness: ReadinessCheck[] = [{ name: 'store', ready: () => pingDatabase() }];
+  const readiness: ReadinessCheck[] = [{ name: 'store', ready: (_signal, timeoutMs) => pingDatabase(timeoutMs) }];
   if (redis) readiness.push({ name: 'redis', ready: async () => gateway?.redisReady() ?? false });
   let realtimePort = config.REALTIME_PORT;
   const allowedHosts = new Set(config.ALLOWED_HOSTS ?? ownHostNames());
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     sockets: realtime.socketCount,
     pendingRequests: deadlines.pending,
     storeUp: () => pingDatabase(),
-    redisUp: () => (redis ? realtime.redisReady() : undefined),
+    ...(redis ? { redisUp: () => realtime.redisReady() } : {}),
   });
   // At shutdown the gateway goes first (clients reconnect elsewhere), then REST finishes its requests.
   cleanups.unshift(() => new Promise((resolve) => rest.server.close(resolve)));

@@ -7,8 +7,8 @@ export interface MetricsSources {
   /** Requests and socket events being worked on (work that outlived its answer included). */
   pendingRequests(): number;
   storeUp(): Promise<boolean>;
-  /** Undefined when no Redis is configured (then there is no redis_up series). */
-  redisUp(): boolean | undefined;
+  /** Absent when no Redis is configured (then there is no redis_up series). */
+  redisUp?: () => Promise<boolean>;
 }
 
 /** The Prometheus metrics of one process, served at GET /metrics. */
@@ -40,8 +40,9 @@ export function createMetrics() {
     /** Tells the gauges where to read; called once the gateway runs. */
     observe(from: MetricsSources) {
       sources = from;
-      if (from.redisUp() === undefined) return;
-      new Gauge({ name: 'redis_up', help: '1 when the Redis adapter is connected', registers: [registry], collect() { this.set(from.redisUp() ? 1 : 0); } });
+      const { redisUp } = from;
+      if (!redisUp) return;
+      new Gauge({ name: 'redis_up', help: '1 when the Redis adapter is connected and Redis answers a ping', registers: [registry], async collect() { this.set((await redisUp()) ? 1 : 0); } });
     },
     eventDelivered: (event: string) => delivered.inc({ event }),
     rateLimited: (limit: string) => refusals.inc({ limit }),
