@@ -48,7 +48,7 @@ export function createApp(services: Services, http: HttpOptions): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, notImplemented: methodNotAllowed, methodNotAllowed }));
   app.use(assets());
-  app.use(mediaFiles(services.media, asset('cover.png')));
+  app.use(mediaFiles(services.media, asset('cover.png'), services.deadlines));
   return app;
 }
 

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   let gateway: Gateway | undefined;
   const readiness: ReadinessCheck[] = [{ name: 'store', ready: (_signal, timeoutMs) => pingDatabase(timeoutMs) }];
   if (redis) readiness.push({ name: 'redis', ready: async () => gateway?.redisReady() ?? false });
+  if (media.ready) readiness.push({ name: 'media', ready: (signal) => media.ready!(signal) });
   let realtimePort = config.REALTIME_PORT;
   const allowedHosts = new Set(config.ALLOWED_HOSTS ?? ownHostNames());
   const realtimeUrl = (ctx: Context) => config.PUBLIC_REALTIME_URL ?? `${ctx.protocol}://${requestHostName(ctx, allowedHosts)}:${realtimePort}`;
