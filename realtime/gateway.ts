@@ -74,7 +74,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const budget = eventBudget(() => options.onRateLimited?.('socketEvents'));
   const inFlight = new Set<Promise<void>>();
   const views = { mediaBase: options.publicUrl ?? options.fallbackMediaBase, formatDate: options.formatDate };
-  io.use(authenticate(options.sessions));
+  io.use(authenticate(options.sessions, options.deadlines));
   io.on('connection', (socket) => {
     void socket.join(userRoom(socket.data.userId));
     registerHandlers(socket, { budget, deadlines: options.deadlines, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit, views });

@@ -1,5 +1,6 @@
 import anyTest, { type TestFn } from 'ava';
 import { eventually, metric, rest, sleep } from './helpers/faults.js';
+import { connect, refusal } from './helpers/sockets.js';
 import { ANSWERED_WITHIN_MS, ferretdbFrozen, ferretdbKilled, scene, underFault } from './helpers/store-faults.js';
 
 /**
@@ -36,4 +37,20 @@ test('a frozen store fills at most MAX_PENDING_REQUESTS places: the requests bey
   process.kill(store.pid, 'SIGCONT');
   t.true(await eventually(async () => (await rest(base, 'GET', '/douyin/user/', { token: alice.token })).body.status_code === 0, 20_000), 'served again');
   t.true(await eventually(async () => (await metric(base, 'requests_pending')) === 0, 20_000), 'the places are free again');
+});
+
+test('a socket handshake the frozen store cannot check is refused as unavailable within the budget, and accepted once it thaws', async (t) => {
+  const { server, store, latecomer } = await scene(t, 'handshake', {}, 0);
+  process.kill(store.pid, 'SIGSTOP');
+  t.teardown(() => void process.kill(store.pid, 'SIGCONT'));
+  await sleep(1_200); // the user records the registrations cached are gone
+  const started = Date.now();
+  t.is(await refusal(server.realtimeUrl, { token: latecomer.token }), 'unavailable', 'not "unauthorized": the client may retry its token');
+  t.true(Date.now() - started < ANSWERED_WITHIN_MS, `refused after ${Date.now() - started} ms`);
+  process.kill(store.pid, 'SIGCONT');
+  t.true(await eventually(async () => {
+    const socket = await connect(server.realtimeUrl, latecomer.token);
+    socket.close();
+    return true;
+  }, 20_000), 'accepted once the store answers');
 });

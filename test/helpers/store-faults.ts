@@ -89,6 +89,8 @@ export interface Scene {
   alice: { id: number; token: string };
   bob: { id: number; token: string };
   followees: Array<{ id: number }>;
+  /** A user who connects a socket only during the fault. */
+  latecomer: { id: number; token: string };
   socket: Recorder;
 }
 
@@ -101,10 +103,10 @@ export async function scene(t: ExecutionContext, db: string, env: Record<string,
   const server = await startServer({ MONGO_URL: `${store.url}${db}`, ...env });
   t.teardown(() => server.stop('SIGKILL'));
   const api = client(server.baseUrl);
-  const [alice, bob, ...followees] = await Promise.all(Array.from({ length: 2 + followed }, (_, i) => api.newUser(i === 0 ? 'alice' : i === 1 ? 'bob' : 'idol')));
+  const [alice, bob, latecomer, ...followees] = await Promise.all(Array.from({ length: 3 + followed }, (_, i) => api.newUser(['alice', 'bob', 'late'][i] ?? 'idol')));
   const socket = await connect(server.realtimeUrl, alice!.token);
   t.teardown(() => socket.close());
-  return { store, server, alice: alice!, bob: bob!, followees, socket };
+  return { store, server, alice: alice!, bob: bob!, latecomer: latecomer!, followees, socket };
 }
 
 /** Reads, keyed writes (messages with client_msg_id over REST and sockets) and idempotent ones (follows), every 400 ms. */
