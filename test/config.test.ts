@@ -6,7 +6,7 @@ test('defaults need no environment at all', (t) => {
   t.like(config, {
     PORT: 8080, REALTIME_PORT: 8081, MONGO_URL: undefined, REDIS_URL: undefined, PUBLIC_URL: undefined,
     EMBEDDED_STORE: 'auto', TOKEN_TTL: 604800, JWT_SECRET: undefined, DEMO_WORLD: 'on', REDIS_ADAPTER: 'sharded',
-    REQUEST_DEADLINE_MS: 5000, MAX_PENDING_REQUESTS: 256,
+    REQUEST_DEADLINE_MS: 5000, MAX_PENDING_REQUESTS: 1024,
   });
   t.true(config.DATA_DIR.endsWith('/data'));
 });

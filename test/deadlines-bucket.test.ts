@@ -3,7 +3,7 @@ import path from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { client } from './helpers/api.js';
 import { removeDataDir, temporaryDir } from './helpers/dirs.js';
-import { CLIENT_WAIT_MS, eventually, metric, rest, sleep, Traffic, watchReadiness, type Outcome } from './helpers/faults.js';
+import { CLIENT_WAIT_MS, DEFAULT_BUDGET, eventually, metric, rest, sleep, Traffic, watchReadiness, type Outcome } from './helpers/faults.js';
 import { tinyVideo } from './helpers/media.js';
 import { startTestS3, type TestS3 } from './helpers/s3-server.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
@@ -39,7 +39,7 @@ test.after.always(async (t) => {
 async function bucketServer(t: ExecutionContext<Context>, db: string): Promise<{ server: ServerProcess; dataDir: string }> {
   const dataDir = temporaryDir('douyin-deadlines-s3-');
   t.teardown(() => removeDataDir(dataDir));
-  const server = await startServer({ ...t.context.s3.env, MONGO_URL: `${t.context.store.url}${db}`, DATA_DIR: dataDir });
+  const server = await startServer({ ...t.context.s3.env, MONGO_URL: `${t.context.store.url}${db}`, DATA_DIR: dataDir, ...DEFAULT_BUDGET });
   t.teardown(() => server.stop());
   return { server, dataDir };
 }

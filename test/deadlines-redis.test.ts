@@ -1,6 +1,6 @@
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { client } from './helpers/api.js';
-import { ack, countByKind, descriptorsOf, eventually, everyMessage, metric, rest, sleep, Traffic, watchReadiness } from './helpers/faults.js';
+import { ack, countByKind, DEFAULT_BUDGET, descriptorsOf, eventually, everyMessage, metric, rest, sleep, Traffic, watchReadiness } from './helpers/faults.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { startServer } from './helpers/server.js';
 import { connect } from './helpers/sockets.js';
@@ -32,7 +32,7 @@ test.after.always(async (t) => {
 async function underRedisFault(t: ExecutionContext<{ store: RunningStore }>, db: string, fault: (redis: TestRedis) => { begin(): Promise<void> | void; end(): Promise<void> | void }) {
   const redis = await startTestRedis();
   t.teardown(() => redis.stop());
-  const env = { MONGO_URL: `${t.context.store.url}${db}`, REDIS_URL: redis.url, RATE_LIMITS: 'on' };
+  const env = { MONGO_URL: `${t.context.store.url}${db}`, REDIS_URL: redis.url, RATE_LIMITS: 'on', ...DEFAULT_BUDGET };
   const [a, b] = await Promise.all([startServer(env), startServer(env)]);
   t.teardown(() => Promise.all([a.stop(), b.stop()]));
   const api = client(a.baseUrl);

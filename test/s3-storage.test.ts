@@ -13,6 +13,7 @@ import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { S3Storage } from '../storage/s3.js';
 import { client, type Client } from './helpers/api.js';
 import { removeDataDir, temporaryDir } from './helpers/dirs.js';
+import { DEFAULT_BUDGET } from './helpers/faults.js';
 import { decodeImage, fixtureDir, makeVideo, slowCoverFfmpeg } from './helpers/media.js';
 import { startTestS3, type TestS3 } from './helpers/s3-server.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
@@ -56,8 +57,9 @@ test.after.always(async (t) => {
   if (t.context.fixtures) await rm(t.context.fixtures, { recursive: true, force: true });
 });
 
+/** The default request budget (5 s): a stalled bucket refuses a publish within it. */
 function serverEnv(s3: TestS3, store: RunningStore, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...s3.env, MONGO_URL: `${store.url}${DB}`, DATA_DIR: dataDir, MAX_UPLOAD_MB: String(MAX_UPLOAD_MB), ...extra };
+  return { ...s3.env, MONGO_URL: `${store.url}${DB}`, DATA_DIR: dataDir, MAX_UPLOAD_MB: String(MAX_UPLOAD_MB), ...DEFAULT_BUDGET, ...extra };
 }
 
 async function publish(t: ExecutionContext<Context>, token: string, bytes: Buffer, title = 'clip') {

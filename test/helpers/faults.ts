@@ -7,6 +7,9 @@ import type { Recorder } from './sockets.js';
  * readiness watcher, the processes under a store process, a server's open descriptors and metrics.
  */
 
+/** The default request budget (REQUEST_DEADLINE_MS), set explicitly where it is what a test tests. */
+export const DEFAULT_BUDGET = { REQUEST_DEADLINE_MS: '5000' } as const;
+
 /** What a client saw of one request or socket event. */
 export interface Outcome {
   what: string;

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from 'ava';
 import { client } from './api.js';
-import { ack, countByKind, descendants, descriptorsOf, eventually, everyMessage, gone, metric, rest, sleep, Traffic, watchReadiness, type Outcome } from './faults.js';
+import { ack, countByKind, DEFAULT_BUDGET, descendants, descriptorsOf, eventually, everyMessage, gone, metric, rest, sleep, Traffic, watchReadiness, type Outcome } from './faults.js';
 import { startServer, type ServerProcess } from './server.js';
 import { connect, type Recorder } from './sockets.js';
 import { startRestartableStore } from './store.js';
@@ -100,7 +100,7 @@ export async function scene(t: ExecutionContext, db: string, env: Record<string,
     await store.stop().catch(() => undefined);
     await store.remove();
   });
-  const server = await startServer({ MONGO_URL: `${store.url}${db}`, ...env });
+  const server = await startServer({ MONGO_URL: `${store.url}${db}`, ...DEFAULT_BUDGET, ...env });
   t.teardown(() => server.stop('SIGKILL'));
   const api = client(server.baseUrl);
   const [alice, bob, latecomer, ...followees] = await Promise.all(Array.from({ length: 3 + followed }, (_, i) => api.newUser(['alice', 'bob', 'late'][i] ?? 'idol')));
@@ -156,8 +156,13 @@ export async function underFault(t: ExecutionContext, db: string, fault: Fault):
   await sleep(FAULT_MS);
   const endedAt = Date.now(); // the dependency may answer before end() returns (a restart waits until it does)
   await fault.end(store);
-  const served = await eventually(async () => (await rest(base, 'GET', '/douyin/user/', { token: alice.token })).body.status_code === 0, 30_000);
-  t.true(served, 'served again once the store is back');
+  let last: unknown;
+  const served = await eventually(async () => {
+    last = await rest(base, 'GET', '/douyin/user/', { token: alice.token }).catch((error: Error) => error.message);
+    return (last as { body?: { status_code?: number } }).body?.status_code === 0;
+  }, 30_000);
+  t.true(served, `served again once the store is back (last answer: ${JSON.stringify(last)}; pending ${await metric(base, 'requests_pending').catch(() => '?')})`);
+  if (!served) server.output.filter((line) => /"level":(40|50)/.test(line)).slice(-3).forEach((line) => t.log(line.slice(0, 500)));
   await sleep(1_000);
   const outcomes = await load.stop();
   const samples = await readiness.stop();
