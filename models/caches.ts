@@ -10,6 +10,8 @@ import { Conversation, type ConversationDoc } from './message.js';
 import { OWNER_LIST_TTL_MS } from './owner-lists.js';
 import { User, type UserDoc } from './user.js';
 import { Video, type VideoDoc } from './video.js';
+import { countedRead } from './fold-gate.js';
+import { pendingLatest, type Changes as WriteBehindChanges } from './write-behind.js';
 
 /**
  * Read caches for the hot paths: user records and the newest page of the feed, and the owners' lists
@@ -34,6 +36,10 @@ export interface Changes {
   conversations?: readonly string[];
   /** A video was published. */
   published?: boolean;
+  /** Changes to counters a write made, written behind: other processes add them to their views until... */
+  counted?: { generation: number } & WriteBehindChanges;
+  /** ... the generation they belong to is folded into the store. */
+  folded?: number;
 }
 
 export const cacheEvents = new EventEmitter<{ forgotten: [Changes] }>();
@@ -55,10 +61,11 @@ function oneQueryAtATime() {
 }
 
 /** Records of one collection by id, missing ones absent; misses cost one round trip for any number of ids. */
-function recordsById<T extends { _id: K }, K extends number | string = number>(model: Model<any>, ttl = CACHE_TTL_MS) {
+function recordsById<T extends { _id: K }, K extends number | string = number>(model: Model<any>, { ttl = CACHE_TTL_MS, counted = false } = {}) {
   const queries = oneQueryAtATime();
   const loader = new DataLoader<K, T | null>(async (ids) => {
-    const docs = await queries.track(findIn<T>(model, '_id', ids));
+    const find = () => findIn<T>(model, '_id', ids);
+    const docs = await queries.track(counted ? countedRead(find) : find());
     const byId = new Map(docs.map((doc) => [doc._id, doc]));
     return ids.map((id) => byId.get(id) ?? null);
   }, {
@@ -77,14 +84,25 @@ function recordsById<T extends { _id: K }, K extends number | string = number>(m
   return { get, loader };
 }
 
-const users = recordsById<UserDoc>(User);
-const videos = recordsById<VideoDoc>(Video);
+const users = recordsById<UserDoc>(User, { counted: true });
+const videos = recordsById<VideoDoc>(Video, { counted: true });
 export const cachedUsers = users.get;
 /** Video records by id, with their counters as of at most CACHE_TTL_MS ago. */
 export const cachedVideos = videos.get;
 /** Conversations (the latest message of each) by pair key; they change with every message, which forgets them. */
-const conversations = recordsById<ConversationDoc, string>(Conversation, OWNER_LIST_TTL_MS);
-export const cachedConversations = conversations.get;
+const conversations = recordsById<ConversationDoc, string>(Conversation, { ttl: OWNER_LIST_TTL_MS });
+
+/** The latest message of each conversation, with what this process sent and has not written behind yet. */
+export async function cachedConversations(pairs: readonly string[]): Promise<Map<string, ConversationDoc>> {
+  const stored = await conversations.get(pairs);
+  for (const pair of pairs) {
+    const pending = pendingLatest(pair);
+    // Conversations stored before `latest` existed have none.
+    const storedId = (stored.get(pair)?.latest as { id: number } | undefined)?.id ?? 0;
+    if (pending && pending.id > storedId) stored.set(pair, { _id: pair, latest: pending });
+  }
+  return stored;
+}
 
 /** The subset of `userIds` that `viewerId` follows. */
 export async function cachedFollowed(viewerId: number | undefined, userIds: readonly number[]): Promise<Set<number>> {
@@ -123,8 +141,15 @@ async function loadFeedHead(size: number, loadedAt: number): Promise<FeedHead> {
   return { loadedAt, docs: await videosBefore(Infinity, size) };
 }
 
-/** Drops what `changes` made stale here and tells the other processes (unless it came from them). */
-export function forget(changes: Changes, { relayed = false } = {}): void {
+/**
+ * Drops what `changes` made stale here and tells the other processes (unless it came from them).
+ * `elsewhereOnly`: only tell the others (a fold of counters: records here know which folds they hold).
+ */
+export function forget(changes: Changes, { relayed = false, elsewhereOnly = false } = {}): void {
+  if (elsewhereOnly) {
+    cacheEvents.emit('forgotten', changes);
+    return;
+  }
   changes.users?.forEach((id) => users.loader.clear(id));
   changes.videos?.forEach((id) => videos.loader.clear(id));
   if (changes.pair) {

@@ -1,14 +1,20 @@
 import { cachedVideos } from './caches.js';
+import { foldsIn } from './fold-gate.js';
 import { Comment, type CommentDoc } from './comment.js';
-import { incrementVideo, touched } from './counters.js';
 import { Refusal } from './errors.js';
-import { domainEvents } from './events.js';
+import { inTurn } from './in-turn.js';
+import { domainEvents, mayListen } from './events.js';
 import { nextId } from './ids.js';
 import { commentsOf } from './lists.js';
 import type { Cursor } from './relations.js';
 import { userViews } from './users.js';
 import { EMPTY_USER, type CommentView } from './views.js';
 import { commentAdded, commentDeleted } from './notifications.js';
+import { batchedInserts } from './write-batch.js';
+import { changing, pendingCount } from './write-behind.js';
+
+const insertComment = batchedInserts<CommentDoc & { _id: number }>(Comment);
+const counted = (videoId: number, step: 1 | -1) => ({ counters: [{ target: `videos:${videoId}` as const, field: 'commentCount', step }] });
 
 export interface CommentFormat {
   mediaBase: string;
@@ -20,30 +26,34 @@ export async function addComment(userId: number, videoId: number, content: strin
   const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const comment = { _id: nextId(), videoId, userId, content, createdAt: Date.now() };
-  await Comment.create(comment);
-  const commentCount = (await incrementVideo(videoId, 'commentCount', 1)) ?? 0;
-  touched({ videos: [videoId], comments: [videoId] });
-  domainEvents.emit('comment:added', { comment, authorId: video.authorId, commentCount, origin: { mediaBase: format.mediaBase } });
+  await changing(counted(videoId, 1), async () => (await insertComment(comment)) === 'inserted', { comments: [videoId] });
+  if (userId !== video.authorId && mayListen(video.authorId)) {
+    const stored = (await cachedVideos([videoId])).get(videoId);
+    const commentCount = stored ? stored.commentCount + pendingCount(`videos:${videoId}`, 'commentCount', foldsIn(stored)) : 0;
+    domainEvents.emit('comment:added', { comment, authorId: video.authorId, commentCount, origin: { mediaBase: format.mediaBase } });
+  }
   await commentAdded(comment._id, videoId, userId, video.authorId, { mediaBase: format.mediaBase });
   return (await commentViews([comment], userId, format))[0]!;
 }
 
-/** Deletes a comment of `videoId`: allowed to the comment's author and to the video's author. */
+/**
+ * Deletes a comment of `videoId`: allowed to the comment's author and to the video's author. One
+ * command, which deletes only what the caller may delete and returns it; deletes of one comment take
+ * turns in this process (FerretDB's findAndModify is not atomic: two at once could both return it).
+ */
 export async function deleteComment(userId: number, videoId: number, commentId: number, format: CommentFormat): Promise<CommentView> {
-  const [comment, video] = await Promise.all([
-    Comment.findOne({ _id: commentId, videoId }).lean(),
-    cachedVideos([videoId]).then((found) => found.get(videoId)),
-  ]);
+  const video = (await cachedVideos([videoId])).get(videoId);
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
-  if (!comment) throw new Refusal('COMMENT_NOT_FOUND');
-  if (comment.userId !== userId && video.authorId !== userId) throw new Refusal('NOT_COMMENT_OWNER');
-  const view = (await commentViews([comment], userId, format))[0]!;
-  if ((await Comment.deleteOne({ _id: commentId })).deletedCount > 0) {
-    await incrementVideo(videoId, 'commentCount', -1);
-    touched({ videos: [videoId], comments: [videoId] });
-  }
-  await commentDeleted(commentId, videoId, comment.userId, video.authorId);
-  return view;
+  const deletable = video.authorId === userId ? { _id: commentId, videoId } : { _id: commentId, videoId, userId };
+  let comment: CommentDoc | null = null;
+  await inTurn(`comments:${commentId}`, () => changing(counted(videoId, -1), async () => {
+    comment = await Comment.findOneAndDelete(deletable).lean<CommentDoc>();
+    return comment !== null;
+  }, { comments: [videoId] }));
+  if (!comment) throw new Refusal((await Comment.exists({ _id: commentId, videoId })) ? 'NOT_COMMENT_OWNER' : 'COMMENT_NOT_FOUND');
+  const deleted: CommentDoc = comment;
+  await commentDeleted(commentId, videoId, deleted.userId, video.authorId);
+  return (await commentViews([deleted], userId, format))[0]!;
 }
 
 /** Comments of a video, newest first. */

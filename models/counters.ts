@@ -4,19 +4,19 @@ import { Comment } from './comment.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
 import { othersShareStore } from './ids.js';
-import { inTurn } from './in-turn.js';
 import { countEach, findIn } from './lookups.js';
-import { User, type UserDoc, type UserRecord } from './user.js';
-import { Video, type VideoDoc } from './video.js';
+import { User } from './user.js';
+import { Video } from './video.js';
+import { bulkWrite } from './write-batch.js';
+import { betweenFolds, pendingForRecount, type CounterTarget, type PendingDoc } from './write-behind.js';
 
 /**
- * Counters are kept with $inc after the edge they count is written: exactly one request wins each
- * edge change (unique indexes), so on MongoDB, where $inc is atomic, each counter is exact once the
- * requests that changed it have answered. FerretDB's updates are read-modify-write, so two concurrent
- * $inc on one document can lose one: there a process makes its increments of one document one at a
- * time, which is exact while it is the only process on the store; when other processes share the
- * store (they hold id worker leases), every touched counter is also recounted from its edges shortly
- * after activity on it stops. `recountAll` repairs everything (after a crash, say).
+ * Counters are written behind (write-behind.ts): each process folds the changes its writes made into
+ * them, one update per document at a time. On MongoDB, where $inc is atomic, that keeps every counter
+ * exact. FerretDB's updates are read-modify-write, so two processes folding into one document at once
+ * can lose one change: there, when other processes share the store (they hold id worker leases),
+ * every folded counter is also recounted from its edges shortly after activity on it stops.
+ * `recountAll` repairs everything (after a change behind the server's back, say).
  */
 const SETTLE_MS = 1_000;
 const MAX_DELAY_MS = 5_000;
@@ -25,16 +25,20 @@ let readModifyWrite = false;
 const pending = { users: new Set<number>(), videos: new Set<number>() };
 let timer: NodeJS.Timeout | undefined;
 let firstTouch = 0;
-let running: Promise<void> = Promise.resolve();
 
-/** For stores whose $inc is not atomic: one increment of a document at a time, and recounts when the store is shared. */
+/** For stores whose $inc is not atomic: recounts when the store is shared. */
 export function useReadModifyWriteUpdates(enabled: boolean): void {
   readModifyWrite = enabled;
 }
 
-/** Notes what an operation changed: caches forget it, and counters changed with $inc may be recounted. */
+/** Notes what an operation changed: caches forget it, and counters folded into it may be recounted. */
 export function touched(changes: Changes): void {
   forget(changes);
+  recountWhenShared(changes);
+}
+
+/** On FerretDB, when other processes share the store: recounts these counters once activity on them settles. */
+export function recountWhenShared(changes: Pick<Changes, 'users' | 'videos'>): void {
   if (!readModifyWrite) return;
   changes.users?.forEach((id) => pending.users.add(id));
   changes.videos?.forEach((id) => pending.videos.add(id));
@@ -55,39 +59,17 @@ export function flush(): Promise<void> {
   pending.users.clear();
   pending.videos.clear();
   const recount = async () => (users.length + videos.length > 0 && (await othersShareStore()) ? Promise.all([recountUsers(users), recountVideos(videos)]) : undefined);
-  running = running.then(recount).then(
+  return betweenFolds(recount).then(
     () => undefined,
     () => touched({ users, videos }), // the store is away: try again later
   );
-  return running;
 }
 
-/**
- * $inc that never takes a counter below zero; resolves to the user's record as the increment left it
- * (null when the user is gone or the counter was at zero), for events that report it.
- */
-export async function incrementUser(userId: number, field: string, step: 1 | -1): Promise<UserRecord | null> {
-  // FerretDB's findAndModify takes no projection, not even the schema's own exclusion of the password
-  // hash: the whole record comes back and the hash is dropped here.
-  const update = () => User.findOneAndUpdate(nonNegative(userId, field, step), { $inc: { [field]: step } }, { new: true }).select('+passwordHash').lean<UserDoc>();
-  const user = await increment(`users:${userId}`, update);
-  if (!user) return null;
-  const { passwordHash: _, ...record } = user;
-  return record;
-}
-
-/** The same for a video; resolves to the counter's new value (undefined when the video is gone or it was at zero). */
-export async function incrementVideo(videoId: number, field: 'favoriteCount' | 'commentCount', step: 1 | -1): Promise<number | undefined> {
-  const video = await increment(`videos:${videoId}`, () => Video.findOneAndUpdate(nonNegative(videoId, field, step), { $inc: { [field]: step } }, { new: true }).lean<VideoDoc>());
-  return video?.[field];
-}
-
-function increment<T>(key: string, update: () => Promise<T>): Promise<T> {
-  return readModifyWrite ? inTurn(key, update) : update();
-}
-
-function nonNegative(id: number, field: string, step: 1 | -1) {
-  return step < 0 ? { _id: id, [field]: { $gt: 0 } } : { _id: id };
+/** Recounts the counters of these targets; `resolving`: pending records this recount settles (not subtracted). */
+export async function recountTargets(targets: readonly CounterTarget[], options: { resolving: (doc: PendingDoc) => boolean }): Promise<void> {
+  const ids = (kind: string) => targets.flatMap((target) => (target.startsWith(`${kind}:`) ? [Number(target.slice(kind.length + 1))] : []));
+  const pendingChanges = await pendingForRecount(options.resolving);
+  await Promise.all([recount(User, 'users', ids('users'), USER_COUNTERS, pendingChanges), recount(Video, 'videos', ids('videos'), VIDEO_COUNTERS, pendingChanges)]);
 }
 
 type CountSpec = { model: Model<any>; field: string; groupBy: string };
@@ -107,19 +89,18 @@ const VIDEO_COUNTERS: Record<string, CountSpec> = {
 
 /** Sets the counters of these users from their edges; a fixed number of round trips for any number of ids. */
 export async function recountUsers(ids: readonly number[]): Promise<number> {
-  const fixed = await recount(User, ids, USER_COUNTERS);
-  if (fixed.length > 0) forget({ users: fixed });
-  return fixed.length;
+  return (await recount(User, 'users', ids, USER_COUNTERS, await pendingForRecount(() => false))).length;
 }
 
 export async function recountVideos(ids: readonly number[]): Promise<number> {
-  const fixed = await recount(Video, ids, VIDEO_COUNTERS);
-  if (fixed.length > 0) forget({ videos: fixed });
-  return fixed.length;
+  return (await recount(Video, 'videos', ids, VIDEO_COUNTERS, await pendingForRecount(() => false))).length;
 }
 
-/** Sets the counters that differ from their edges; returns the ids it fixed. */
-async function recount(target: Model<any>, ids: readonly number[], specs: Record<string, CountSpec>): Promise<number[]> {
+/**
+ * Sets the counters that differ from their edges, less the changes still to be folded into them (whose
+ * edges may be counted already); returns the ids it fixed.
+ */
+async function recount(target: Model<any>, kind: 'users' | 'videos', ids: readonly number[], specs: Record<string, CountSpec>, unfolded: Awaited<ReturnType<typeof pendingForRecount>>): Promise<number[]> {
   if (ids.length === 0) return [];
   const fields = Object.keys(specs);
   const [current, ...counts] = await Promise.all([
@@ -127,22 +108,23 @@ async function recount(target: Model<any>, ids: readonly number[], specs: Record
     ...fields.map((field) => countEach(specs[field]!.model, specs[field]!.groupBy, ids)),
   ]);
   const fixes = current.flatMap((doc) => {
-    const truth = Object.fromEntries(fields.map((field, i) => [field, counts[i]!.get(doc._id!) ?? 0]));
+    const toFold = unfolded.get(`${kind}:${doc._id!}`);
+    const truth = Object.fromEntries(fields.map((field, i) => [field, (counts[i]!.get(doc._id!) ?? 0) - (toFold?.get(field) ?? 0)]));
     return fields.some((field) => doc[field] !== truth[field]) ? [{ id: doc._id!, truth }] : [];
   });
   if (fixes.length > 0) {
-    const operations = fixes.map(({ id, truth }) => ({ updateOne: { filter: { _id: id }, update: { $set: truth } } }));
-    await target.bulkWrite(operations, { ordered: false });
+    await bulkWrite(target, fixes.map(({ id, truth }) => ({ updateOne: { filter: { _id: id }, update: { $set: truth } } })));
+    forget({ [kind]: fixes.map((fix) => fix.id) });
   }
   return fixes.map((fix) => fix.id);
 }
 
 /** Recounts every counter; returns how many documents it fixed. */
 export async function recountAll(batchSize = 500): Promise<{ users: number; videos: number }> {
-  return {
+  return betweenFolds(async () => ({
     users: await inBatches(User, batchSize, recountUsers),
     videos: await inBatches(Video, batchSize, recountVideos),
-  };
+  }));
 }
 
 /** Walks every id of the collection once (one cursor), handing them to `work` in batches. */

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import mongoose from 'mongoose';
 import { Comment } from './comment.js';
 import { flush, useReadModifyWriteUpdates } from './counters.js';
@@ -7,6 +8,8 @@ import { fileUnfiledVideos } from './feed-hours.js';
 import { HourEntry } from './hour-index.js';
 import { Follow } from './follow.js';
 import { startIds, stopIds } from './ids.js';
+import { UnconfirmedWrite } from './write-batch.js';
+import { PendingChange, startWriteBehind, stopWriteBehind } from './write-behind.js';
 import { useEqualityQueries } from './lookups.js';
 import { Conversation, Message } from './message.js';
 import { fileUnfiledMessages } from './messages.js';
@@ -16,10 +19,13 @@ import { Video } from './video.js';
 import { Notification } from './notification.js';
 import { settleNotifications } from './notifications.js';
 
-const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry, Notification];
+const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry, Notification, PendingChange];
 
 /** How long an operation may wait for the store's reply. */
 export const STORE_REPLY_TIMEOUT_MS = 10_000;
+
+/** Every command sent to the store, by name and collection (with `monitorCommands`): the store_commands_total metric. */
+export const storeCommands = new EventEmitter<{ command: [name: string, collection: string] }>();
 
 /** Connects, makes sure every index exists (the unique ones guard correctness), and leases an id worker slot. */
 export async function openDatabase(url: string, options: { monitorCommands?: boolean } = {}): Promise<void> {
@@ -39,6 +45,9 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
     bufferCommands: false,
     autoIndex: false,
   });
+  if (options.monitorCommands) {
+    mongoose.connection.getClient().on('commandStarted', (event) => storeCommands.emit('command', event.commandName, String(event.command[event.commandName])));
+  }
   await Promise.all(models.map((model) => model.createIndexes()));
   await upgradeOnce('feed-hours', fileUnfiledVideos);
   await upgradeOnce('message-hours', fileUnfiledMessages);
@@ -46,6 +55,7 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   const ferretdb = await isFerretdb();
   useReadModifyWriteUpdates(ferretdb);
   useEqualityQueries(ferretdb);
+  await startWriteBehind();
 }
 
 /**
@@ -58,7 +68,7 @@ async function isFerretdb(): Promise<boolean> {
 }
 
 export async function closeDatabase(): Promise<void> {
-  await Promise.all([flush(), settleNotifications()]);
+  await Promise.all([stopWriteBehind().then(flush), settleNotifications()]);
   await stopIds().catch(() => undefined);
   await mongoose.disconnect();
 }
@@ -73,10 +83,32 @@ export function isStoreUnavailable(error: unknown): boolean {
     || error instanceof mongoose.mongo.MongoOperationTimeoutError
     || error instanceof DeadlineExceeded
     || error instanceof Overloaded
+    || error instanceof UnconfirmedWrite
     || /^Mongo(ose)?(ServerSelection|NotConnected|TopologyClosed)Error$/.test(error.name)
     || error.message.includes('buffering is disabled')
     || error.message.includes('Client must be connected')
-    || lostItsBackend(error);
+    || lostItsBackend(error)
+    || failedUnder(error)
+    || connectionBroken(error);
+}
+
+/**
+ * The driver writing a command to a connection the store has just closed (killed) can let Node's own
+ * socket error through unwrapped ("This socket has been ended by the other party", EPIPE).
+ */
+function connectionBroken(error: Error): boolean {
+  const { code } = error as NodeJS.ErrnoException;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}
+
+/**
+ * A bulk write (the batched inserts and updates) that failed as a whole: the driver wraps the
+ * error that stopped it (the store unreachable, an operation out of time) in a MongoBulkWriteError.
+ */
+function failedUnder(error: Error): boolean {
+  if (error.name !== 'MongoBulkWriteError') return false;
+  const cause = (error as { errorResponse?: unknown }).errorResponse ?? error.cause;
+  return cause !== error && isStoreUnavailable(cause);
 }
 
 /**

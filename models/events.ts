@@ -40,3 +40,16 @@ export interface CommentRecord {
 }
 
 export const domainEvents = new EventEmitter<DomainEvents>();
+
+/**
+ * Whether a user may be listening for the events that concern them: the realtime gateway knows (a
+ * single process knows its sockets); without one, or when it cannot tell, everyone may be. Events
+ * whose payloads cost store reads (a like's counts, a follower's record) are built only then.
+ */
+let audience: (userId: number) => boolean = () => true;
+
+export function decideAudience(check: ((userId: number) => boolean) | undefined): void {
+  audience = check ?? (() => true);
+}
+
+export const mayListen = (userId: number): boolean => audience(userId);

@@ -1,50 +1,47 @@
-import { incrementUser, incrementVideo, touched } from './counters.js';
 import { Refusal } from './errors.js';
-import { domainEvents, type Origin } from './events.js';
+import { domainEvents, mayListen, type Origin } from './events.js';
 import { Favorite } from './favorite.js';
-import { isDuplicateKey, nextId } from './ids.js';
+import { nextId } from './ids.js';
 import { inTurn } from './in-turn.js';
 import { likesOf } from './lists.js';
 import type { Cursor } from './relations.js';
-import { userExists } from './users.js';
+import { recordAsLeft, userExists } from './users.js';
 import { likeChanged } from './notifications.js';
 import { cachedVideos } from './caches.js';
+import { foldsIn } from './fold-gate.js';
 import { videoViews } from './videos.js';
 import type { VideoView } from './views.js';
+import { batchedInserts } from './write-batch.js';
+import { changing, pendingCount, type CounterChange } from './write-behind.js';
+
+const insertLike = batchedInserts<{ _id: number; userId: number; videoId: number; authorId: number }>(Favorite);
 
 /** Likes (actionType 1) or unlikes (2) a video. Idempotent: repeating either changes nothing and succeeds. */
 export async function favorite(userId: number, videoId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
   const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const { authorId } = video;
-  // A like and an unlike at once move the counters in the order the edge changed (see follow).
+  const step = actionType === 1 ? 1 : -1;
+  const counters: CounterChange[] = [
+    { target: `videos:${videoId}`, field: 'favoriteCount', step },
+    { target: `users:${userId}`, field: 'favoriteCount', step },
+    { target: `users:${authorId}`, field: 'totalFavorited', step },
+  ];
+  const write = async () => (actionType === 1 ? (await insertLike({ _id: nextId(), userId, videoId, authorId })) === 'inserted' : removeLike(userId, videoId));
+  // A like and an unlike at once (a double tap) change the edge and its notification in turn.
   const changed = await inTurn(`favorites:${userId}>${videoId}`, async () => {
-    const change = actionType === 1 ? await addLike(userId, videoId, authorId) : await removeLike(userId, videoId);
-    if (!change) return undefined;
-    const step = actionType === 1 ? 1 : -1;
-    const [favoriteCount, user] = await Promise.all([
-      incrementVideo(videoId, 'favoriteCount', step),
-      incrementUser(userId, 'favoriteCount', step),
-      incrementUser(authorId, 'totalFavorited', step),
-    ]);
-    return { favoriteCount: favoriteCount ?? 0, user };
+    if (!(await changing({ counters }, write, { likes: [userId] }))) return false;
+    await likeChanged(userId, videoId, authorId, actionType, origin);
+    return true;
   });
-  if (!changed) return;
-  touched({ users: [userId, authorId], videos: [videoId], likes: [userId] });
-  if (actionType === 1 && changed.user) {
-    domainEvents.emit('favorite:added', { videoId, user: changed.user, authorId, favoriteCount: changed.favoriteCount, origin });
-  }
-  await likeChanged(userId, videoId, authorId, actionType, origin);
+  if (changed && actionType === 1 && userId !== authorId && mayListen(authorId)) await reportLike(userId, videoId, authorId, origin);
 }
 
-async function addLike(userId: number, videoId: number, authorId: number): Promise<boolean> {
-  try {
-    await Favorite.create({ _id: nextId(), userId, videoId, authorId });
-    return true;
-  } catch (error) {
-    if (isDuplicateKey(error)) return false;
-    throw error;
-  }
+async function reportLike(userId: number, videoId: number, authorId: number, origin: Origin): Promise<void> {
+  const [user, liked] = await Promise.all([recordAsLeft(userId), cachedVideos([videoId])]);
+  const video = liked.get(videoId);
+  const favoriteCount = video ? video.favoriteCount + pendingCount(`videos:${videoId}`, 'favoriteCount', foldsIn(video)) : 0;
+  if (user) domainEvents.emit('favorite:added', { videoId, user, authorId, favoriteCount, origin });
 }
 
 async function removeLike(userId: number, videoId: number): Promise<boolean> {

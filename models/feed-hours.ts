@@ -1,4 +1,5 @@
 import { fileHour, hourOf, hoursOf, walkHours } from './hour-index.js';
+import { countedRead } from './fold-gate.js';
 import { findIn } from './lookups.js';
 import { setEach } from './upgrades.js';
 import { Video, type VideoDoc } from './video.js';
@@ -15,7 +16,7 @@ export function fileVideoHour(publishedAt: number): Promise<void> {
 export async function videosBefore(before: number, limit: number): Promise<VideoDoc[]> {
   const hours = await hoursOf(FEED, hourOf(Math.min(before, Date.now() + 1)), 'newest first');
   const read = async (batch: number[]) => {
-    const videos = await findIn<VideoDoc>(Video, 'feedHour', batch);
+    const videos = await countedRead(() => findIn<VideoDoc>(Video, 'feedHour', batch));
     return videos.filter((video) => video.publishedAt < before).sort((a, b) => b.publishedAt - a.publishedAt);
   };
   return (await walkHours(hours, read, (found) => found.length >= limit)).slice(0, limit);

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import mongoose, { Schema } from 'mongoose';
-import { isDuplicateKey } from './ids.js';
+import { batchedInserts } from './write-batch.js';
 
 /**
  * Indexes of time for lists that grow without end (the feed, a conversation, everything a user sent
@@ -29,6 +29,7 @@ export const HourEntry = mongoose.model(
     { versionKey: false, collection: 'hours' },
   ).index({ key: 1 }),
 );
+const insertEntry = batchedInserts<{ _id: string; key: string; hour: number }>(HourEntry);
 
 const directories = new LRUCache<string, Promise<Set<number>>>({ max: 20_000, ttl: DIRECTORY_TTL_MS });
 /** Hours this process knows are filed (entries are never removed from the store). */
@@ -50,11 +51,7 @@ export async function fileHour(key: string, hour: number): Promise<void> {
   const id = `${key}:${hour}`;
   if (filed.has(id)) return;
   // A writer does not load a directory it does not have: filing an hour twice is harmless.
-  try {
-    await HourEntry.create({ _id: id, key, hour });
-  } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
-  }
+  await insertEntry({ _id: id, key, hour });
   filed.set(id, true);
   (await directories.get(key))?.add(hour);
 }

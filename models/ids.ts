@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import mongoose, { Schema } from 'mongoose';
 
 /**
@@ -64,6 +65,9 @@ export function idFloor(epochMs: number): number {
 let generator: IdGenerator | undefined;
 let lease: { slot: number; owner: string; timer: NodeJS.Timeout } | undefined;
 
+/** This process, as the owner of its id lease and of what it leaves pending in the store: `host/pid/uuid`. */
+export const PROCESS_ID = `${hostname()}/${process.pid}/${randomUUID()}`;
+
 export function nextId(): number {
   if (!generator) throw new Error('ids are not started: call startIds() after connecting');
   return generator.next();
@@ -71,13 +75,14 @@ export function nextId(): number {
 
 /** Leases a free worker slot for this process and keeps the lease alive. */
 export async function startIds(): Promise<number> {
-  const owner = randomUUID();
+  const owner = PROCESS_ID;
   const slots = [...Array(WORKER_SLOTS).keys()].sort(() => Math.random() - 0.5);
   for (const slot of slots) {
     if (await claim(slot, owner)) {
-      const timer = setInterval(() => void renew(slot, owner), RENEW_MS).unref();
+      const timer = setInterval(() => void renew(slot, owner).then(othersShareStore).catch(() => undefined), RENEW_MS).unref();
       lease = { slot, owner, timer };
       generator = new IdGenerator(slot);
+      await othersShareStore();
       return slot;
     }
   }
@@ -88,7 +93,36 @@ export async function startIds(): Promise<number> {
 export async function othersShareStore(): Promise<boolean> {
   if (!lease) return false;
   const others = await WorkerLease.countDocuments({ owner: { $ne: lease.owner }, expiresAt: { $gt: new Date() } });
-  return others > 0;
+  shared = others > 0;
+  return shared;
+}
+
+let shared = false;
+
+/** othersShareStore as of the last lease renewal (every RENEW_MS) or the last time it was asked. */
+export function storeLooksShared(): boolean {
+  return shared;
+}
+
+/**
+ * Whether the process `owner` (a PROCESS_ID) is gone: it holds no live lease, or it ran on this host
+ * and its pid no longer runs (or is ours now). A process that died holds its lease until it expires;
+ * the pid tells at once when it was on this host.
+ */
+export async function isGone(owner: string): Promise<boolean> {
+  const [host, pid] = owner.split('/');
+  if (owner === PROCESS_ID) return false;
+  if (host === hostname() && (Number(pid) === process.pid || !isRunning(Number(pid)))) return true;
+  return (await WorkerLease.exists({ owner, expiresAt: { $gt: new Date() } })) === null;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 export async function stopIds(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
- * Runs the work given for one key one at a time in this process, in the order given. FerretDB's
- * updates are read-modify-write: two at once on one document (two `$inc`, two `$max`) can lose one.
+ * Runs the work given for one key one at a time in this process, in the order given: a like and an
+ * unlike of one video by one user (a double tap) change the edge and its notification in turn.
  */
 const turns = new Map<string, Promise<unknown>>();
 

@@ -1,6 +1,6 @@
 export * from './errors.js';
 export * from './views.js';
-export { openDatabase, closeDatabase, isStoreUnavailable, pingDatabase } from './db.js';
+export { openDatabase, closeDatabase, isStoreUnavailable, pingDatabase, storeCommands } from './db.js';
 export { createSessions, type Sessions } from './sessions.js';
 export { nextId } from './ids.js';
 export { linkMediaThrough, type MediaLinker } from './media-links.js';
@@ -12,5 +12,6 @@ export * as comments from './comments.js';
 export * as messages from './messages.js';
 export * as counters from './counters.js';
 export * as caches from './caches.js';
-export { domainEvents, type DomainEvents, type MessageRecord } from './events.js';
+export * as writeBehind from './write-behind.js';
+export { decideAudience, domainEvents, type DomainEvents, type MessageRecord } from './events.js';
 export * as inbox from './inbox.js';

@@ -1,15 +1,17 @@
-import { forget } from './caches.js';
 import { Refusal } from './errors.js';
 import { domainEvents, type MessageRecord, type Origin } from './events.js';
-import { idFloor, idTime, isDuplicateKey, nextId } from './ids.js';
-import { inTurn } from './in-turn.js';
+import { idFloor, idTime, nextId } from './ids.js';
 import { fileHour, hourOf, hoursOf, walkHours } from './hour-index.js';
 import { findAny } from './lookups.js';
-import { Conversation, Message, pairKey, type MessageDoc } from './message.js';
+import { Message, pairKey, type MessageDoc } from './message.js';
 import { areFriends } from './relations.js';
 import { setEach } from './upgrades.js';
 import { userExists } from './users.js';
 import type { MessageView } from './views.js';
+import { batchedInserts } from './write-batch.js';
+import { changing } from './write-behind.js';
+
+const insertMessage = batchedInserts<MessageDoc & { _id: number }>(Message);
 
 export interface SendOptions {
   /** Refuse unless the two follow each other (off by default: the app's suite messages before that). */
@@ -28,8 +30,6 @@ export async function sendMessage(
 ): Promise<{ message: MessageRecord; created: boolean }> {
   if (fromUserId === toUserId) throw new Refusal('CANNOT_MESSAGE_SELF');
   const dedupeKey = options.clientMsgId === undefined ? undefined : `${fromUserId}:${options.clientMsgId}`;
-  const original = dedupeKey && (await Message.findOne({ dedupeKey }).lean());
-  if (original) return { message: toRecord(original), created: false };
   if (!(await userExists(toUserId))) throw new Refusal('USER_NOT_FOUND');
   if (options.requireFriendship && !(await areFriends(fromUserId, toUserId))) throw new Refusal('FRIENDS_ONLY');
 
@@ -39,38 +39,18 @@ export async function sendMessage(
   for (let createdAt = Date.now(); ; createdAt += 1) {
     const hour = hourOf(createdAt);
     await Promise.all([fileHour(pairHours(pair), hour), fileHour(userHours(fromUserId), hour), fileHour(userHours(toUserId), hour)]);
-    try {
-      await Message.create({ _id: id, fromUserId, toUserId, pair, content, createdAt, hour, dedupeKey });
+    // The conversation's summary (its latest message, for the friend list) is written behind.
+    const latest = { pair, message: { id, fromUserId, content } };
+    const doc = { _id: id, fromUserId, toUserId, pair, content, createdAt, hour, ...(dedupeKey && { dedupeKey }) };
+    if (await changing({ latest }, async () => (await insertMessage(doc)) === 'inserted')) {
       const message = { id, fromUserId, toUserId, content, createdAt };
-      // The message is persisted: push it now; the conversation's summary (for the friend list) follows.
       domainEvents.emit('message:created', { message, origin: options.origin ?? {} });
-      await rememberLatest(pair, message);
       return { message, created: true };
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-      const raced = dedupeKey && (await Message.findOne({ dedupeKey }).lean());
-      if (raced) return { message: toRecord(raced), created: false };
     }
+    // A retry of a message already sent (same client_msg_id), or another message of the pair in the same millisecond.
+    const original = dedupeKey && (await Message.findOne({ dedupeKey }).lean());
+    if (original) return { message: toRecord(original), created: false };
   }
-}
-
-async function rememberLatest(pair: string, message: MessageRecord): Promise<void> {
-  // Key order matters: `$max` compares `id` first. A filter on `_id` alone is also what FerretDB can
-  // look up without matching every document in Go.
-  const latest = { id: message.id, fromUserId: message.fromUserId, content: message.content };
-  const keep = () => Conversation.updateOne({ _id: pair }, { $max: { latest } }, { upsert: true });
-  // One update of a conversation at a time in this process: on FerretDB two at once could keep the
-  // older message (two processes in the same instant still can, until the conversation's next message).
-  await inTurn(`conversations:${pair}`, async () => {
-    try {
-      await keep();
-    } catch (error) {
-      // Two first messages raced to create the conversation: the loser's $max now applies to the winner's.
-      if (!isDuplicateKey(error)) throw error;
-      await keep();
-    }
-  });
-  forget({ conversations: [pair] });
 }
 
 export interface HistoryPage {

@@ -1,10 +1,14 @@
 import { LRUCache } from 'lru-cache';
 import { Comment } from './comment.js';
-import { domainEvents, type Origin } from './events.js';
+import { domainEvents, mayListen, type Origin } from './events.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
-import { isDuplicateKey, nextId } from './ids.js';
+import { nextId, storeLooksShared } from './ids.js';
 import { Notification, type NotificationDoc } from './notification.js';
+import { batchedDeletes, batchedInserts } from './write-batch.js';
+
+const insertNotification = batchedInserts<NotificationDoc & { _id: number }>(Notification);
+const withdraw = batchedDeletes(Notification);
 
 /**
  * Notifications of likes, comments and follows, kept in the recipient's inbox so that they outlive
@@ -66,29 +70,25 @@ function commentSubject(commentId: number, videoId: number, userId: number, auth
 
 async function changed(subject: Subject, done: boolean, origin: Origin): Promise<void> {
   if (done) return store(subject.notice, origin);
-  await Notification.deleteOne({ key: subject.notice.key });
-  settleLater(subject, origin);
+  await withdraw({ key: subject.notice.key });
+  // In one process an action and its undo take turns (in-turn.ts); only another process can race them.
+  if (storeLooksShared()) settleLater(subject, origin);
 }
 
 /** Stores a notification, then reports it; nothing when one with its key is stored already. */
 async function store(notice: Notice, origin: Origin): Promise<void> {
   const notification = { _id: nextId(), ...notice, read: false };
-  try {
-    await Notification.create(notification);
-  } catch (error) {
-    if (isDuplicateKey(error)) return;
-    throw error;
-  }
-  domainEvents.emit('notification:created', { notification, origin });
+  if ((await insertNotification(notification)) === 'duplicate') return;
+  if (mayListen(notice.recipientId)) domainEvents.emit('notification:created', { notification, origin });
   await keepBounded(notice.recipientId);
 }
 
 /**
- * An undo racing its action (a double tap that likes on one process and unlikes on another) can leave
- * the notification out of step with the action: withdrawn before the like stored it, or withdrawing
- * the notification of the like that followed. So once activity on a key has been quiet for
- * SETTLE_MS (at most MAX_DELAY_MS after the first undo), the process that undid re-derives it from
- * the action's record.
+ * An undo racing its action on another process (a double tap that likes on one process and unlikes on
+ * another) can leave the notification out of step with the action: withdrawn before the like stored
+ * it, or withdrawing the notification of the like that followed. So when other processes share the
+ * store, once activity on a key has been quiet for SETTLE_MS (at most MAX_DELAY_MS after the first
+ * undo), the process that undid re-derives it from the action's record.
  */
 const SETTLE_MS = 1_000;
 const MAX_DELAY_MS = 5_000;

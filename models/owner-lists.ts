@@ -53,6 +53,8 @@ export interface OwnerLists<T extends Entry> {
   among(owner: number, values: readonly number[]): Promise<Set<number>>;
   /** Whether one of the owner's entries points at `value`, without loading a list not in memory. */
   has(owner: number, value: number): Promise<boolean>;
+  /** The same from a list in memory only: undefined when the owner's list is not kept. */
+  peek(owner: number, value: number): boolean | undefined;
   forget(owner: number): void;
   forgetAll(): void;
 }
@@ -121,6 +123,10 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
       // nobody has asked for lately.
       const entries = kept.get(owner)?.entries ?? (loading.has(owner) ? await get(owner) : undefined);
       return (entries ? inList(entries, [value]) : await query(owner, [value])).has(value);
+    },
+    peek(owner, value) {
+      const entries = kept.get(owner)?.entries;
+      return entries && inList(entries, [value]).has(value);
     },
     forget(owner) {
       kept.delete(owner);

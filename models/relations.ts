@@ -1,46 +1,42 @@
 import { cachedConversations } from './caches.js';
-import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
-import { domainEvents, type Origin } from './events.js';
+import { domainEvents, mayListen, type Origin } from './events.js';
 import { Follow } from './follow.js';
-import { isDuplicateKey, nextId } from './ids.js';
+import { nextId } from './ids.js';
 import { inTurn } from './in-turn.js';
 import { followeesOf, followersOf } from './lists.js';
 import { pairKey } from './message.js';
 import { pageOf, type ListCursor, type ListPage } from './owner-lists.js';
-import { userExists, userViews } from './users.js';
+import { recordAsLeft, userExists, userViews } from './users.js';
 import { followChanged } from './notifications.js';
 import type { FriendView, UserView } from './views.js';
+import { batchedInserts } from './write-batch.js';
+import { changing } from './write-behind.js';
+
+const insertEdge = batchedInserts<{ _id: number; followerId: number; followeeId: number }>(Follow);
 
 /** Follows (actionType 1) or unfollows (2). Idempotent: repeating either changes nothing and succeeds. */
 export async function follow(followerId: number, followeeId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
   if (followerId === followeeId) throw new Refusal('CANNOT_FOLLOW_SELF');
   if (!(await userExists(followeeId))) throw new Refusal('USER_NOT_FOUND');
-  // A follow and an unfollow of one pair at once move the counters in the order the edge changed:
-  // a decrement that overtook its increment at zero would be dropped by the never-below-zero guard.
+  const step = actionType === 1 ? 1 : -1;
+  const counters = [
+    { target: `users:${followerId}`, field: 'followCount', step },
+    { target: `users:${followeeId}`, field: 'followerCount', step },
+  ] as const;
+  const write = async () => (actionType === 1 ? (await insertEdge({ _id: nextId(), followerId, followeeId })) === 'inserted' : removeEdge(followerId, followeeId));
+  // A follow and an unfollow at once change the edge and its notification in turn.
   const changed = await inTurn(`follows:${followerId}>${followeeId}`, async () => {
-    const change = actionType === 1 ? await addEdge(followerId, followeeId) : await removeEdge(followerId, followeeId);
-    if (!change) return undefined;
-    const step = actionType === 1 ? 1 : -1;
-    const [follower] = await Promise.all([incrementUser(followerId, 'followCount', step), incrementUser(followeeId, 'followerCount', step)]);
-    return { follower };
-  });
-  if (!changed) return;
-  touched({ users: [followerId, followeeId], pair: [followerId, followeeId] });
-  await followChanged(followerId, followeeId, actionType, origin);
-  // Read after our edge is stored: of two people following each other at once, the later one sees the other's edge.
-  const isFriend = actionType === 1 && (await Follow.exists({ followerId: followeeId, followeeId: followerId })) !== null;
-  if (changed.follower) domainEvents.emit('follow:changed', { follower: changed.follower, followeeId, actionType, isFriend, origin });
-}
-
-async function addEdge(followerId: number, followeeId: number): Promise<boolean> {
-  try {
-    await Follow.create({ _id: nextId(), followerId, followeeId });
+    if (!(await changing({ counters }, write, { pair: [followerId, followeeId] }))) return false;
+    await followChanged(followerId, followeeId, actionType, origin);
     return true;
-  } catch (error) {
-    if (isDuplicateKey(error)) return false;
-    throw error;
-  }
+  });
+  if (!changed || !mayListen(followeeId)) return;
+  // Read after our edge is stored: of two people following each other at once, the later one sees the
+  // other's edge (a list kept here knows it, or forgot it when the edge was made, here or elsewhere).
+  const followedBack = async () => followersOf.peek(followerId, followeeId) ?? followeesOf.has(followeeId, followerId);
+  const [isFriend, follower] = await Promise.all([actionType === 1 && followedBack(), recordAsLeft(followerId)]);
+  if (follower) domainEvents.emit('follow:changed', { follower, followeeId, actionType, isFriend, origin });
 }
 
 async function removeEdge(followerId: number, followeeId: number): Promise<boolean> {

@@ -6,6 +6,8 @@ import { isDuplicateKey, nextId } from './ids.js';
 import { checkPassword, hashPassword } from './passwords.js';
 import { User, usernameKey, type UserRecord } from './user.js';
 import { DEFAULT_AVATAR_PATH, DEFAULT_BACKGROUND_PATH, mediaUrl, type UserView } from './views.js';
+import { foldsIn } from './fold-gate.js';
+import { pendingCount } from './write-behind.js';
 
 export async function register(username: string, password: string): Promise<number> {
   const key = usernameKey(username);
@@ -65,7 +67,19 @@ export async function userViews(
 
 /** The view of a record the caller has (one an event carries, as its write left it) as `viewerId` sees it. */
 export async function viewOfRecord(user: UserRecord, viewerId: number, mediaBase: string): Promise<UserView> {
-  return toView(user, await followeesOf.has(viewerId, user._id), mediaBase);
+  return toView(user, await followeesOf.has(viewerId, user._id), mediaBase, { asLeft: true });
+}
+
+/** A user's record as the writes of this process have left it (its counters written behind included), for an event. */
+export async function recordAsLeft(id: number): Promise<UserRecord | undefined> {
+  const user = (await cachedUsers([id])).get(id);
+  return user && { ...user, ...Object.fromEntries(COUNTERS.map((field) => [field, withPending(user, field)])) };
+}
+
+const COUNTERS = ['followCount', 'followerCount', 'totalFavorited', 'workCount', 'favoriteCount'] as const;
+
+function withPending(user: UserRecord, field: (typeof COUNTERS)[number]): number {
+  return user[field] + pendingCount(`users:${user._id}`, field, foldsIn(user));
 }
 
 export async function userView(id: number, viewerId: number | undefined, mediaBase: string): Promise<UserView> {
@@ -74,18 +88,20 @@ export async function userView(id: number, viewerId: number | undefined, mediaBa
   return view;
 }
 
-function toView(user: UserRecord, isFollow: boolean, mediaBase: string): UserView {
+/** `asLeft`: the record's counters are final (an event's); otherwise they are the stored ones, to which this process's pending changes add. */
+function toView(user: UserRecord, isFollow: boolean, mediaBase: string, { asLeft = false } = {}): UserView {
+  const count = (field: (typeof COUNTERS)[number]) => (asLeft ? user[field] : withPending(user, field));
   return {
     id: user._id,
     name: user.username,
-    follow_count: user.followCount,
-    follower_count: user.followerCount,
+    follow_count: count('followCount'),
+    follower_count: count('followerCount'),
     is_follow: isFollow,
     avatar: mediaUrl(mediaBase, user.avatar ?? DEFAULT_AVATAR_PATH),
     background_image: mediaUrl(mediaBase, user.backgroundImage ?? DEFAULT_BACKGROUND_PATH),
     signature: user.signature ?? '',
-    total_favorited: user.totalFavorited,
-    work_count: user.workCount,
-    favorite_count: user.favoriteCount,
+    total_favorited: count('totalFavorited'),
+    work_count: count('workCount'),
+    favorite_count: count('favoriteCount'),
   };
 }

@@ -1,5 +1,4 @@
 import { cachedFeedHead, cachedUsers, FEED_HEAD_SIZE, forget, type FeedHead } from './caches.js';
-import { incrementUser, touched } from './counters.js';
 import { Refusal } from './errors.js';
 import { fileVideoHour, videosBefore } from './feed-hours.js';
 import { hourOf } from './hour-index.js';
@@ -10,6 +9,8 @@ import { userExists, userViews } from './users.js';
 import { Video, type VideoDoc } from './video.js';
 import { mediaKeyUrl, mediaLinksGeneration, mediaRouteUrl } from './media-links.js';
 import { EMPTY_USER, type VideoView } from './views.js';
+import { countedRead, foldsIn } from './fold-gate.js';
+import { changing, pendingCount } from './write-behind.js';
 
 export const FEED_PAGE_SIZE = 30;
 
@@ -25,10 +26,11 @@ export interface NewVideo {
 
 /** Records a published video and counts it in its author's work_count. */
 export async function publish(video: NewVideo): Promise<void> {
-  await insertWithDistinctTime(video, Date.now());
-  forget({ published: true });
-  await incrementUser(video.authorId, 'workCount', 1);
-  touched({ users: [video.authorId] });
+  const counters = [{ target: `users:${video.authorId}`, field: 'workCount', step: 1 }] as const;
+  await changing({ counters }, async () => {
+    await insertWithDistinctTime(video, Date.now());
+    return true;
+  }, { published: true });
 }
 
 /** The cover of video `id` exists: its views link to it where the storage serves it. */
@@ -128,7 +130,7 @@ function sameEntries<T>(a: readonly T[], b: readonly T[]): boolean {
 export async function publishedBy(authorId: number, page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
   if (!(await userExists(authorId))) throw new Refusal('USER_NOT_FOUND');
   const query = page.before === undefined ? { authorId } : { authorId, publishedAt: { $lt: page.before } };
-  const docs = await Video.find(query).sort({ publishedAt: -1 }).limit(page.limit).lean();
+  const docs = await countedRead(() => Video.find(query).sort({ publishedAt: -1 }).limit(page.limit).lean());
   return { videos: await videoViews(docs, viewerId, mediaBase), nextTime: docs.at(-1)?.publishedAt };
 }
 
@@ -147,8 +149,8 @@ export async function videoViews(docs: readonly VideoDoc[], viewerId: number | u
     author: authors.get(doc.authorId) ?? EMPTY_USER,
     play_url: links[i]![0],
     cover_url: links[i]![1],
-    favorite_count: doc.favoriteCount,
-    comment_count: doc.commentCount,
+    favorite_count: doc.favoriteCount + pendingCount(`videos:${doc._id}`, 'favoriteCount', foldsIn(doc)),
+    comment_count: doc.commentCount + pendingCount(`videos:${doc._id}`, 'commentCount', foldsIn(doc)),
     is_favorite: liked.has(doc._id),
     title: doc.title,
   }));

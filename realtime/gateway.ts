@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { Deadlines } from '../models/deadline.js';
-import type { Sessions } from '../models/index.js';
+import { decideAudience, type Sessions } from '../models/index.js';
 import { redisAdapter, type RedisAdapterKind } from './adapter.js';
 import { authenticate } from './auth.js';
 import { deliverDomainEvents } from './delivery.js';
@@ -81,6 +81,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     socket.on('disconnect', () => budget.forget(socket));
   });
   const stopDelivery = deliverDomainEvents(io, { ...options, packetPerRoom: redis !== undefined && options.redisAdapter === 'sharded' });
+  // Alone, this process holds every socket there is: nobody else can listen. Scaled out, anyone may.
+  decideAudience(redis ? undefined : (userId) => io.of('/').adapter.rooms.has(userRoom(userId)));
 
   const uws = options.transport === 'node' ? { reason: 'REALTIME_TRANSPORT=node' } : loadUws();
   if (!('uws' in uws)) {
@@ -98,6 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       listening.close();
       stopDelivery();
+      decideAudience(undefined);
       // Each connection is closed rather than its socket disconnected: a client reconnects by itself
       // after a closed transport (to another process behind a balancer), never after a server-side
       // disconnect. And only this process's: through the Redis adapter, io.disconnectSockets would

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { caches } from '../models/index.js';
+import { caches, writeBehind } from '../models/index.js';
 import { adapterClients } from '../realtime/redis.js';
 import type { RedisTarget } from '../realtime/redis-connection.js';
 
@@ -18,6 +18,12 @@ const announcement = z.object({
     likes: ids.optional(),
     comments: ids.optional(),
     conversations: z.array(z.string().max(64)).max(10_000).optional(),
+    counted: z.object({
+      generation: z.number().int(),
+      counters: z.array(z.object({ target: z.string().regex(/^(users|videos):\d+$/), field: z.string().max(32), step: z.union([z.literal(1), z.literal(-1)]) })).max(10).optional(),
+      latest: z.object({ pair: z.string().max(64), message: z.object({ id: z.number().int(), fromUserId: z.number().int(), content: z.string() }) }).optional(),
+    }).optional(),
+    folded: z.number().int().optional(),
   }),
 });
 
@@ -30,7 +36,9 @@ export function relayCacheChanges(redis: RedisTarget, logger: Logger): () => Pro
   const me = randomUUID();
   sub.on('message', (_channel: string, raw: string) => {
     const parsed = announcement.safeParse(safeJson(raw));
-    if (parsed.success && parsed.data.from !== me) caches.forget(parsed.data.changes, { relayed: true });
+    if (!parsed.success || parsed.data.from === me) return;
+    caches.forget(parsed.data.changes as caches.Changes, { relayed: true });
+    writeBehind.rememberRemote(parsed.data.changes as caches.Changes);
   });
   // Not awaited: with Redis down at start the subscription is made when it comes back.
   sub.subscribe(CHANNEL).catch(() => undefined);

@@ -33,6 +33,13 @@ const environment = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(4096).default(100),
   MIN_FREE_DISK_MB: z.coerce.number().int().min(0).default(1024),
+  /** MiB that uploads whose file comes before their token may hold at once, in total; unset: 4 × MAX_UPLOAD_MB. */
+  ANONYMOUS_UPLOAD_MB: z.coerce.number().int().min(0).max(1024 * 1024).optional(),
+  /** The same from one client address; unset: MAX_UPLOAD_MB. */
+  ANONYMOUS_UPLOAD_MB_PER_ADDRESS: z.coerce.number().int().min(0).max(1024 * 1024).optional(),
+  /** Bytes a second an upload's body must average over each UPLOAD_RATE_WINDOW_S; 0: no minimum. */
+  UPLOAD_MIN_BYTES_PER_S: z.coerce.number().int().min(0).max(1024 * 1024 * 1024).default(1024),
+  UPLOAD_RATE_WINDOW_S: z.coerce.number().int().min(1).max(120).default(20),
   MEDIA_STORAGE: z.enum(['local', 's3'], { error: 'must be local or s3' }).default('local'),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)').optional(),
   S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
@@ -102,8 +109,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   }
   const problems = [...redisProblems(config), ...(config.MEDIA_STORAGE === 's3' ? s3Problems(config) : [])];
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  const anonymousUploadMb = config.ANONYMOUS_UPLOAD_MB ?? 4 * config.MAX_UPLOAD_MB;
   return {
     ...config,
+    ANONYMOUS_UPLOAD_MB: anonymousUploadMb,
+    // One address never holds more than all together.
+    ANONYMOUS_UPLOAD_MB_PER_ADDRESS: Math.min(config.ANONYMOUS_UPLOAD_MB_PER_ADDRESS ?? config.MAX_UPLOAD_MB, anonymousUploadMb),
     DATA_DIR: path.resolve(config.DATA_DIR),
     PUBLIC_URL: config.PUBLIC_URL?.replace(/\/+$/, ''),
     S3_PUBLIC_URL: config.S3_PUBLIC_URL?.replace(/\/+$/, ''),

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { createDeadlines } from '../models/deadline.js';
-import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, videos } from '../models/index.js';
+import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, storeCommands, videos } from '../models/index.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
@@ -16,6 +16,7 @@ import { answerParserErrors } from './http/client-errors.js';
 import { monthDayFormatter } from './http/dates.js';
 import { ownHostNames, requestHostName } from './http/hosts.js';
 import type { ReadinessCheck } from './http/health.js';
+import { UploadBudget } from './http/upload-budget.js';
 import { jwtSecret } from './jwt-secret.js';
 import { createLogger } from './logger.js';
 import { openMediaStorage } from './media-storage.js';
@@ -24,6 +25,8 @@ import { createRateLimits } from './rate-limits.js';
 import { announceStore } from './store/address-file.js';
 import { startEmbeddedStore } from './store/embedded.js';
 import { startDemoWorld, wantsDemoWorld } from './world/demo.js';
+
+const MIB = 1024 * 1024;
 
 /** Steps to undo at shutdown, most recent first. */
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
   if (!config.JWT_SECRET) logger.info(`JWT_SECRET is not set: tokens are signed with the random secret kept in ${source} (NODE_ENV=production requires JWT_SECRET)`);
   onShutdown(logger);
 
-  await openDatabase(await databaseUrl(config, logger));
+  await openDatabase(await databaseUrl(config, logger), { monitorCommands: true });
   cleanups.unshift(closeDatabase);
 
   const media = await openMediaStorage(config);
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
   const sessions = createSessions(secret, config.TOKEN_TTL);
   const formatDate = monthDayFormatter(config.TIME_ZONE);
   const metrics = createMetrics();
+  storeCommands.on('command', metrics.storeCommand);
   const limits = createRateLimits({ redis, enabled: config.RATE_LIMITS === 'on', onRefusal: metrics.rateLimited });
   cleanups.unshift(() => limits.close());
   const deadlines = createDeadlines({
@@ -70,7 +74,9 @@ async function main(): Promise<void> {
     sessions, logger, media, covers, formatDate, limits, deadlines,
     publicUrl: config.PUBLIC_URL,
     allowedHosts,
-    maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
+    maxUploadBytes: config.MAX_UPLOAD_MB * MIB,
+    uploadPace: { minBytesPerSecond: config.UPLOAD_MIN_BYTES_PER_S, windowMs: config.UPLOAD_RATE_WINDOW_S * 1000 },
+    anonymousUploads: new UploadBudget(config.ANONYMOUS_UPLOAD_MB * MIB, config.ANONYMOUS_UPLOAD_MB_PER_ADDRESS * MIB),
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
   });
 

@@ -28,6 +28,12 @@ export function createMetrics() {
     help: 'Pub/sub messages the Socket.IO adapter received from Redis (each one is decoded by this process)',
     registers: [registry],
   });
+  const storeCommands = new Counter({
+    name: 'store_commands_total',
+    help: 'Commands sent to the store, by command and collection (reads, writes, and the folding of counters)',
+    labelNames: ['command', 'collection'] as const,
+    registers: [registry],
+  });
   const refusals = new Counter({ name: 'rate_limit_refusals_total', help: 'Requests and events refused by a rate limit, by limit', labelNames: ['limit'] as const, registers: [registry] });
   const shed = new Counter({ name: 'requests_shed_total', help: 'Requests and socket events refused at once because MAX_PENDING_REQUESTS were already running', registers: [registry] });
   const expired = new Counter({ name: 'requests_deadline_exceeded_total', help: 'Requests and socket events that failed once their budget (REQUEST_DEADLINE_MS) was spent', registers: [registry] });
@@ -49,6 +55,7 @@ export function createMetrics() {
     requestShed: () => shed.inc(),
     deadlineExceeded: () => expired.inc(),
     adapterPacket: () => adapterPackets.inc(),
+    storeCommand: (command: string, collection: string) => storeCommands.inc({ command, collection }),
     /** Times every request (first middleware) and answers GET /metrics. */
     middleware(): Middleware {
       return async (ctx, next) => {

@@ -1,5 +1,6 @@
 import { access, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { DiskReservation } from './disk-reserve.js';
 import { checkedKey, withoutCovers, type MediaLocation, type MediaStorage } from './media-storage.js';
 import { Spool } from './spool.js';
 
@@ -13,7 +14,7 @@ export class LocalStorage implements MediaStorage {
   readonly description: string;
   private readonly spool: Spool;
 
-  /** `minFreeBytes`: uploads are refused while the file system has less free space than this. */
+  /** `minFreeBytes`: uploads are refused when their room would leave the file system less free space than this. */
   constructor(root: string, minFreeBytes = 0) {
     this.root = path.resolve(root);
     this.description = `local disk (${this.root})`;
@@ -33,8 +34,8 @@ export class LocalStorage implements MediaStorage {
     return this.spool.tempFile(extension);
   }
 
-  hasRoomFor(bytes: number): Promise<boolean> {
-    return this.spool.hasRoomFor(bytes);
+  reserveRoom(bytes: number): Promise<DiskReservation | undefined> {
+    return this.spool.reserveRoom(bytes);
   }
 
   async importFile(file: string, key: string): Promise<void> {

@@ -1,3 +1,5 @@
+import type { DiskReservation } from './disk-reserve.js';
+
 /** How a stored object is served: a file this server sends, or a URL the client is sent to. */
 export type MediaLocation = { file: string } | { url: string };
 
@@ -16,8 +18,12 @@ export interface MediaStorage {
   close(): Promise<void>;
   /** A fresh local path for an upload in progress, or a cover being made. */
   tempFile(extension?: string): string;
-  /** Whether `bytes` more can be spooled and stored. */
-  hasRoomFor(bytes: number): Promise<boolean>;
+  /**
+   * Room for an upload of up to `bytes` to be spooled and stored, held until it is released (when the
+   * request ends); undefined when it does not fit beside the reserve of free space and the room held
+   * by the other uploads in progress in this process.
+   */
+  reserveRoom(bytes: number): Promise<DiskReservation | undefined>;
   /**
    * Stores the finished local `file` under `key` and removes the file; readers never see half an
    * object. `signal` cancels a store still under way (its client went away).

@@ -15,6 +15,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import pLimit from 'p-limit';
+import type { DiskReservation } from './disk-reserve.js';
 import { checkedKey, contentTypeOf, isMediaKey, withoutCovers, MediaUnavailable, type MediaLocation, type MediaStorage } from './media-storage.js';
 import { MediaLinks } from './media-links.js';
 import { Spool } from './spool.js';
@@ -90,8 +91,8 @@ export class S3Storage implements MediaStorage {
     return this.spool.tempFile(extension);
   }
 
-  hasRoomFor(bytes: number): Promise<boolean> {
-    return this.spool.hasRoomFor(bytes);
+  reserveRoom(bytes: number): Promise<DiskReservation | undefined> {
+    return this.spool.reserveRoom(bytes);
   }
 
   async importFile(file: string, key: string, signal?: AbortSignal): Promise<void> {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { DiskReserve, type DiskReservation } from './disk-reserve.js';
 
 /** Leftover uploads of another host older than this belong to a process that died: no record points at them. */
 const STALE_UPLOAD_MS = 24 * 3600 * 1000;
@@ -14,11 +15,13 @@ const STALE_UPLOAD_MS = 24 * 3600 * 1000;
 export class Spool {
   readonly dir: string;
   private readonly own: string;
+  private readonly reserve: DiskReserve;
 
-  /** `minFreeBytes`: uploads are refused while the file system has less free space than this. */
-  constructor(dir: string, private readonly minFreeBytes = 0) {
+  /** `minFreeBytes`: uploads are refused when their room would leave the file system less free space than this. */
+  constructor(dir: string, minFreeBytes = 0) {
     this.dir = path.resolve(dir);
     this.own = path.join(this.dir, `${hostname()}-${process.pid}-${randomUUID()}`);
+    this.reserve = new DiskReserve(this.dir, minFreeBytes);
   }
 
   async init(): Promise<void> {
@@ -36,10 +39,9 @@ export class Spool {
     return path.join(this.own, randomUUID() + extension);
   }
 
-  /** Whether `bytes` more fit while keeping the reserve of free space. */
-  async hasRoomFor(bytes: number): Promise<boolean> {
-    const { bavail, bsize } = await statfs(this.dir);
-    return bavail * bsize - bytes >= this.minFreeBytes;
+  /** Room for an upload of up to `bytes`, held until released; undefined when it would eat into the reserve of free space. */
+  reserveRoom(bytes: number): Promise<DiskReservation | undefined> {
+    return this.reserve.reserve(bytes);
   }
 
   /** Removes the directories of processes of this host that are gone (a crash), and any left for a day. */

@@ -60,6 +60,11 @@ const invalid: Array<[Record<string, string>, string]> = [
   [{ REQUEST_DEADLINE_MS: '5s' }, 'REQUEST_DEADLINE_MS'],
   [{ REQUEST_DEADLINE_MS: '1000' }, 'REQUEST_DEADLINE_MS'],
   [{ MAX_PENDING_REQUESTS: '0' }, 'MAX_PENDING_REQUESTS'],
+  [{ ANONYMOUS_UPLOAD_MB: '-1' }, 'ANONYMOUS_UPLOAD_MB'],
+  [{ ANONYMOUS_UPLOAD_MB_PER_ADDRESS: 'lots' }, 'ANONYMOUS_UPLOAD_MB_PER_ADDRESS'],
+  [{ UPLOAD_MIN_BYTES_PER_S: '1.5' }, 'UPLOAD_MIN_BYTES_PER_S'],
+  [{ UPLOAD_RATE_WINDOW_S: '0' }, 'UPLOAD_RATE_WINDOW_S'],
+  [{ UPLOAD_RATE_WINDOW_S: '600' }, 'UPLOAD_RATE_WINDOW_S'],
 ];
 for (const [env, variable] of invalid) {
   test(`${JSON.stringify(env)} is refused naming ${variable}`, (t) => {
@@ -73,6 +78,14 @@ test('S3 media: path-style addressing by default for an S3-compatible endpoint, 
   t.like(compatible, { S3_FORCE_PATH_STYLE: true, S3_URL_TTL: 7200, S3_REGION: 'us-east-1', S3_PUBLIC_URL: 'https://cdn.example.com/v' });
   t.like(loadConfig({ MEDIA_STORAGE: 's3', S3_BUCKET: 'media' }), { S3_FORCE_PATH_STYLE: false, S3_URL_TTL: 3600 });
   t.like(loadConfig({ MEDIA_STORAGE: 's3', S3_BUCKET: 'media', S3_ENDPOINT: 'http://x:9000', S3_FORCE_PATH_STYLE: 'false' }), { S3_FORCE_PATH_STYLE: false });
+});
+
+test('uploads before their token: a budget of four largest uploads in all and one per address unless set; one address never more than all', (t) => {
+  t.like(loadConfig({}), { ANONYMOUS_UPLOAD_MB: 400, ANONYMOUS_UPLOAD_MB_PER_ADDRESS: 100, UPLOAD_MIN_BYTES_PER_S: 1024, UPLOAD_RATE_WINDOW_S: 20 });
+  t.like(loadConfig({ MAX_UPLOAD_MB: '10' }), { ANONYMOUS_UPLOAD_MB: 40, ANONYMOUS_UPLOAD_MB_PER_ADDRESS: 10 });
+  t.like(loadConfig({ ANONYMOUS_UPLOAD_MB: '50' }), { ANONYMOUS_UPLOAD_MB: 50, ANONYMOUS_UPLOAD_MB_PER_ADDRESS: 50 });
+  t.like(loadConfig({ ANONYMOUS_UPLOAD_MB: '0' }), { ANONYMOUS_UPLOAD_MB: 0, ANONYMOUS_UPLOAD_MB_PER_ADDRESS: 0 });
+  t.like(loadConfig({ UPLOAD_MIN_BYTES_PER_S: '0', UPLOAD_RATE_WINDOW_S: '5' }), { UPLOAD_MIN_BYTES_PER_S: 0, UPLOAD_RATE_WINDOW_S: 5 });
 });
 
 test('production starts with a secret of its own', (t) => {

@@ -7,7 +7,8 @@ import { client, type Client } from './helpers/api.js';
 import { tinyVideo } from './helpers/media.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
-import { startTestStore } from './helpers/store.js';
+import { startRestartableStore, startTestStore } from './helpers/store.js';
+import { FOLD_MS } from '../models/write-behind.js';
 import type { RunningStore } from '../server/store/embedded.js';
 
 type User = { id: number; token: string };
@@ -92,27 +93,66 @@ async function eventually(check: () => Promise<string[]>, seconds: number): Prom
 
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
 
+/** Counters as the server shows them that differ from a count of the records they count, as "user id field: served != truth". */
+async function servedDrift(db: mongoose.Connection, api: Client, users: User[]): Promise<string[]> {
+  const count = (collection: string, filter: object) => db.collection(collection).countDocuments(filter);
+  const problems: string[] = [];
+  for (const user of users) {
+    const served = (await api.get('/douyin/user/', { token: user.token, user_id: user.id })).body.user;
+    const truth = {
+      follow_count: await count('follows', { followerId: user.id }),
+      follower_count: await count('follows', { followeeId: user.id }),
+      favorite_count: await count('favorites', { userId: user.id }),
+      total_favorited: await count('favorites', { authorId: user.id }),
+    };
+    for (const [field, value] of Object.entries(truth)) if (served[field] !== value) problems.push(`user ${user.id} ${field}: ${served[field]} != ${value}`);
+    for (const video of (await api.get('/douyin/publish/list/', { token: user.token, user_id: user.id })).body.video_list) {
+      const [favorites, comments] = [await count('favorites', { videoId: video.id }), await count('comments', { videoId: video.id })];
+      if (video.favorite_count !== favorites || video.comment_count !== comments) problems.push(`video ${video.id}: ${video.favorite_count}/${video.comment_count} != ${favorites}/${comments}`);
+    }
+  }
+  return problems;
+}
+
+/** Starts the store again once the PostgreSQL of the killed one has shut down (it is told to when FerretDB dies). */
+async function startOnceStopped(store: Awaited<ReturnType<typeof startRestartableStore>>): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await store.start();
+    } catch (error) {
+      if (attempt === 20 || !String(error).includes('postmaster.pid')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/** Eight users, three of them with a video each. */
+async function cast(api: Client): Promise<{ users: User[]; videos: number[] }> {
+  const clip = await tinyVideo();
+  const users: User[] = await Promise.all(Array.from({ length: 8 }, (_, i) => api.newUser(`cast${i}`)));
+  const videos: number[] = [];
+  for (const author of users.slice(0, 3)) videos.push(await api.publish(author.token, 'contested', clip));
+  return { users, videos };
+}
+
+/** A like, unlike, follow, unfollow or comment by a random user. */
+function randomWrite(api: Client, users: User[], videos: number[]): Promise<{ body: Record<string, any> }> {
+  const user = pick(users);
+  const other = pick(users.filter((candidate) => candidate !== user));
+  switch (pick(['like', 'follow', 'comment'] as const)) {
+    case 'like':
+      return api.post('/douyin/favorite/action/', { token: user.token, video_id: pick(videos), action_type: pick([1, 1, 2]) });
+    case 'follow':
+      return api.post('/douyin/relation/action/', { token: user.token, to_user_id: other.id, action_type: pick([1, 1, 2]) });
+    case 'comment':
+      return api.post('/douyin/comment/action/', { token: user.token, video_id: pick(videos), action_type: 1, comment_text: 'race' });
+  }
+}
+
 /** Hundreds of simultaneous likes, unlikes, follows, unfollows and comments by 8 users on 3 videos, spread over `apis`. */
 async function crowd(apis: Client[]): Promise<{ users: User[]; answers: Array<{ body: Record<string, any> }> }> {
-  const clip = await tinyVideo();
-  const users: User[] = await Promise.all(Array.from({ length: 8 }, (_, i) => apis[i % apis.length]!.newUser(`crowd${i}`)));
-  const videos: number[] = [];
-  for (const author of users.slice(0, 3)) videos.push(await apis[0]!.publish(author.token, 'contested', clip));
-
-  const requests = Array.from({ length: 400 }, () => {
-    const api = pick(apis);
-    const user = pick(users);
-    const other = pick(users.filter((candidate) => candidate !== user));
-    switch (pick(['like', 'follow', 'comment'] as const)) {
-      case 'like':
-        return api.post('/douyin/favorite/action/', { token: user.token, video_id: pick(videos), action_type: pick([1, 1, 2]) });
-      case 'follow':
-        return api.post('/douyin/relation/action/', { token: user.token, to_user_id: other.id, action_type: pick([1, 1, 2]) });
-      case 'comment':
-        return api.post('/douyin/comment/action/', { token: user.token, video_id: pick(videos), action_type: 1, comment_text: 'race' });
-    }
-  });
-  return { users, answers: await Promise.all(requests) };
+  const { users, videos } = await cast(apis[0]!);
+  return { users, answers: await Promise.all(Array.from({ length: 400 }, () => randomWrite(pick(apis), users, videos))) };
 }
 
 test('counters survive hundreds of simultaneous likes, follows and comments on two processes', async (t) => {
@@ -120,23 +160,49 @@ test('counters survive hundreds of simultaneous likes, follows and comments on t
   const { users, answers } = await crowd(apis);
   t.true(answers.every((answer) => answer.body.status_code === 0), JSON.stringify(answers.find((answer) => answer.body.status_code !== 0)?.body));
 
-  // MongoDB's $inc is atomic: exact as soon as every request has answered. FerretDB's is not: it converges.
-  const exactNow = !store.description.startsWith('FerretDB');
-  t.deepEqual(await eventually(() => drift(db), exactNow ? 0 : 10), []);
+  // Stored at each process's next fold. MongoDB's $inc is atomic: exact then. FerretDB's is not: two
+  // processes folding into one document can lose a change, which their recounts repair soon after.
+  const exactAtFold = !store.description.startsWith('FerretDB');
+  t.deepEqual(await eventually(() => drift(db), FOLD_MS / 1000 + (exactAtFold ? 1 : 15)), []);
   t.deepEqual(await eventually(() => wrongFriendLists(db, apis, users), 2), [], 'friend lists agree with the follows stored, on both processes');
   const negatives = await db.collection('users').countDocuments({ $or: ['followCount', 'followerCount', 'favoriteCount', 'totalFavorited'].map((field) => ({ [field]: { $lt: 0 } })) });
   t.is(negatives, 0);
 });
 
-test('on a store it has to itself, a process keeps every counter exact as soon as the requests have answered, FerretDB too', async (t) => {
+test('on a store it has to itself, a process serves every counter exact as soon as the requests have answered, and stores it within a fold, FerretDB too', async (t) => {
   const mongoUrl = `${t.context.store.url}counters-alone`;
   const server = await startServer({ MONGO_URL: mongoUrl, ...UNHURRIED });
   t.teardown(() => server.stop());
   const db = await mongoose.createConnection(mongoUrl).asPromise();
   t.teardown(() => db.close());
-  const { answers } = await crowd([client(server.baseUrl)]);
+  const api = client(server.baseUrl);
+  const { users, answers } = await crowd([api]);
   t.true(answers.every((answer) => answer.body.status_code === 0));
-  t.deepEqual(await drift(db), []);
+  t.deepEqual(await servedDrift(db, api, users), [], 'served at once');
+  t.deepEqual(await eventually(() => drift(db), (FOLD_MS + 1_000) / 1000), [], 'stored within a fold');
+});
+
+test('after kill -9 of the server and of its store under write load, and a restart, every counter equals its edges', async (t) => {
+  const store = await startRestartableStore();
+  t.teardown(() => store.stop().then(store.remove));
+  const mongoUrl = `${store.url}counters-killed`;
+  const server = await startServer({ MONGO_URL: mongoUrl });
+  const api = client(server.baseUrl);
+  const { users, videos } = await cast(api);
+  // Writes keep coming while both processes are killed: some answered, some cut off mid-flight.
+  const load = Array.from({ length: 600 }, (_, i) => new Promise((resolve) => setTimeout(resolve, i * 2)).then(() => randomWrite(api, users, videos)).catch(() => undefined));
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  process.kill(store.pid!, 'SIGKILL');
+  await server.stop('SIGKILL');
+  await Promise.all(load);
+
+  await startOnceStopped(store);
+  const restarted = await startServer({ MONGO_URL: mongoUrl });
+  t.teardown(() => restarted.stop());
+  const db = await mongoose.createConnection(mongoUrl).asPromise();
+  t.teardown(() => db.close());
+  t.true(await db.collection('favorites').countDocuments() > 0, 'the load wrote something before the kill');
+  t.deepEqual(await drift(db), [], 'recovered at start, before serving');
 });
 
 test('npm run recount repairs counters that were broken behind the server\'s back', async (t) => {
@@ -144,7 +210,7 @@ test('npm run recount repairs counters that were broken behind the server\'s bac
   const [a, b] = await Promise.all([apis[0]!.newUser('broken'), apis[1]!.newUser('fixed')]);
   await apis[0]!.post('/douyin/relation/action/', { token: a.token, to_user_id: b.id, action_type: 1 });
   await apis[1]!.post('/douyin/relation/action/', { token: b.token, to_user_id: a.id, action_type: 1 });
-  await new Promise((resolve) => setTimeout(resolve, 2_000)); // let the servers' own settling pass first
+  await new Promise((resolve) => setTimeout(resolve, FOLD_MS + 2_500)); // let the servers fold and settle first
   await db.collection('users').updateOne({ _id: a.id as never }, { $set: { followerCount: 999, followCount: -3 } });
   await db.collection('videos').updateMany({}, { $set: { commentCount: 12345 } });
   t.not((await drift(db)).length, 0);

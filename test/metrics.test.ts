@@ -2,7 +2,7 @@ import test from 'ava';
 import { connect } from './helpers/sockets.js';
 import { startStack } from './helpers/stack.js';
 
-test('/metrics exposes request latency per route, connected sockets, delivered events, refusals and store health', async (t) => {
+test('/metrics exposes request latency per route, connected sockets, delivered events, refusals, store commands and store health', async (t) => {
   const stack = await startStack('metrics', { RATE_LIMITS: 'on' });
   t.teardown(() => stack.stop());
   const { api, server } = stack;
@@ -24,6 +24,7 @@ test('/metrics exposes request latency per route, connected sockets, delivered e
   t.is(value('realtime_events_delivered_total{event="message:new"}'), 1);
   t.is(value('rate_limit_refusals_total{limit="loginFailuresPerAddressAndUsername"}'), 1);
   t.is(value('store_up'), 1);
+  t.true(value('store_commands_total{command="insert",collection="messages"}') >= 1, 'the message was one insert');
   t.false(text.includes('redis_up '), 'no Redis configured, no redis_up');
   t.true(text.includes('process_resident_memory_bytes'));
 });

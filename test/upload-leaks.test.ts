@@ -167,11 +167,13 @@ test('uploads cut off mid-body close their file and remove it', async (t) => {
   t.true(closedRequests() >= 50, 'logged as 499, client closed request');
 });
 
-test('an upload that goes silent mid-body is cut after 30 s and leaves nothing (a slow client cannot hold files for minutes)', async (t) => {
+test('an upload that goes silent mid-body is cut after 30 s, answered 408, and leaves nothing (a slow client cannot hold files for minutes)', async (t) => {
   const before = await snapshot(t);
   const head = multipart([{ name: 'token', value: t.context.token }, { name: 'title', value: 'stalled' }, { name: 'data', filename: 'clip.mp4', bytes: MIB / 4 }], false);
   const socket = connect(Number(new URL(t.context.stack.server.baseUrl).port), '127.0.0.1');
   socket.on('error', () => {});
+  let answer = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
   const closed = new Promise((resolve) => socket.once('close', resolve));
   socket.write(`POST /douyin/publish/action/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${MIB}\r\n\r\n`);
   socket.write(head);
@@ -181,6 +183,9 @@ test('an upload that goes silent mid-body is cut after 30 s and leaves nothing (
   await closed;
   const silent = Date.now() - started;
   t.true(silent >= 25_000 && silent < 40_000, `closed by the server after ${silent} ms of silence`);
+  t.regex(answer, /^HTTP\/1\.1 408 /, 'answered 408');
+  t.regex(answer, /\r\nConnection: close\r\n/i);
+  t.true(answer.endsWith('{"status_code":10004,"status_msg":"upload stalled: no data for 30 s"}'), `the envelope, in: ${answer.slice(-120)}`);
   await assertNoLeaks(t, before);
 });
 

@@ -15,6 +15,8 @@ import { requestBase } from './hosts.js';
 import { collectParams } from './params.js';
 import { describeIssue } from './schemas.js';
 import { receiveFields, receiveUpload, type UploadedFile } from './upload.js';
+import type { UploadBudget } from './upload-budget.js';
+import type { UploadPace } from './upload-pace.js';
 
 export type AuthMode = 'none' | 'optional' | 'required';
 type Viewer<A extends AuthMode> = A extends 'required' ? number : A extends 'optional' ? number | undefined : undefined;
@@ -28,6 +30,10 @@ export interface Services {
   media: MediaStorage;
   covers: CoverMaker;
   maxUploadBytes: number;
+  /** The least pace of an upload's body. */
+  uploadPace: UploadPace;
+  /** Bytes that uploads whose token has not come yet may spool, in total and per address. */
+  anonymousUploads: UploadBudget;
   requireFriendship: boolean;
   limits: RateLimits;
   /** The budget every request is answered within, and the bound on requests waiting at once. */
@@ -59,8 +65,10 @@ export interface Endpoint<S extends z.ZodRawShape = z.ZodRawShape, A extends Aut
   params: S;
   /**
    * For endpoints that take a file: the multipart field that holds it, and what admits an uploader
-   * (rate limits, room on disk). The token and these checks run before the file is read when the
-   * token comes first (query, Authorization header, or a field before the file).
+   * (rate limits). The token and these checks run before the file is read when the token comes first
+   * (query, Authorization header, or a field before the file); a file that comes before its token
+   * must fit in the budget of anonymous uploads instead. Either way the file's room on disk is
+   * reserved before it is read, until the request ends.
    */
   upload?: { field: string; admit?: (viewerId: number, services: Services) => Promise<void> };
   /** The documented response fields with zero values, sent along with every refusal. */
@@ -81,18 +89,26 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
   const route = async (ctx: Context) => {
     const tempPath = endpoint.upload && services.media.tempFile();
     const viewer = viewerOnce(endpoint, services);
+    const holds: Array<() => void> = [];
+    let anonymous: (() => void) | undefined;
     try {
       // The body is the client's time; the budget starts once it is read. An uploader's admission,
       // made while the body waits, has a budget of its own.
       const upload = endpoint.upload
-        ? await receiveUpload(ctx, { field: endpoint.upload.field, maxBytes: services.maxUploadBytes }, tempPath!, async (fields) => {
+        ? await receiveUpload(ctx, { field: endpoint.upload.field, maxBytes: services.maxUploadBytes, pace: services.uploadPace }, tempPath!, async (fields, expectedBytes) => {
           const token = firstOf(ctx.query.token) ?? bearerToken(ctx) ?? fields.token?.[0];
           if (token) await deadlines.run(() => viewer(token));
+          else holds.push((anonymous = holdAnonymous(ctx, services.anonymousUploads, expectedBytes)));
+          const room = await services.media.reserveRoom(expectedBytes);
+          if (!room) throw new Refusal('STORAGE_FULL');
+          holds.push(room.release);
+          return room;
         })
         : await parseBodyOf(ctx);
       const result = await deadlines.run(async (deadline) => {
         const raw = collectParams(ctx);
         const viewerId = await viewer(raw.token ?? bearerToken(ctx));
+        anonymous?.(); // its uploader is known (and admitted) now
         const parsed = schema.safeParse(raw);
         if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
         const mediaBase = services.publicUrl ?? requestBase(ctx, services.allowedHosts);
@@ -104,6 +120,7 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
       answerRefusal(ctx, toRefusal(error, ctx.state.log ?? services.logger), endpoint.refusal);
     } finally {
       if (tempPath) await rm(tempPath, { force: true });
+      holds.forEach((release) => release()); // after the file is removed, or stored (the free space counts it then)
     }
   };
   // Registered without its trailing slash: the router then matches the path with or without it.
@@ -118,6 +135,14 @@ function viewerOnce(endpoint: Endpoint, services: Services): (token: string | un
     if (viewerId !== undefined) await endpoint.upload?.admit?.(viewerId, services);
     return viewerId;
   })());
+}
+
+/** Holds an anonymous upload's room in the budget, or refuses it before its file is read (and closes the connection: it is never read). */
+function holdAnonymous(ctx: Context, budget: UploadBudget, bytes: number): () => void {
+  const release = budget.take(ctx.ip, bytes);
+  if (release) return release;
+  ctx.set('Connection', 'close');
+  throw new Refusal('TOKEN_BEFORE_FILE');
 }
 
 /** Aborted when the client goes away before its answer, or when `deadline` aborts (the request's budget is spent). */

@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { Overloaded } from '../../models/deadline.js';
-import { isStoreUnavailable, Refusal, Status } from '../../models/index.js';
+import { isStoreUnavailable, Refusal, Status, type StatusName } from '../../models/index.js';
+import { isDiskFull } from '../../storage/disk-reserve.js';
 import { MediaUnavailable } from '../../storage/media-storage.js';
 
 export interface HttpRefusal {
@@ -49,14 +50,24 @@ export function refusalBody(refusal: HttpRefusal, fields: Record<string, unknown
 }
 
 /**
+ * The refusals that are not business answers: a body that cannot be read is a protocol problem, and an
+ * upload refused before its body is read is answered with a status that proxies and HTTP clients
+ * understand as such.
+ */
+const REFUSAL_HTTP_STATUS: Partial<Record<StatusName, number>> = { BODY_REJECTED: 400, TOKEN_BEFORE_FILE: 429 };
+
+/**
  * Maps anything thrown while answering to a refusal. Business refusals travel with HTTP 200 (clients
  * read status_code); protocol problems keep their HTTP status; internals are logged, never shown.
  */
 export function toRefusal(error: unknown, logger: Logger): HttpRefusal {
-  // A body that cannot be read is a protocol problem (HTTP 400), not a business refusal.
-  if (error instanceof Refusal) return { code: error.code, message: error.message, httpStatus: error.status === 'BODY_REJECTED' ? 400 : 200 };
+  if (error instanceof Refusal) return { code: error.code, message: error.message, httpStatus: REFUSAL_HTTP_STATUS[error.status] ?? 200 };
   const clientErrorStatus = clientErrorStatusOf(error);
   if (clientErrorStatus) return fromClientError(clientErrorStatus, (error as Error).message);
+  if (isDiskFull(error)) {
+    logger.warn({ err: error }, 'disk full: upload refused');
+    return { code: Status.STORAGE_FULL, message: new Refusal('STORAGE_FULL').message, httpStatus: 200 };
+  }
   if (isStoreUnavailable(error)) {
     // A refusal at once is counted (requests_shed_total), not logged: it comes in floods.
     if (!(error instanceof Overloaded)) logger.warn({ err: error }, 'store unavailable');
@@ -87,6 +98,8 @@ function fromClientError(status: number, message: string): HttpRefusal {
       return { code: Status.UNKNOWN_ENDPOINT, message: 'unknown endpoint', httpStatus: 404 };
     case 405:
       return { code: Status.METHOD_NOT_ALLOWED, message: message.toLowerCase(), httpStatus: 405 };
+    case 408: // an upload too slow, or silent (upload-pace.ts): the message says which
+      return { code: Status.BODY_REJECTED, message, httpStatus: 408 };
     case 413:
       return { code: Status.BODY_REJECTED, message: 'request body too large', httpStatus: 413 };
     case CLIENT_CLOSED_REQUEST:

@@ -17,6 +17,8 @@ import { temporaryDir } from '../helpers/dirs.js';
 import { percentile, seedUsers, type BenchUser } from './fixtures.js';
 import { timeByPackage } from './profile.js';
 import { awaitDeliveries, connectRecipients, sendAtRate, type PushProbe } from './push.js';
+import { describeCosts, perWrite, spent } from './costs.js';
+import { FOLD_MS } from '../../models/write-behind.js';
 
 const { values } = parseArgs({
   options: {
@@ -74,7 +76,18 @@ async function publishVideos(count: number): Promise<number[]> {
   return lists.flat();
 }
 
-type Sample = { p50: number; p99: number; rate: number; failures: number };
+type Costs = ReturnType<typeof perWrite>;
+type Sample = { p50: number; p99: number; rate: number; failures: number; costs?: Costs };
+function serverProcess() {
+  return { pid: server.child.pid!, baseUrl: server.baseUrl };
+}
+/** The costs of a phase of writes: sampled before, and after the fold that follows it (counters are written behind). */
+async function costOf(run: () => Promise<number>): Promise<Costs> {
+  const before = await spent(serverProcess(), store.pid!);
+  const writes = await run();
+  await new Promise((resolve) => setTimeout(resolve, FOLD_MS + 300));
+  return perWrite(before, await spent(serverProcess(), store.pid!), writes);
+}
 
 /** The hot requests, each for `seconds` at `connections` concurrent clients, with random users and videos. */
 async function measure(label: string): Promise<Map<string, Sample>> {
@@ -105,14 +118,19 @@ async function measure(label: string): Promise<Map<string, Sample>> {
   ];
   for (const [name, request] of requests) {
     let failures = 0;
-    const result = await autocannon({
-      url: server.baseUrl,
-      connections: options.connections,
-      duration: options.seconds,
-      requests: [{ ...request, onResponse: (status, body) => (failures += status !== 200 || !body.includes('"status_code":0') ? 1 : 0) }],
-    });
-    results.set(name, { p50: result.latency.p50, p99: result.latency.p99, rate: result.requests.average, failures });
-    console.log(`${label}: ${name}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.average} req/s${failures ? `, ${failures} failures` : ''}`);
+    let result!: autocannon.Result;
+    const run = async () => {
+      result = await autocannon({
+        url: server.baseUrl,
+        connections: options.connections,
+        duration: options.seconds,
+        requests: [{ ...request, onResponse: (status, body) => (failures += status !== 200 || !body.includes('"status_code":0') ? 1 : 0) }],
+      });
+      return result.requests.total;
+    };
+    const costs = name.endsWith(' action') ? await costOf(run) : (await run(), undefined);
+    results.set(name, { p50: result.latency.p50, p99: result.latency.p99, rate: result.requests.average, failures, costs });
+    console.log(`${label}: ${name}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.average} req/s${failures ? `, ${failures} failures` : ''}${costs ? `; per write: ${describeCosts(costs)}` : ''}`);
   }
   return results;
 }
@@ -126,7 +144,7 @@ function other(me: BenchUser): BenchUser {
  * Grows the world by `records` writes through the API, `connections` at a time: distinct likes and
  * follows (each a new record), comments and messages, shuffled together.
  */
-async function grow(records: number): Promise<{ writes: number; seconds: number; failures: number }> {
+async function grow(records: number): Promise<{ writes: number; seconds: number; failures: number; costs: Costs }> {
   const plan = shuffled([
     ...distinctPairs(Math.round(records * 0.4), world.length, videos.length).map(([u, v]) => `/douyin/favorite/action/?token=${world[u]!.token}&video_id=${videos[v]}&action_type=1`),
     ...distinctPairs(Math.round(records * 0.2), world.length, world.length).map(([a, b]) => `/douyin/relation/action/?token=${world[a]!.token}&to_user_id=${world[b]!.id}&action_type=1`),
@@ -138,21 +156,25 @@ async function grow(records: number): Promise<{ writes: number; seconds: number;
   ]);
   let failures = 0;
   let next = 0;
+  let seconds = 0;
   const started = performance.now();
   const progress = setInterval(() => console.log(`growing: ${next} of ${plan.length} writes, ${(next / ((performance.now() - started) / 1000)).toFixed(0)}/s`), 10_000);
-  await autocannon({
-    url: server.baseUrl,
-    connections: options.connections,
-    amount: plan.length,
-    requests: [{
-      setupRequest: (request) => ({ ...request, method: 'POST', path: plan[next++] ?? plan[0]! }),
-      onResponse: (status, body) => (failures += status !== 200 || !body.includes('"status_code":0') ? 1 : 0),
-    }],
+  const costs = await costOf(async () => {
+    await autocannon({
+      url: server.baseUrl,
+      connections: options.connections,
+      amount: plan.length,
+      requests: [{
+        setupRequest: (request) => ({ ...request, method: 'POST', path: plan[next++] ?? plan[0]! }),
+        onResponse: (status, body) => (failures += status !== 200 || !body.includes('"status_code":0') ? 1 : 0),
+      }],
+    });
+    seconds = (performance.now() - started) / 1000;
+    return plan.length;
   });
   clearInterval(progress);
-  const seconds = (performance.now() - started) / 1000;
-  console.log(`grown by ${plan.length} writes in ${seconds.toFixed(0)} s: ${(plan.length / seconds).toFixed(0)} writes/s, ${failures} failures`);
-  return { writes: plan.length, seconds, failures };
+  console.log(`grown by ${plan.length} writes in ${seconds.toFixed(0)} s: ${(plan.length / seconds).toFixed(0)} writes/s, ${failures} failures; per write: ${describeCosts(costs)}`);
+  return { writes: plan.length, seconds, failures, costs };
 }
 
 /** `count` distinct [a, b] index pairs with a in [0, as) and b in [0, bs), a ≠ b when both lists are one. */
@@ -204,7 +226,11 @@ function report(): void {
     '| --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    `growing: ${growth.writes} writes in ${growth.seconds.toFixed(0)} s = ${(growth.writes / growth.seconds).toFixed(0)} writes/s (${growth.failures} failures)`,
+    `growing: ${growth.writes} writes in ${growth.seconds.toFixed(0)} s = ${(growth.writes / growth.seconds).toFixed(0)} writes/s (${growth.failures} failures); per write: ${describeCosts(growth.costs)}`,
+    '',
+    '| write (grown world) | store commands / write | CPU ms / write: server | FerretDB | PostgreSQL | all | req/s |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...[...grown].flatMap(([name, { costs, rate }]) => (costs ? [`| ${name} | ${costs.commands.toFixed(2)} | ${costs.server.toFixed(2)} | ${costs.ferretdb.toFixed(2)} | ${costs.postgres.toFixed(2)} | ${costs.total.toFixed(2)} | ${rate} |`] : [])),
     `push on the grown world, ${options.sockets} sockets, ${options.rate} msg/s: p50 ${push.p50.toFixed(1)} ms, p99 ${push.p99.toFixed(1)} ms, delivered ${push.delivered}/${push.sent}`,
   ].join('\n'));
 }

@@ -2,6 +2,7 @@ import mongoose from 'mongoose';
 import { forgetEverything } from '../../models/caches.js';
 import { addComment, commentList } from '../../models/comments.js';
 import { flush } from '../../models/counters.js';
+import { fold } from '../../models/write-behind.js';
 import { openDatabase } from '../../models/db.js';
 import { Favorite } from '../../models/favorite.js';
 import { favoriteList } from '../../models/favorites.js';
@@ -29,13 +30,14 @@ export interface RoundTripData {
 const BASE = 'http://media.test';
 const format = { mediaBase: BASE, formatDate: () => '01-01' };
 let commands = 0;
+const HOUSEKEEPING = new Set(['worker_leases', 'pending_changes']);
 
 /** Opens `mongoUrl` with command monitoring and fills it. */
 export async function seedRoundTripData(mongoUrl: string): Promise<RoundTripData> {
   await openDatabase(mongoUrl, { monitorCommands: true });
-  // The id worker's lease renewal is this process's housekeeping, not part of any list.
+  // The id worker's lease renewal and the folding of counters are this process's housekeeping, not part of any list.
   mongoose.connection.getClient().on('commandStarted', (event) => {
-    if (event.command[event.commandName] !== 'worker_leases') commands += 1;
+    if (!HOUSEKEEPING.has(event.command[event.commandName])) commands += 1;
   });
   const viewer = await register('viewer', 'secret-1');
   const prolific = await register('prolific', 'secret-1');
@@ -63,7 +65,8 @@ export async function seedRoundTripData(mongoUrl: string): Promise<RoundTripData
   const [busyVideo, quietVideo] = [videoIds[0]!, videoIds[1]!];
   for (let i = 0; i < 30; i += 1) await addComment(authors[i % authors.length]!, busyVideo, `comment ${i}`, format);
   await addComment(authors[0]!, quietVideo, 'lonely', format);
-  await flush(); // settle the background recounts the seeding scheduled, so they do not run while we count
+  await fold(); // settle what the seeding wrote behind, and the recounts it scheduled, so they do not run while we count
+  await flush();
   return { viewer, prolific, single, busyVideo, quietVideo };
 }
 

@@ -1,0 +1,377 @@
+import mongoose, { Schema } from 'mongoose';
+import { forget, type Changes as CacheChanges } from './caches.js';
+import { recountTargets, recountWhenShared } from './counters.js';
+import { foldExclusively } from './fold-gate.js';
+import { isGone, nextId, PROCESS_ID } from './ids.js';
+import { Conversation, Message } from './message.js';
+import { User } from './user.js';
+import { Video } from './video.js';
+import { batchedInserts, bulkWrite, MAX_STATEMENTS } from './write-batch.js';
+
+/**
+ * Counters (likes, follows, comments, works) and each conversation's latest message, written behind.
+ *
+ * On FerretDB an update costs about 2 ms of store CPU whatever it changes (it reads, modifies and
+ * writes back the whole document and its indexes), while an insert batched with others costs a
+ * tenth of that (`npm run bench:write-ops`). So a write records the changes it makes to counters as
+ * one small document in `pending_changes` (batched inserts, stored before the write itself), and
+ * every FOLD_MS the process folds what it recorded: one update per counted document, however many
+ * writes changed it; then it removes the records it folded. Until then views add the changes not
+ * folded yet to what the store says (`pendingCount`): this process's own, exactly (fold-gate.ts),
+ * and those other processes announce over Redis until they fold them.
+ *
+ * Nothing is lost, and nothing is counted twice:
+ * - a change that its write did not make (a repeated like) is dropped; one whose write failed without
+ *   an answer (the store went away) is settled by recounting its documents;
+ * - a process that dies leaves its records; the next start (or any process, once the dead one's id
+ *   lease has expired) recounts the documents they name and then removes them. A recount counts the
+ *   edges and subtracts the changes still to be folded, which their own processes will add.
+ */
+export const FOLD_MS = 5_000;
+const RECOVERY_EVERY_MS = 60_000;
+
+export type CounterTarget = `users:${number}` | `videos:${number}`;
+export interface CounterChange {
+  target: CounterTarget;
+  field: string;
+  step: 1 | -1;
+}
+export interface Latest {
+  id: number;
+  fromUserId: number;
+  content: string;
+}
+export interface Changes {
+  counters?: readonly CounterChange[];
+  /** A conversation's new latest message, by pair key. */
+  latest?: { pair: string; message: Latest };
+}
+
+/** The changes of one write: to counters (target, field, step), and a conversation's latest message. */
+interface PendingDoc {
+  _id: number;
+  /** The process that recorded it (PROCESS_ID) and the generation it folds in. */
+  o: string;
+  g: number;
+  c: Array<{ t: CounterTarget; f: string; n: 1 | -1 }>;
+  l?: { pair: string; message: Latest };
+}
+
+export const PendingChange = mongoose.model(
+  'PendingChange',
+  // Deliberately without secondary indexes: the collection holds only what is not folded yet (about
+  // FOLD_MS of writes), and every index would be paid for on each insert.
+  new Schema({ _id: Number, o: String, g: Number, c: Array, l: Object }, { versionKey: false, collection: 'pending_changes' }),
+);
+
+interface Generation {
+  id: number;
+  /** Per counter target, per field: the sum of the changes made (their writes succeeded). */
+  made: Totals;
+  /** The same for changes recorded whose write has not answered yet. */
+  inflight: Totals;
+  latest: Map<string, Latest>;
+  /** Targets whose write failed without an answer: recounted at the fold. */
+  uncertain: Set<CounterTarget>;
+  /** Latest messages whose write failed without an answer: kept at the fold if they were stored. */
+  uncertainLatest: Map<string, Latest>;
+  /** Changes recorded whose write has not settled; the fold waits for them. */
+  open: number;
+  drained?: () => void;
+  /** Per target folded: the fold count (fold-gate.ts) of records that hold its changes. */
+  foldedInto: Map<CounterTarget, number>;
+  /** When the generation was folded, all of it. */
+  folded?: { at: number };
+}
+
+/**
+ * Folded generations, kept a while: a record read before a fold (in a cache, or in a request that
+ * read it just before) is shown with the changes that fold made.
+ */
+const HISTORY_MS = 30_000;
+const history: Generation[] = [];
+
+/**
+ * What other processes made and have not folded yet, by their generation (relayed through Redis by
+ * server/cache-relay.ts): views here add it too. Dropped when the fold is announced, or after
+ * REMOTE_MS if it never is (the process died: its changes are recovered from the store).
+ */
+const REMOTE_MS = 10_000;
+const remote = new Map<number, { made: Totals; latest: Map<string, Latest>; at: number }>();
+
+const insertPending = batchedInserts<PendingDoc>(PendingChange);
+let current = newGeneration();
+/** Generations recorded but not yet folded, oldest first (the current one last). */
+const unfolded: Generation[] = [current];
+let chain: Promise<unknown> = Promise.resolve();
+let timers: NodeJS.Timeout[] = [];
+
+function newGeneration(): Generation {
+  return { id: 0, made: new Map(), inflight: new Map(), latest: new Map(), uncertain: new Set(), uncertainLatest: new Map(), open: 0, foldedInto: new Map() };
+}
+
+/**
+ * Records `changes`, then runs `write`, which makes them: they count when it resolves true, not when it
+ * resolves false (it changed nothing), and are settled by a recount when it throws.
+ */
+export async function changing(changes: Changes, write: () => Promise<boolean>, forgetting: CacheChanges = {}): Promise<boolean> {
+  const generation = current;
+  generation.id ||= nextId();
+  generation.open += 1;
+  try {
+    await insertPending(pendingDoc(changes, generation.id));
+  } catch (error) {
+    settle(generation);
+    throw error;
+  }
+  sum(generation.inflight, changes.counters, 1);
+  let made = false;
+  try {
+    made = await write();
+    return made;
+  } catch (error) {
+    changes.counters?.forEach((change) => generation.uncertain.add(change.target));
+    if (changes.latest) keepNewest(generation.uncertainLatest, changes.latest.pair, changes.latest.message);
+    throw error;
+  } finally {
+    sum(generation.inflight, changes.counters, -1);
+    if (made) {
+      sum(generation.made, changes.counters, 1);
+      if (changes.latest) keepNewest(generation.latest, changes.latest.pair, changes.latest.message);
+      forget({ ...forgetting, counted: { generation: generation.id, ...changes } });
+    }
+    settle(generation);
+  }
+}
+
+function pendingDoc(changes: Changes, generation: number): PendingDoc {
+  const counters = (changes.counters ?? []).map(({ target, field, step }) => ({ t: target, f: field, n: step }));
+  return { _id: nextId(), o: PROCESS_ID, g: generation, c: counters, ...(changes.latest && { l: changes.latest }) };
+}
+
+type Totals = Map<CounterTarget, Map<string, number>>;
+
+function sum(into: Totals, counters: readonly CounterChange[] | undefined, sign: 1 | -1): void {
+  for (const { target, field, step } of counters ?? []) addTo(into, target, field, sign * step);
+}
+
+function addTo(into: Totals, target: CounterTarget, field: string, amount: number): void {
+  const fields = into.get(target) ?? new Map<string, number>();
+  fields.set(field, (fields.get(field) ?? 0) + amount);
+  into.set(target, fields);
+}
+
+function keepNewest(latest: Map<string, Latest>, pair: string, message: Latest): void {
+  const known = latest.get(pair);
+  if (!known || known.id < message.id) latest.set(pair, message);
+}
+
+function settle(generation: Generation): void {
+  generation.open -= 1;
+  if (generation.open === 0) generation.drained?.();
+}
+
+/**
+ * What a record read after `folds` folds (fold-gate.ts) does not hold of a counter: the changes made
+ * here since, and those other processes announced and have not folded. Views add it to the record's value.
+ */
+export function pendingCount(target: CounterTarget, field: string, folds: number): number {
+  let total = 0;
+  for (const generation of [...history, ...unfolded]) {
+    const into = generation.foldedInto.get(target);
+    if (into === undefined || into > folds) total += generation.made.get(target)?.get(field) ?? 0;
+  }
+  for (const generation of remote.values()) total += generation.made.get(target)?.get(field) ?? 0;
+  return total;
+}
+
+/** The newest message of a conversation recorded lately, here or elsewhere (a `$max` with the stored one is always right). */
+export function pendingLatest(pair: string): Latest | undefined {
+  const latest = new Map<string, Latest>();
+  for (const generation of [...history, ...unfolded, ...remote.values()]) {
+    const candidate = generation.latest.get(pair);
+    if (candidate) keepNewest(latest, pair, candidate);
+  }
+  return latest.get(pair);
+}
+
+/** Another process made these changes (`counted`) or folded a generation (`folded`): relayed cache changes. */
+export function rememberRemote(changes: CacheChanges): void {
+  const now = Date.now();
+  for (const [generation, { at }] of remote) if (now - at > REMOTE_MS) remote.delete(generation);
+  if (changes.folded !== undefined) remote.delete(changes.folded);
+  const counted = changes.counted;
+  if (!counted) return;
+  const entry = remote.get(counted.generation) ?? { made: new Map(), latest: new Map(), at: now };
+  sum(entry.made, counted.counters, 1);
+  if (counted.latest) keepNewest(entry.latest, counted.latest.pair, counted.latest.message);
+  remote.set(counted.generation, entry);
+}
+
+/** Starts folding every FOLD_MS and looking for what dead processes left; recovers what is left now. */
+export async function startWriteBehind(): Promise<void> {
+  await recoverOrphans();
+  timers = [
+    setInterval(() => void fold().catch(() => undefined), FOLD_MS).unref(),
+    setInterval(() => void betweenFolds(recoverOrphans).catch(() => undefined), RECOVERY_EVERY_MS).unref(),
+  ];
+}
+
+/** Folds everything recorded so far (at shutdown, and in tests); resolves when it is in the store. */
+export async function stopWriteBehind(): Promise<void> {
+  timers.forEach(clearInterval);
+  timers = [];
+  await fold();
+}
+
+/**
+ * Runs `work` between folds: the one writer of counters in this process, so that no two updates of a
+ * document overlap (FerretDB's updates are read-modify-write: two at once can lose one).
+ */
+export function betweenFolds<T>(work: () => Promise<T>): Promise<T> {
+  const turn = chain.catch(() => undefined).then(work);
+  chain = turn;
+  return turn;
+}
+
+/** Folds what was recorded until now (and anything an earlier failure left). */
+export function fold(): Promise<void> {
+  if (current.id !== 0) {
+    current = newGeneration();
+    unfolded.push(current);
+  }
+  return betweenFolds(async () => {
+    while (unfolded.length > 1) {
+      const generation = unfolded[0]!;
+      if (generation.open > 0) await new Promise<void>((resolve) => (generation.drained = resolve));
+      await foldGeneration(generation);
+      history.push(unfolded.shift()!);
+    }
+    while (history.length > 0 && Date.now() - history[0]!.folded!.at > HISTORY_MS) history.shift();
+  });
+}
+
+async function foldGeneration(generation: Generation): Promise<void> {
+  const counted = [...generation.made.keys()];
+  if (!generation.folded) {
+    await foldCounters(generation);
+    generation.folded = { at: Date.now() };
+  }
+  if (generation.uncertain.size > 0) {
+    await recountTargets([...generation.uncertain], { resolving: () => false });
+    generation.uncertain.clear();
+  }
+  await keepLatest(generation.latest);
+  await keepLatest(generation.uncertainLatest, { verify: true });
+  await PendingChange.deleteMany({ o: PROCESS_ID, g: generation.id });
+  const changed = { users: idsOf('users', counted), videos: idsOf('videos', counted) };
+  // Records here know which folds they hold (fold-gate.ts) and conversations take the newest message
+  // known (pendingLatest): only the other processes forget what they have.
+  forget({ ...changed, conversations: [...generation.latest.keys(), ...generation.uncertainLatest.keys()], folded: generation.id }, { elsewhereOnly: true });
+  recountWhenShared(changed);
+}
+
+function idsOf(kind: 'users' | 'videos', targets: readonly CounterTarget[]): number[] {
+  return targets.flatMap((target) => (target.startsWith(`${kind}:`) ? [Number(target.slice(kind.length + 1))] : []));
+}
+
+/**
+ * Adds the generation's changes to the counters, MAX_STATEMENTS documents at a time, each command
+ * alone with no read of users or videos in flight (fold-gate.ts): reads wait for one command, not
+ * for the whole fold. A command that fails may or may not have been applied: its documents and all
+ * those after it are recounted instead.
+ */
+async function foldCounters(generation: Generation): Promise<void> {
+  const chunks = [...counterChunks(User, 'users', generation.made), ...counterChunks(Video, 'videos', generation.made)];
+  for (const [i, chunk] of chunks.entries()) {
+    try {
+      const into = await foldExclusively(() => bulkWrite(chunk.model, chunk.operations));
+      for (const target of chunk.targets) generation.foldedInto.set(target, into);
+    } catch {
+      for (const target of chunks.slice(i).flatMap((rest) => rest.targets)) {
+        generation.uncertain.add(target);
+        generation.made.delete(target);
+      }
+      return;
+    }
+  }
+}
+
+function counterChunks(model: typeof User | typeof Video, kind: 'users' | 'videos', made: Totals) {
+  const entries = [...made].flatMap(([target, fields]) => {
+    const inc = Object.fromEntries([...fields].filter(([, total]) => total !== 0));
+    if (!target.startsWith(`${kind}:`) || Object.keys(inc).length === 0) return [];
+    return [{ target, operation: { updateOne: { filter: { _id: Number(target.slice(kind.length + 1)) }, update: { $inc: inc } } } }];
+  });
+  const chunks: Array<{ model: typeof model; targets: CounterTarget[]; operations: Array<Record<string, unknown>> }> = [];
+  for (let start = 0; start < entries.length; start += MAX_STATEMENTS) {
+    const chunk = entries.slice(start, start + MAX_STATEMENTS);
+    chunks.push({ model, targets: chunk.map((entry) => entry.target), operations: chunk.map((entry) => entry.operation) });
+  }
+  return chunks;
+}
+
+/**
+ * Keeps each conversation's latest message with `$max`: documents compare field by field, so the one
+ * with the highest message `id` (its first field) wins, whichever process folds first. A message whose
+ * write failed without an answer is kept only if it was stored.
+ */
+async function keepLatest(latest: ReadonlyMap<string, Latest>, { verify = false } = {}): Promise<void> {
+  let entries = [...latest];
+  if (verify) {
+    const stored = await Promise.all(entries.map(([, message]) => Message.exists({ _id: message.id })));
+    entries = entries.filter((_, i) => stored[i] !== null);
+  }
+  const operations = entries.map(([pair, message]) => ({
+    updateOne: { filter: { _id: pair }, update: { $max: { latest: { id: message.id, fromUserId: message.fromUserId, content: message.content } } }, upsert: true },
+  }));
+  if (operations.length === 0) return;
+  try {
+    await bulkWrite(Conversation, operations);
+  } catch (error) {
+    // Two first messages raced to create a conversation: the loser's $max applies to the winner's now.
+    if ((error as { code?: number }).code !== 11000 && !String(error).includes('E11000')) throw error;
+    await bulkWrite(Conversation, operations);
+  }
+}
+
+/**
+ * What processes that are gone left pending: their counters are recounted, their latest messages kept
+ * if stored, and their records removed. Run at start, before this process writes, and every minute.
+ */
+export async function recoverOrphans(): Promise<number> {
+  const left = await PendingChange.find({ o: { $ne: PROCESS_ID } }).lean<PendingDoc[]>();
+  const owners = [...new Set(left.map((doc) => doc.o))];
+  const gone = new Set((await Promise.all(owners.map(async (owner) => ((await isGone(owner)) ? [owner] : [])))).flat());
+  const orphans = left.filter((doc) => gone.has(doc.o));
+  if (orphans.length === 0) return 0;
+  const targets = [...new Set(orphans.flatMap((doc) => doc.c.map((change) => change.t)))];
+  await recountTargets(targets, { resolving: (doc) => gone.has(doc.o) });
+  const latest = new Map<string, Latest>();
+  for (const doc of orphans) if (doc.l) keepNewest(latest, doc.l.pair, doc.l.message);
+  await keepLatest(latest, { verify: true });
+  await Promise.all([...gone].map((owner) => PendingChange.deleteMany({ o: owner })));
+  forget({ conversations: [...latest.keys()] });
+  return orphans.length;
+}
+
+/**
+ * The changes to counters still to be folded, by target and field, that a recount subtracts from the
+ * edges it counts (their writes may be counted already; their folds will add them again): other
+ * processes' records in the store, except those being resolved, and this process's own in memory
+ * (its records in the store include changes its writes did not make).
+ */
+export async function pendingForRecount(resolving: (doc: PendingDoc) => boolean): Promise<Totals> {
+  const totals: Totals = new Map();
+  const others = await PendingChange.find({ o: { $ne: PROCESS_ID } }).lean<PendingDoc[]>();
+  for (const doc of others) if (!resolving(doc)) for (const { t, f, n } of doc.c) addTo(totals, t, f, n);
+  for (const generation of unfolded) {
+    if (generation.folded) continue; // in the store already; its records are being removed
+    for (const counts of [generation.made, generation.inflight]) {
+      for (const [target, fields] of counts) for (const [field, total] of fields) addTo(totals, target, field, total);
+    }
+  }
+  return totals;
+}
+
+export type { PendingDoc };
