@@ -76,7 +76,28 @@ export function isStoreUnavailable(error: unknown): boolean {
     || /^Mongo(ose)?(ServerSelection|NotConnected|TopologyClosed)Error$/.test(error.name)
     || error.message.includes('buffering is disabled')
     || error.message.includes('Client must be connected')
-    || lostItsBackend(error);
+    || lostItsBackend(error)
+    || failedUnder(error)
+    || connectionBroken(error);
+}
+
+/**
+ * A bulk write (batched inserts and updates) that failed as a whole: the driver wraps the error that
+ * stopped it (the store unreachable, an operation out of time) in a MongoBulkWriteError.
+ */
+function failedUnder(error: Error): boolean {
+  if (error.name !== 'MongoBulkWriteError') return false;
+  const cause = (error as { errorResponse?: unknown }).errorResponse ?? error.cause;
+  return cause !== error && isStoreUnavailable(cause);
+}
+
+/**
+ * The driver writing a command to a connection the store has just closed (killed) can let Node's own
+ * socket error through unwrapped ("This socket has been ended by the other party", EPIPE).
+ */
+function connectionBroken(error: Error): boolean {
+  const { code } = error as NodeJS.ErrnoException;
+  return code === 'EPIPE' || code === 'ECONNRESET';
 }
 
 /**

@@ -167,6 +167,8 @@ export async function underFault(t: ExecutionContext, db: string, fault: Fault):
   const outcomes = await load.stop();
   const samples = await readiness.stop();
 
+  // What went wrong, when something did: the server's errors name it.
+  if (outcomes.some((outcome) => outcome.code === 50000)) server.output.filter((line) => /"level":50/.test(line)).slice(0, 3).forEach((line) => t.log(line.slice(0, 1500)));
   checkAnswers(t, outcomes);
   const during = outcomes.filter((outcome) => outcome.at >= faultAt && outcome.at < endedAt);
   t.true(during.some((outcome) => outcome.code === 50001), 'the fault was felt: some requests were refused with 50001');
