@@ -8,7 +8,7 @@ import { countEach, findIn } from './lookups.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 import { bulkWrite } from './write-batch.js';
-import { betweenFolds, pendingForRecount, type CounterTarget, type PendingDoc } from './write-behind.js';
+import { betweenFolds, idsOf, pendingForRecount, type CounterTarget, type PendingDoc } from './write-behind.js';
 
 /**
  * Counters are written behind (write-behind.ts): each process folds the changes its writes made into
@@ -29,12 +29,6 @@ let firstTouch = 0;
 /** For stores whose $inc is not atomic: recounts when the store is shared. */
 export function useReadModifyWriteUpdates(enabled: boolean): void {
   readModifyWrite = enabled;
-}
-
-/** Notes what an operation changed: caches forget it, and counters folded into it may be recounted. */
-export function touched(changes: Changes): void {
-  forget(changes);
-  recountWhenShared(changes);
 }
 
 /** On FerretDB, when other processes share the store: recounts these counters once activity on them settles. */
@@ -61,15 +55,14 @@ export function flush(): Promise<void> {
   const recount = async () => (users.length + videos.length > 0 && (await othersShareStore()) ? Promise.all([recountUsers(users), recountVideos(videos)]) : undefined);
   return betweenFolds(recount).then(
     () => undefined,
-    () => touched({ users, videos }), // the store is away: try again later
+    () => recountWhenShared({ users, videos }), // the store is away: try again later
   );
 }
 
 /** Recounts the counters of these targets; `resolving`: pending records this recount settles (not subtracted). */
 export async function recountTargets(targets: readonly CounterTarget[], options: { resolving: (doc: PendingDoc) => boolean }): Promise<void> {
-  const ids = (kind: string) => targets.flatMap((target) => (target.startsWith(`${kind}:`) ? [Number(target.slice(kind.length + 1))] : []));
   const pendingChanges = await pendingForRecount(options.resolving);
-  await Promise.all([recount(User, 'users', ids('users'), USER_COUNTERS, pendingChanges), recount(Video, 'videos', ids('videos'), VIDEO_COUNTERS, pendingChanges)]);
+  await Promise.all([recount(User, 'users', idsOf('users', targets), USER_COUNTERS, pendingChanges), recount(Video, 'videos', idsOf('videos', targets), VIDEO_COUNTERS, pendingChanges)]);
 }
 
 type CountSpec = { model: Model<any>; field: string; groupBy: string };

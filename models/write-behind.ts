@@ -271,7 +271,8 @@ async function foldGeneration(generation: Generation): Promise<void> {
   recountWhenShared(changed);
 }
 
-function idsOf(kind: 'users' | 'videos', targets: readonly CounterTarget[]): number[] {
+/** The ids of `kind` among counter targets. */
+export function idsOf(kind: 'users' | 'videos', targets: readonly CounterTarget[]): number[] {
   return targets.flatMap((target) => (target.startsWith(`${kind}:`) ? [Number(target.slice(kind.length + 1))] : []));
 }
 
