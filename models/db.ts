@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import mongoose from 'mongoose';
 import { Comment } from './comment.js';
 import { flush, useReadModifyWriteUpdates } from './counters.js';
+import { carryDeadlinesToStore, DeadlineExceeded, Overloaded } from './deadline.js';
 import { Favorite } from './favorite.js';
 import { fileUnfiledVideos } from './feed-hours.js';
 import { HourEntry } from './hour-index.js';
@@ -28,13 +29,16 @@ export const storeCommands = new EventEmitter<{ command: [name: string, collecti
 
 /** Connects, makes sure every index exists (the unique ones guard correctness), and leases an id worker slot. */
 export async function openDatabase(url: string, options: { monitorCommands?: boolean } = {}): Promise<void> {
+  // Operations started for a request carry what is left of its budget as timeoutMS (deadline.ts).
+  carryDeadlinesToStore();
   await mongoose.connect(url, {
     ...options,
     serverSelectionTimeoutMS: 5_000,
     // A store that accepts connections but stops answering (frozen, overloaded) must not hold
     // requests: the driver's heartbeat gives up on it after connectTimeoutMS (default 30 s), marks
     // it unavailable and fails what is in flight; and no single operation waits for its reply
-    // longer than socketTimeoutMS. Either way the answer is 50001.
+    // longer than socketTimeoutMS. Either way the answer is 50001. (Operations made for a request
+    // are bounded by its deadline instead, deadline.ts; these bound background work.)
     connectTimeoutMS: 5_000,
     socketTimeoutMS: STORE_REPLY_TIMEOUT_MS,
     // Fail fast while the store is unreachable instead of queueing requests behind it.
@@ -73,18 +77,57 @@ export async function closeDatabase(): Promise<void> {
 export function isStoreUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   // MongoNetworkError covers timeouts and operations failed because the driver lost the store
-  // (its pool cleared: a frozen store).
+  // (its pool cleared: a frozen store); MongoOperationTimeoutError, an operation that ran out of its
+  // request's budget; DeadlineExceeded and Overloaded, a request that did, or was refused at once.
   return error instanceof mongoose.mongo.MongoNetworkError
+    || error instanceof mongoose.mongo.MongoOperationTimeoutError
+    || error instanceof DeadlineExceeded
+    || error instanceof Overloaded
     || error instanceof UnconfirmedWrite
     || /^Mongo(ose)?(ServerSelection|NotConnected|TopologyClosed)Error$/.test(error.name)
     || error.message.includes('buffering is disabled')
-    || error.message.includes('Client must be connected');
+    || error.message.includes('Client must be connected')
+    || lostItsBackend(error)
+    || failedUnder(error)
+    || connectionBroken(error);
 }
 
-/** Whether the store answers a ping within `timeoutMs`. */
+/**
+ * The driver writing a command to a connection the store has just closed (killed) can let Node's own
+ * socket error through unwrapped ("This socket has been ended by the other party", EPIPE).
+ */
+function connectionBroken(error: Error): boolean {
+  const { code } = error as NodeJS.ErrnoException;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}
+
+/**
+ * A bulk write (the batched inserts and updates) that failed as a whole: the driver wraps the
+ * error that stopped it (the store unreachable, an operation out of time) in a MongoBulkWriteError.
+ */
+function failedUnder(error: Error): boolean {
+  if (error.name !== 'MongoBulkWriteError') return false;
+  const cause = (error as { errorResponse?: unknown }).errorResponse ?? error.cause;
+  return cause !== error && isStoreUnavailable(cause);
+}
+
+/**
+ * FerretDB answering that its PostgreSQL went away (killed, restarting): an InternalError naming the
+ * broken connection. FerretDB stops by itself when its PostgreSQL dies, but answers like this for
+ * the few seconds that takes.
+ */
+function lostItsBackend(error: Error): boolean {
+  return error instanceof mongoose.mongo.MongoServerError && error.code === 1
+    && /failed to connect|connection refused|broken pipe|conn closed|unexpected EOF|connection reset/i.test(error.message);
+}
+
+/**
+ * Whether the store answers a ping within `timeoutMs`: the driver gives up on it then (client-side
+ * timeout, nothing left waiting). FerretDB answers a ping only through its PostgreSQL, so a frozen
+ * PostgreSQL behind a live FerretDB fails it too.
+ */
 export async function pingDatabase(timeoutMs = 2_000): Promise<boolean> {
   const db = mongoose.connection.db;
   if (!db || mongoose.connection.readyState !== 1) return false;
-  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-  return Promise.race([db.admin().ping().then(() => true, () => false), timeout]);
+  return db.admin().command({ ping: 1 }, { timeoutMS: timeoutMs }).then(() => true, () => false);
 }

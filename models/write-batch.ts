@@ -51,8 +51,8 @@ export function batched<I, R>(run: (items: I[]) => Promise<Array<R | Error>>): (
 export type InsertOutcome = 'inserted' | 'duplicate';
 
 /**
- * The store answered an insert without confirming every document, and without saying which failed
- * (a guard: nothing of the batch counts as written then, and its writers are told the store failed).
+ * The store answered an insert without confirming every document, and without saying which failed:
+ * FerretDB does so when its PostgreSQL dies under it. Nothing of the batch counts as written.
  */
 export class UnconfirmedWrite extends Error {
   override name = 'UnconfirmedWrite';

@@ -1,19 +1,21 @@
+import type { Deadlines } from '../models/deadline.js';
 import { isStoreUnavailable, users, type Sessions } from '../models/index.js';
 import { UNAUTHORIZED, UNAVAILABLE } from './contract.js';
 import type { GatewaySocket } from './types.js';
 
 /**
  * Handshake auth: a token in `auth.token` (or `?token=` for clients that cannot set auth) that is
- * valid and belongs to an existing user. Anything else is refused before a socket exists.
+ * valid and belongs to an existing user. Anything else is refused before a socket exists. The
+ * lookup has a request's budget: a store that does not answer refuses the handshake in time.
  */
-export function authenticate(sessions: Sessions) {
+export function authenticate(sessions: Sessions, deadlines: Deadlines) {
   return async (socket: GatewaySocket, next: (error?: Error) => void) => {
     const { auth, query } = socket.handshake;
     const token = typeof auth?.token === 'string' ? auth.token : query.token;
     try {
       if (typeof token !== 'string' || token === '') throw new Error('no token');
       const userId = sessions.verify(token);
-      if (!(await users.userExists(userId))) throw new Error('unknown user');
+      if (!(await deadlines.run(() => users.userExists(userId)))) throw new Error('unknown user');
       socket.data.userId = userId;
       next();
     } catch (error) {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
+import type { Deadlines } from '../models/deadline.js';
 import { decideAudience, type Sessions } from '../models/index.js';
 import { redisAdapter, type RedisAdapterKind } from './adapter.js';
 import { authenticate } from './auth.js';
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   sessions: Sessions;
   logger: Logger;
   requireFriendship: boolean;
+  /** The budget each event is acknowledged within (shared with REST, as is the bound on waiting ones). */
+  deadlines: Deadlines;
   /** Counts each message a user sends (shared with REST); throws a refusal past the limit. */
   messageLimit: { consume(userId: number): Promise<void> };
   /** Origins allowed to connect from a browser; `*` for any. */
@@ -47,8 +50,8 @@ export interface Gateway {
   uwsPackage: string | undefined;
   /** Sockets connected to this process. */
   socketCount(): number;
-  /** Whether the Redis the adapter uses is connected; true without Redis. */
-  redisReady(): boolean;
+  /** Whether the Redis the adapter uses is connected and answers a ping now (a frozen Redis still looks connected); true without Redis. */
+  redisReady(): Promise<boolean>;
   /** Stops accepting, disconnects every socket (clients reconnect elsewhere), lets writes in flight finish, closes Redis. */
   close(): Promise<void>;
 }
@@ -71,10 +74,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const budget = eventBudget(() => options.onRateLimited?.('socketEvents'));
   const inFlight = new Set<Promise<void>>();
   const views = { mediaBase: options.publicUrl ?? options.fallbackMediaBase, formatDate: options.formatDate };
-  io.use(authenticate(options.sessions));
+  io.use(authenticate(options.sessions, options.deadlines));
   io.on('connection', (socket) => {
     void socket.join(userRoom(socket.data.userId));
-    registerHandlers(socket, { budget, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit, views });
+    registerHandlers(socket, { budget, deadlines: options.deadlines, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit, views });
     socket.on('disconnect', () => budget.forget(socket));
   });
   const stopDelivery = deliverDomainEvents(io, { ...options, packetPerRoom: redis !== undefined && options.redisAdapter === 'sharded' });
@@ -93,7 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     transport: listening.kind,
     uwsPackage: 'uws' in uws ? uws.from : undefined,
     socketCount: () => io.engine.clientsCount,
-    redisReady: () => !redis || (redis.pub.status === 'ready' && redis.sub.status === 'ready'),
+    redisReady: async () => !redis || redis.ready(),
     async close() {
       listening.close();
       stopDelivery();

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Deadlines } from '../models/deadline.js';
 import { inbox, isStoreUnavailable, messages, Refusal, Status } from '../models/index.js';
 import type { CommentFormat } from '../models/comments.js';
 import { exactInteger } from '../models/integer-spelling.js';
@@ -34,6 +35,8 @@ const notificationSyncRequest = z.object({
 
 export interface HandlerDeps {
   budget: ReturnType<typeof eventBudget>;
+  /** The time an event is acknowledged within, as REST requests are answered, and the bound on waiting ones. */
+  deadlines: Deadlines;
   /** Events being handled, so that shutdown can let their writes finish. */
   inFlight: Set<Promise<void>>;
   logger: Logger;
@@ -82,7 +85,8 @@ const success = { status_code: Status.OK, status_msg: 'success' };
 /**
  * Runs one client event: without an ack callback it is not run (nothing could tell the client what
  * happened) but counts against the socket's budget; over the budget an event is refused; any
- * failure becomes a refusal in the ack.
+ * failure becomes a refusal in the ack. It is acknowledged within the request deadline, as a REST
+ * request is answered (50001 when the store did not answer in time).
  */
 function handle<A extends Envelope>(
   socket: GatewaySocket,
@@ -99,7 +103,7 @@ function handle<A extends Envelope>(
   const running = (async () => {
     if (!(await deps.budget.allows(socket))) return reply(refusal(new Refusal('RATE_LIMITED', 'too many events: slow down'), refusalFields));
     try {
-      reply(await work());
+      reply(await deps.deadlines.run(work));
     } catch (error) {
       reply(refusal(toRefusal(error, deps.logger), refusalFields));
     }

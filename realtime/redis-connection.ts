@@ -13,7 +13,23 @@ export interface ConnectionOptions {
   /** false: a command while Redis is unreachable fails at once instead of waiting in a queue. */
   enableOfflineQueue?: boolean;
   maxRetriesPerRequest?: number | null;
+  /**
+   * A command not answered within this many ms fails. The connection is also pinged every
+   * `commandTimeout` and made again when a ping is not answered: a frozen Redis keeps its connections
+   * open, so while it does not answer the connection is not ready (its ready check times out too) and
+   * callers go on without it at once, instead of each waiting for the timeout. It is ready again
+   * as soon as Redis answers.
+   */
+  commandTimeout?: number;
 }
+
+/**
+ * How long a Redis command made while answering a request (a rate-limit count, a publish, the
+ * readiness ping) may wait: a frozen Redis keeps its connections open and never answers, and nothing
+ * else would notice. Well under the smallest request budget (REQUEST_DEADLINE_MS, 2 s at least): the
+ * request goes on without Redis (limits counted in memory, the push dropped) and is answered in time.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
 /**
  * A connection to `target`: ioredis' plain client for one server, its cluster client for a cluster.
@@ -23,7 +39,12 @@ export interface ConnectionOptions {
  * reached with the user, password and TLS of the first URL.
  */
 export function connectRedis(target: RedisTarget, options: ConnectionOptions): RedisConnection {
-  if (!target.cluster) return new Redis(target.urls[0]!, options);
+  const connection = target.cluster ? clusterConnection(target, options) : new Redis(target.urls[0]!, options);
+  if (options.commandTimeout) dropWhenUnresponsive(connection, options.commandTimeout);
+  return connection;
+}
+
+function clusterConnection(target: RedisTarget, options: ConnectionOptions): Cluster {
   const seeds = target.urls.map((url) => new URL(url));
   const { enableOfflineQueue, ...nodeOptions } = options;
   return new Cluster(seeds.map(address), {
@@ -31,6 +52,24 @@ export function connectRedis(target: RedisTarget, options: ConnectionOptions): R
     shardedSubscribers: true,
     redisOptions: { ...nodeOptions, ...credentials(seeds[0]!) },
   });
+}
+
+/** Pings a ready connection every `intervalMs`; one that does not answer (it times out) is made again. */
+function dropWhenUnresponsive(connection: RedisConnection, intervalMs: number): void {
+  let pinging = false;
+  const timer = setInterval(() => {
+    if (pinging || connection.status !== 'ready') return;
+    pinging = true;
+    connection.ping().then(
+      () => (pinging = false),
+      (error: Error) => {
+        pinging = false;
+        if (/timed out/i.test(error.message) && connection.status === 'ready') connection.disconnect(true);
+      },
+    );
+  }, intervalMs);
+  timer.unref();
+  connection.once('end', () => clearInterval(timer));
 }
 
 function address(url: URL): { host: string; port: number } {

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
-import { connectRedis, type RedisConnection, type RedisTarget } from './redis-connection.js';
+import { connectRedis, REDIS_COMMAND_TIMEOUT_MS, type RedisConnection, type RedisTarget } from './redis-connection.js';
 
 export interface AdapterClients {
   pub: RedisConnection;
   sub: RedisConnection;
+  /** Whether Redis answers a ping now (within REDIS_COMMAND_TIMEOUT_MS): a frozen Redis looks connected. */
+  ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -18,7 +20,8 @@ export interface AdapterClients {
  * the fix to ioredis in realtime/patches/).
  */
 export function adapterClients(target: RedisTarget, logger: Logger, what = 'cross-process pushes'): AdapterClients {
-  const pub = connectRedis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  // Publishes fail after REDIS_COMMAND_TIMEOUT_MS rather than piling up behind a Redis that stopped answering.
+  const pub = connectRedis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: REDIS_COMMAND_TIMEOUT_MS });
   const sub = connectRedis(target, { maxRetriesPerRequest: null });
   for (const [name, client] of [['publisher', pub], ['subscriber', sub]] as const) {
     let down = false;
@@ -60,6 +63,10 @@ export function adapterClients(target: RedisTarget, logger: Logger, what = 'cros
   return {
     pub,
     sub,
+    async ready() {
+      if (pub.status !== 'ready' || sub.status !== 'ready') return false;
+      return pub.ping().then(() => true, () => false);
+    },
     async close() {
       await Promise.allSettled([pub.quit(), sub.quit()]);
       pub.disconnect();

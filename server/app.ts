@@ -8,7 +8,7 @@ import { assets, asset } from './http/assets.js';
 import { webConsole } from './http/console.js';
 import { health, type ReadinessCheck } from './http/health.js';
 import { mountEndpoint, type Services } from './http/endpoint.js';
-import { refusalBody, toRefusal } from './http/envelope.js';
+import { answerRefusal, toRefusal } from './http/envelope.js';
 import { mediaFiles } from './http/media.js';
 import { openApi, openApiDocument } from './http/openapi.js';
 import { requestLog } from './http/request-log.js';
@@ -48,7 +48,7 @@ export function createApp(services: Services, http: HttpOptions): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, notImplemented: methodNotAllowed, methodNotAllowed }));
   app.use(assets());
-  app.use(mediaFiles(services.media, asset('cover.png')));
+  app.use(mediaFiles(services.media, asset('cover.png'), services.deadlines));
   return app;
 }
 
@@ -72,9 +72,7 @@ function douyinEnvelope(services: Services): Middleware {
       await next();
       if (ctx.body === undefined) throw Object.assign(new Error('unknown endpoint'), { status: 404 });
     } catch (error) {
-      const refusal = toRefusal(error, ctx.state.log ?? services.logger);
-      ctx.status = refusal.httpStatus;
-      ctx.body = refusalBody(refusal);
+      answerRefusal(ctx, toRefusal(error, ctx.state.log ?? services.logger));
     }
   };
 }

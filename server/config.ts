@@ -80,6 +80,10 @@ const environment = z.object({
     .default('false')
     .transform((value) => (value === 'true' ? 1 : value === 'false' ? 0 : Number(value))),
   RATE_LIMITS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  /** The budget of every REST request and socket event, in ms (models/deadline.ts). */
+  REQUEST_DEADLINE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(2_000, 'must be at least 2000').max(120_000, 'must be at most 120000').default(5_000),
+  /** Requests (REST and socket events) a process works on at once; beyond, refused at once with 50001. */
+  MAX_PENDING_REQUESTS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(1024),
   /** A demo world on an empty embedded store at the first start in development (server/world/demo.ts). */
   DEMO_WORLD: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

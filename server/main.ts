@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
+import { createDeadlines } from '../models/deadline.js';
 import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, storeCommands, videos } from '../models/index.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
@@ -56,14 +57,21 @@ async function main(): Promise<void> {
   storeCommands.on('command', metrics.storeCommand);
   const limits = createRateLimits({ redis, enabled: config.RATE_LIMITS === 'on', onRefusal: metrics.rateLimited });
   cleanups.unshift(() => limits.close());
+  const deadlines = createDeadlines({
+    budgetMs: config.REQUEST_DEADLINE_MS,
+    maxPending: config.MAX_PENDING_REQUESTS,
+    onShed: metrics.requestShed,
+    onExpired: metrics.deadlineExceeded,
+  });
   let gateway: Gateway | undefined;
-  const readiness: ReadinessCheck[] = [{ name: 'store', ready: () => pingDatabase() }];
+  const readiness: ReadinessCheck[] = [{ name: 'store', ready: (_signal, timeoutMs) => pingDatabase(timeoutMs) }];
   if (redis) readiness.push({ name: 'redis', ready: async () => gateway?.redisReady() ?? false });
+  if (media.ready) readiness.push({ name: 'media', ready: (signal) => media.ready!(signal) });
   let realtimePort = config.REALTIME_PORT;
   const allowedHosts = new Set(config.ALLOWED_HOSTS ?? ownHostNames());
   const realtimeUrl = (ctx: Context) => config.PUBLIC_REALTIME_URL ?? `${ctx.protocol}://${requestHostName(ctx, allowedHosts)}:${realtimePort}`;
   const rest = await listenRest(config, { readiness, metrics, realtimeUrl }, {
-    sessions, logger, media, covers, formatDate, limits,
+    sessions, logger, media, covers, formatDate, limits, deadlines,
     publicUrl: config.PUBLIC_URL,
     allowedHosts,
     maxUploadBytes: config.MAX_UPLOAD_MB * MIB,
@@ -78,7 +86,7 @@ async function main(): Promise<void> {
     transport: config.REALTIME_TRANSPORT,
     redis,
     redisAdapter: config.REDIS_ADAPTER,
-    sessions, logger, formatDate,
+    sessions, logger, formatDate, deadlines,
     messageLimit: limits.messagesPerUser,
     corsOrigins: config.CORS_ORIGINS,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
@@ -92,8 +100,9 @@ async function main(): Promise<void> {
   realtimePort = realtime.port;
   metrics.observe({
     sockets: realtime.socketCount,
+    pendingRequests: deadlines.pending,
     storeUp: () => pingDatabase(),
-    redisUp: () => (redis ? realtime.redisReady() : undefined),
+    ...(redis ? { redisUp: () => realtime.redisReady() } : {}),
   });
   // At shutdown the gateway goes first (clients reconnect elsewhere), then REST finishes its requests.
   cleanups.unshift(() => new Promise((resolve) => rest.server.close(resolve)));

@@ -4,9 +4,11 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface MetricsSources {
   /** Sockets connected to this process's gateway. */
   sockets(): number;
+  /** Requests and socket events being worked on (work that outlived its answer included). */
+  pendingRequests(): number;
   storeUp(): Promise<boolean>;
-  /** Undefined when no Redis is configured (then there is no redis_up series). */
-  redisUp(): boolean | undefined;
+  /** Absent when no Redis is configured (then there is no redis_up series). */
+  redisUp?: () => Promise<boolean>;
 }
 
 /** The Prometheus metrics of one process, served at GET /metrics. */
@@ -33,19 +35,25 @@ export function createMetrics() {
     registers: [registry],
   });
   const refusals = new Counter({ name: 'rate_limit_refusals_total', help: 'Requests and events refused by a rate limit, by limit', labelNames: ['limit'] as const, registers: [registry] });
+  const shed = new Counter({ name: 'requests_shed_total', help: 'Requests and socket events refused at once because MAX_PENDING_REQUESTS were already running', registers: [registry] });
+  const expired = new Counter({ name: 'requests_deadline_exceeded_total', help: 'Requests and socket events that failed once their budget (REQUEST_DEADLINE_MS) was spent', registers: [registry] });
   let sources: MetricsSources | undefined;
   new Gauge({ name: 'realtime_connected_sockets', help: 'Sockets connected to this process', registers: [registry], collect() { this.set(sources?.sockets() ?? 0); } });
+  new Gauge({ name: 'requests_pending', help: 'Requests and socket events being worked on, work that outlived its deadline included (at most MAX_PENDING_REQUESTS)', registers: [registry], collect() { this.set(sources?.pendingRequests() ?? 0); } });
   new Gauge({ name: 'store_up', help: '1 when the store answers a ping', registers: [registry], async collect() { this.set((await sources?.storeUp()) ? 1 : 0); } });
 
   return {
     /** Tells the gauges where to read; called once the gateway runs. */
     observe(from: MetricsSources) {
       sources = from;
-      if (from.redisUp() === undefined) return;
-      new Gauge({ name: 'redis_up', help: '1 when the Redis adapter is connected', registers: [registry], collect() { this.set(from.redisUp() ? 1 : 0); } });
+      const { redisUp } = from;
+      if (!redisUp) return;
+      new Gauge({ name: 'redis_up', help: '1 when the Redis adapter is connected and Redis answers a ping', registers: [registry], async collect() { this.set((await redisUp()) ? 1 : 0); } });
     },
     eventDelivered: (event: string) => delivered.inc({ event }),
     rateLimited: (limit: string) => refusals.inc({ limit }),
+    requestShed: () => shed.inc(),
+    deadlineExceeded: () => expired.inc(),
     adapterPacket: () => adapterPackets.inc(),
     storeCommand: (command: string, collection: string) => storeCommands.inc({ command, collection }),
     /** Times every request (first middleware) and answers GET /metrics. */

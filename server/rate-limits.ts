@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { Refusal } from '../models/index.js';
-import { connectRedis, type RedisConnection, type RedisTarget } from '../realtime/redis-connection.js';
+import { connectRedis, REDIS_COMMAND_TIMEOUT_MS, type RedisConnection, type RedisTarget } from '../realtime/redis-connection.js';
 
 /** The limits, per key, over a window; documented in the README. */
 export const LIMITS = {
@@ -33,7 +33,8 @@ export type RateLimits = Record<LimitName, Limit> & { close(): Promise<void> };
  * them off, for load tests from a single address.
  */
 export function createRateLimits(options: { redis: RedisTarget | undefined; enabled: boolean; onRefusal?: (limit: LimitName) => void }): RateLimits {
-  const redis = options.redis ? connectRedis(options.redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  // A count Redis does not answer in time (frozen, overloaded) is made in memory instead, as while it is down.
+  const redis = options.redis ? connectRedis(options.redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: REDIS_COMMAND_TIMEOUT_MS }) : undefined;
   redis?.on('error', () => undefined); // the insurance limiter takes over; the adapter's clients log outages
   const limits = Object.fromEntries(
     (Object.keys(LIMITS) as LimitName[]).map((name) => [name, limit(name, redis, options.enabled, () => options.onRefusal?.(name))]),

@@ -32,8 +32,10 @@ export interface MediaStorage {
   remove(key: string): Promise<void>;
   /** Where ffmpeg reads `key` from: a local path or a URL. */
   source(key: string): Promise<string>;
-  /** How the /media/ route serves `key`; undefined when there is no such object. */
-  locate(key: string): Promise<MediaLocation | undefined>;
+  /** How the /media/ route serves `key`; undefined when there is no such object. `signal` gives up on the lookup. */
+  locate(key: string, signal?: AbortSignal): Promise<MediaLocation | undefined>;
+  /** For storage reached over the network (a bucket): whether it answers, before `signal` aborts. */
+  ready?(signal: AbortSignal): Promise<boolean>;
   /** Videos whose cover was never made (the process making it died), as [videoKey, coverKey]. */
   videosWithoutCovers(): Promise<Array<[string, string]>>;
 }

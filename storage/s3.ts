@@ -115,7 +115,8 @@ export class S3Storage implements MediaStorage {
         body.destroy(); // a failed upload may stop reading mid-file: the descriptor is closed anyway
       }
     };
-    await reaching(`storing ${key}`, () => this.imports(upload));
+    // Waiting for a turn (IMPORTS at once) stops with the signal too: behind imports a stalled bucket holds.
+    await reaching(`storing ${key}`, () => untilAborted(this.imports(upload), signal));
     await rm(file, { force: true });
   }
 
@@ -123,8 +124,8 @@ export class S3Storage implements MediaStorage {
     await reaching(`deleting ${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: checkedKey(key) })));
   }
 
-  private async exists(key: string): Promise<boolean> {
-    const head = () => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: checkedKey(key) })).then(
+  private async exists(key: string, signal?: AbortSignal): Promise<boolean> {
+    const head = () => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: checkedKey(key) }), { abortSignal: signal }).then(
       () => true,
       (error: unknown) => (statusOf(error) === 404 ? false : Promise.reject(error)),
     );
@@ -136,8 +137,13 @@ export class S3Storage implements MediaStorage {
     return getSignedUrl(this.client, command, { expiresIn: SOURCE_TTL_SECONDS });
   }
 
-  async locate(key: string): Promise<MediaLocation | undefined> {
-    return (await this.exists(key)) ? { url: await this.links.url(key) } : undefined;
+  async locate(key: string, signal?: AbortSignal): Promise<MediaLocation | undefined> {
+    return (await this.exists(key, signal)) ? { url: await this.links.url(key) } : undefined;
+  }
+
+  /** Whether the bucket answers (HeadBucket, one try) before `signal` aborts. */
+  async ready(signal: AbortSignal): Promise<boolean> {
+    return this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket }), { abortSignal: signal }).then(() => true, () => false);
   }
 
   async videosWithoutCovers(): Promise<Array<[string, string]>> {
@@ -192,6 +198,18 @@ function s3Client(settings: S3Settings, endpoint: string | undefined): S3Client 
     // Checksums only where S3 requires them: several S3-compatible servers refuse the newer ones.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** `work`, or its signal's reason as soon as the signal aborts (the work is left to notice by itself). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  work.catch(() => undefined); // it may fail after its caller stopped waiting
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    if (signal.aborted) return stop();
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
   });
 }
 

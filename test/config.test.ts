@@ -6,6 +6,7 @@ test('defaults need no environment at all', (t) => {
   t.like(config, {
     PORT: 8080, REALTIME_PORT: 8081, MONGO_URL: undefined, REDIS_URL: undefined, PUBLIC_URL: undefined,
     EMBEDDED_STORE: 'auto', TOKEN_TTL: 604800, JWT_SECRET: undefined, DEMO_WORLD: 'on', REDIS_ADAPTER: 'sharded',
+    REQUEST_DEADLINE_MS: 5000, MAX_PENDING_REQUESTS: 1024,
   });
   t.true(config.DATA_DIR.endsWith('/data'));
 });
@@ -14,8 +15,9 @@ test('values are converted and checked', (t) => {
   const config = loadConfig({
     PORT: '9000', TOKEN_TTL: '12h', PUBLIC_URL: 'https://cdn.example.com/', MONGO_URL: 'mongodb://db:27017/app',
     REDIS_URL: 'redis://cache:6379', JWT_SECRET: 'x'.repeat(32), PUBLIC_REALTIME_URL: 'wss://rt.example.com/', REDIS_ADAPTER: 'classic',
+    REQUEST_DEADLINE_MS: '8000', MAX_PENDING_REQUESTS: '64',
   });
-  t.like(config, { REDIS_ADAPTER: 'classic', PORT: 9000, TOKEN_TTL: 43200, PUBLIC_URL: 'https://cdn.example.com', PUBLIC_REALTIME_URL: 'wss://rt.example.com' });
+  t.like(config, { REQUEST_DEADLINE_MS: 8000, MAX_PENDING_REQUESTS: 64, REDIS_ADAPTER: 'classic', PORT: 9000, TOKEN_TTL: 43200, PUBLIC_URL: 'https://cdn.example.com', PUBLIC_REALTIME_URL: 'wss://rt.example.com' });
 });
 
 test('REDIS_URL: one server, or with REDIS_CLUSTER=on the seed nodes of a cluster', (t) => {
@@ -55,6 +57,9 @@ const invalid: Array<[Record<string, string>, string]> = [
   [{ MEDIA_STORAGE: 's3', S3_BUCKET: 'media', S3_ACCESS_KEY_ID: 'only-the-id' }, 'S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY'],
   [{ S3_ENDPOINT: 'minio:9000' }, 'S3_ENDPOINT'],
   [{ S3_URL_TTL: '8d' }, 'S3_URL_TTL'],
+  [{ REQUEST_DEADLINE_MS: '5s' }, 'REQUEST_DEADLINE_MS'],
+  [{ REQUEST_DEADLINE_MS: '1000' }, 'REQUEST_DEADLINE_MS'],
+  [{ MAX_PENDING_REQUESTS: '0' }, 'MAX_PENDING_REQUESTS'],
   [{ ANONYMOUS_UPLOAD_MB: '-1' }, 'ANONYMOUS_UPLOAD_MB'],
   [{ ANONYMOUS_UPLOAD_MB_PER_ADDRESS: 'lots' }, 'ANONYMOUS_UPLOAD_MB_PER_ADDRESS'],
   [{ UPLOAD_MIN_BYTES_PER_S: '1.5' }, 'UPLOAD_MIN_BYTES_PER_S'],

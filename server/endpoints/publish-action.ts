@@ -1,4 +1,5 @@
-import { nextId, Refusal, videos } from '../../models/index.js';
+import { currentDeadline } from '../../models/deadline.js';
+import { isStoreUnavailable, nextId, Refusal, videos } from '../../models/index.js';
 import { coverKey, videoKey } from '../../storage/media-storage.js';
 import { sniffVideo } from '../../storage/sniff.js';
 import { defineEndpoint } from '../http/endpoint.js';
@@ -6,6 +7,8 @@ import { title } from '../http/schemas.js';
 
 /** How long a publish waits for its cover before answering (the app gives up after about 5 s). */
 const COVER_WAIT_MS = 1_500;
+/** What a published video's answer keeps of its budget: it is not turned into a refusal by the wait for its cover. */
+const ANSWER_MARGIN_MS = 250;
 
 export default defineEndpoint({
   method: 'POST',
@@ -30,15 +33,22 @@ export default defineEndpoint({
     const id = nextId();
     const video = { id, authorId: viewerId, title: params.title, videoKey: videoKey(id, format.extension), coverKey: coverKey(id) };
     await media.importFile(upload.path, video.videoKey, signal);
+    let asked = false;
     try {
+      // Answered already (its budget spent) or its client gone: not published behind its back.
+      signal.throwIfAborted();
+      asked = true;
       // Only media served from elsewhere needs the flag: /media/ is the cover's link anyway.
       await videos.publish({ ...video, coverPending: media.links !== undefined });
     } catch (error) {
-      // Without its record the object is unreachable; a storage that fails this too leaves only that.
-      await media.remove(video.videoKey).catch(() => undefined);
+      // A record the store did not confirm may still be written (a frozen store applies it when it
+      // thaws): its object stays, so that a video is never listed without its bytes. Otherwise
+      // nothing links to the object; a storage that fails this too leaves only that.
+      if (!(asked && isStoreUnavailable(error))) await media.remove(video.videoKey).catch(() => undefined);
       throw error;
     }
-    await covers.start(video.videoKey, video.coverKey, COVER_WAIT_MS);
+    const left = currentDeadline()?.left() ?? Infinity;
+    await covers.start(video.videoKey, video.coverKey, Math.max(0, Math.min(COVER_WAIT_MS, left - ANSWER_MARGIN_MS)));
     return {};
   },
 });

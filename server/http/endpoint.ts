@@ -4,12 +4,13 @@ import type { Context } from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Deadlines } from '../../models/deadline.js';
 import { Refusal, type Sessions } from '../../models/index.js';
 import type { CoverMaker } from '../../storage/cover-maker.js';
 import type { MediaStorage } from '../../storage/media-storage.js';
 import type { RateLimits } from '../rate-limits.js';
 import { resolveViewer } from './auth.js';
-import { envelopeJson, refusalBody, successBody, toRefusal } from './envelope.js';
+import { answerRefusal, envelopeJson, successBody, toRefusal } from './envelope.js';
 import { requestBase } from './hosts.js';
 import { collectParams } from './params.js';
 import { describeIssue } from './schemas.js';
@@ -35,6 +36,8 @@ export interface Services {
   anonymousUploads: UploadBudget;
   requireFriendship: boolean;
   limits: RateLimits;
+  /** The budget every request is answered within, and the bound on requests waiting at once. */
+  deadlines: Deadlines;
   /** Formats a time as the `mm-dd` of comments, in the configured time zone. */
   formatDate: (epochMs: number) => string;
 }
@@ -48,7 +51,7 @@ export interface HandlerInput<S extends z.ZodRawShape, A extends AuthMode> {
   address: string;
   /** The file of an upload endpoint, at a temporary path the handler moves to keep it. */
   upload: UploadedFile | undefined;
-  /** Aborted when the client goes away before its answer. */
+  /** Aborted when the client goes away before its answer, or when the request's budget is spent. */
   signal: AbortSignal;
   services: Services;
 }
@@ -82,16 +85,19 @@ const parseBody = koaBody({ text: false, jsonLimit: '64kb', formLimit: '64kb', m
 
 export function mountEndpoint(router: Router, endpoint: Endpoint, services: Services): void {
   const schema = z.object(endpoint.params);
+  const { deadlines } = services;
   const route = async (ctx: Context) => {
     const tempPath = endpoint.upload && services.media.tempFile();
     const viewer = viewerOnce(endpoint, services);
     const holds: Array<() => void> = [];
     let anonymous: (() => void) | undefined;
     try {
+      // The body is the client's time; the budget starts once it is read. An uploader's admission,
+      // made while the body waits, has a budget of its own.
       const upload = endpoint.upload
         ? await receiveUpload(ctx, { field: endpoint.upload.field, maxBytes: services.maxUploadBytes, pace: services.uploadPace }, tempPath!, async (fields, expectedBytes) => {
           const token = firstOf(ctx.query.token) ?? bearerToken(ctx) ?? fields.token?.[0];
-          if (token) await viewer(token);
+          if (token) await deadlines.run(() => viewer(token));
           else holds.push((anonymous = holdAnonymous(ctx, services.anonymousUploads, expectedBytes)));
           const room = await services.media.reserveRoom(expectedBytes);
           if (!room) throw new Refusal('STORAGE_FULL');
@@ -99,19 +105,19 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
           return room;
         })
         : await parseBodyOf(ctx);
-      const raw = collectParams(ctx);
-      const viewerId = await viewer(raw.token ?? bearerToken(ctx));
-      anonymous?.(); // its uploader is known (and admitted) now
-      const parsed = schema.safeParse(raw);
-      if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
-      const mediaBase = services.publicUrl ?? requestBase(ctx, services.allowedHosts);
-      const result = await endpoint.handler({ params: parsed.data, viewerId, mediaBase, address: ctx.ip, upload, signal: clientGone(ctx), services });
+      const result = await deadlines.run(async (deadline) => {
+        const raw = collectParams(ctx);
+        const viewerId = await viewer(raw.token ?? bearerToken(ctx));
+        anonymous?.(); // its uploader is known (and admitted) now
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
+        const mediaBase = services.publicUrl ?? requestBase(ctx, services.allowedHosts);
+        return endpoint.handler({ params: parsed.data, viewerId, mediaBase, address: ctx.ip, upload, signal: clientGoneOr(ctx, deadline.signal), services });
+      });
       ctx.type = 'application/json';
       ctx.body = envelopeJson(successBody(result));
     } catch (error) {
-      const refusal = toRefusal(error, ctx.state.log ?? services.logger);
-      ctx.status = refusal.httpStatus;
-      ctx.body = refusalBody(refusal, endpoint.refusal);
+      answerRefusal(ctx, toRefusal(error, ctx.state.log ?? services.logger), endpoint.refusal);
     } finally {
       if (tempPath) await rm(tempPath, { force: true });
       holds.forEach((release) => release()); // after the file is removed, or stored (the free space counts it then)
@@ -139,9 +145,11 @@ function holdAnonymous(ctx: Context, budget: UploadBudget, bytes: number): () =>
   throw new Refusal('TOKEN_BEFORE_FILE');
 }
 
-function clientGone(ctx: Context): AbortSignal {
+/** Aborted when the client goes away before its answer, or when `deadline` aborts (the request's budget is spent). */
+function clientGoneOr(ctx: Context, deadline: AbortSignal): AbortSignal {
   const controller = new AbortController();
   ctx.res.once('close', () => ctx.res.writableEnded || controller.abort(new Error('the client went away')));
+  deadline.addEventListener('abort', () => controller.abort(deadline.reason), { once: true, signal: controller.signal });
   return controller.signal;
 }
 

@@ -1,4 +1,6 @@
+import type { Context } from 'koa';
 import type { Logger } from 'pino';
+import { Overloaded } from '../../models/deadline.js';
 import { isStoreUnavailable, Refusal, Status, type StatusName } from '../../models/index.js';
 import { isDiskFull } from '../../storage/disk-reserve.js';
 import { MediaUnavailable } from '../../storage/media-storage.js';
@@ -7,6 +9,16 @@ export interface HttpRefusal {
   code: number;
   message: string;
   httpStatus: number;
+}
+
+/** What a 503 answer (a dependency unavailable, or too slow, or the process full) tells clients to wait before retrying. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/** Answers `ctx` with the refusal's envelope and status; a 503 says when to retry. */
+export function answerRefusal(ctx: Context, refusal: HttpRefusal, fields: Record<string, unknown> = {}): void {
+  ctx.status = refusal.httpStatus;
+  if (refusal.httpStatus === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  ctx.body = refusalBody(refusal, fields);
 }
 
 export function successBody(fields: Record<string, unknown>) {
@@ -57,7 +69,8 @@ export function toRefusal(error: unknown, logger: Logger): HttpRefusal {
     return { code: Status.STORAGE_FULL, message: new Refusal('STORAGE_FULL').message, httpStatus: 200 };
   }
   if (isStoreUnavailable(error)) {
-    logger.warn({ err: error }, 'store unavailable');
+    // A refusal at once is counted (requests_shed_total), not logged: it comes in floods.
+    if (!(error instanceof Overloaded)) logger.warn({ err: error }, 'store unavailable');
     return { code: Status.STORE_UNAVAILABLE, message: new Refusal('STORE_UNAVAILABLE').message, httpStatus: 503 };
   }
   if (error instanceof MediaUnavailable) {

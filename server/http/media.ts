@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import send from 'send';
+import type { Deadlines } from '../../models/deadline.js';
+import { isStoreUnavailable } from '../../models/index.js';
 import { contentTypeOf, isMediaKey, MediaUnavailable, type MediaLocation, type MediaStorage } from '../../storage/media-storage.js';
 import { refusalBody, toRefusal } from './envelope.js';
 
@@ -13,13 +15,13 @@ const MEDIA_PATH = /^\/media\/((videos|covers)\/[^/]+)$/;
  * Only well-formed keys are looked up, so no request can name a file outside the storage. A cover
  * that is not made yet answers with a placeholder that is not cached.
  */
-export function mediaFiles(media: MediaStorage, placeholderCover: Buffer): Middleware {
+export function mediaFiles(media: MediaStorage, placeholderCover: Buffer, deadlines: Deadlines): Middleware {
   return async (ctx, next) => {
     const match = MEDIA_PATH.exec(ctx.path);
     if (!match || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     const key = match[1]!;
     if (!isMediaKey(key)) return next();
-    const location = await locate(ctx, media, key);
+    const location = await locate(ctx, media, key, deadlines);
     if (location === 'unavailable') return;
     if (location && 'file' in location) return sendFile(ctx, location.file);
     if (location) return redirect(ctx, key, location.url);
@@ -32,12 +34,15 @@ export function mediaFiles(media: MediaStorage, placeholderCover: Buffer): Middl
   };
 }
 
-/** Where `key` is; while the bucket cannot be reached, answers 503 (the envelope, as REST does) and says so. */
-async function locate(ctx: Context, media: MediaStorage, key: string): Promise<MediaLocation | undefined | 'unavailable'> {
+/**
+ * Where `key` is, within a request's budget; while the bucket cannot be reached (or the process is
+ * full), answers 503 (the envelope, as REST does) and says so.
+ */
+async function locate(ctx: Context, media: MediaStorage, key: string, deadlines: Deadlines): Promise<MediaLocation | undefined | 'unavailable'> {
   try {
-    return await media.locate(key);
+    return await deadlines.run((deadline) => media.locate(key, deadline.signal));
   } catch (error) {
-    if (!(error instanceof MediaUnavailable)) throw error;
+    if (!(error instanceof MediaUnavailable) && !isStoreUnavailable(error)) throw error;
     const refusal = toRefusal(error, ctx.state.log as Logger);
     ctx.status = refusal.httpStatus;
     ctx.set('Retry-After', '5');

@@ -9,6 +9,9 @@ export interface TestRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
+  /** Freezes it (SIGSTOP): its connections stay open and nothing is answered, as a hung server's. */
+  pause(): void;
+  resume(): void;
 }
 
 const started = new Set<ChildProcess>();
@@ -28,6 +31,8 @@ export async function startTestRedis(args: string[] = []): Promise<TestRedis> {
         child!.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
       });
     },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async stop() {
       if (!child || child.exitCode !== null) return;
       const exited = once(child, 'exit');
