@@ -83,7 +83,12 @@ export interface DeadlineOptions {
   onShed?: () => void;
   /** Called for each request that failed once its budget was spent. */
   onExpired?: () => void;
+  /** Called once for a request whose work is still running OVERDUE_MS after its budget was spent. */
+  onOverdue?: (label: string) => void;
 }
+
+/** Work this long past its budget waits on something that never answers: worth a warning, with what it was. */
+export const OVERDUE_MS = 30_000;
 
 export interface Deadlines {
   readonly budgetMs: number;
@@ -93,7 +98,7 @@ export interface Deadlines {
    * requests are already running. A request's place is held until its work ends, not its answer: work
    * that outlives its answer still counts, so what waits on a frozen store stays bounded.
    */
-  run<T>(work: (deadline: Deadline) => Promise<T>): Promise<T>;
+  run<T>(work: (deadline: Deadline) => Promise<T>, label?: string): Promise<T>;
   /** Requests running now (work outliving its answer included). */
   pending(): number;
 }
@@ -103,7 +108,7 @@ export function createDeadlines(options: DeadlineOptions): Deadlines {
   return {
     budgetMs: options.budgetMs,
     pending: () => pending,
-    run<T>(work: (deadline: Deadline) => Promise<T>): Promise<T> {
+    run<T>(work: (deadline: Deadline) => Promise<T>, label = 'request'): Promise<T> {
       if (pending >= options.maxPending) {
         options.onShed?.();
         return Promise.reject(new Overloaded());
@@ -111,9 +116,12 @@ export function createDeadlines(options: DeadlineOptions): Deadlines {
       pending += 1;
       const deadline = new Deadline(options.budgetMs);
       const working = current.run(deadline, async () => work(deadline));
+      const overdue = setTimeout(() => options.onOverdue?.(label), options.budgetMs + OVERDUE_MS);
+      overdue.unref();
       void working.then(release, release);
       function release() {
         pending -= 1;
+        clearTimeout(overdue);
       }
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<never>((_, reject) => {

@@ -15,7 +15,7 @@ export function authenticate(sessions: Sessions, deadlines: Deadlines) {
     try {
       if (typeof token !== 'string' || token === '') throw new Error('no token');
       const userId = sessions.verify(token);
-      if (!(await deadlines.run(() => users.userExists(userId)))) throw new Error('unknown user');
+      if (!(await deadlines.run(() => users.userExists(userId), 'socket handshake'))) throw new Error('unknown user');
       socket.data.userId = userId;
       next();
     } catch (error) {

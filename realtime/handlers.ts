@@ -103,7 +103,7 @@ function handle<A extends Envelope>(
   const running = (async () => {
     if (!(await deps.budget.allows(socket))) return reply(refusal(new Refusal('RATE_LIMITED', 'too many events: slow down'), refusalFields));
     try {
-      reply(await deps.deadlines.run(work));
+      reply(await deps.deadlines.run(work, 'socket event'));
     } catch (error) {
       reply(refusal(toRefusal(error, deps.logger), refusalFields));
     }

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { createDeadlines } from '../models/deadline.js';
+import { createDeadlines, OVERDUE_MS } from '../models/deadline.js';
 import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, storeCommands, videos } from '../models/index.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
@@ -24,6 +24,7 @@ import { createMetrics } from './metrics.js';
 import { createRateLimits } from './rate-limits.js';
 import { announceStore } from './store/address-file.js';
 import { startEmbeddedStore } from './store/embedded.js';
+import { superviseStore } from './store/supervisor.js';
 import { startDemoWorld, wantsDemoWorld } from './world/demo.js';
 
 const MIB = 1024 * 1024;
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     maxPending: config.MAX_PENDING_REQUESTS,
     onShed: metrics.requestShed,
     onExpired: metrics.deadlineExceeded,
+    onOverdue: (label) => logger.warn({ request: label }, `a request's work is still running ${OVERDUE_MS / 1000} s after its deadline: a dependency never answered it`),
   });
   let gateway: Gateway | undefined;
   const readiness: ReadinessCheck[] = [{ name: 'store', ready: (_signal, timeoutMs) => pingDatabase(timeoutMs) }];
@@ -119,7 +121,8 @@ async function main(): Promise<void> {
 
 async function databaseUrl(config: Config, logger: Logger): Promise<string> {
   if (config.MONGO_URL) return config.MONGO_URL;
-  const store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port: config.STORE_PORT }, logger);
+  const start = (port: number) => startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port }, logger);
+  const store = await superviseStore(start, config.STORE_PORT, logger, (reason) => void giveUp(reason, logger));
   cleanups.unshift(() => store.stop());
   logger.info({ store: store.description, url: store.url }, `store: ${store.description}`);
   const url = `${store.url}douyin`;
@@ -168,6 +171,13 @@ function onShutdown(logger: Logger): void {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** A dependency this process cannot do without is gone for good: stop, and exit non-zero so that a supervisor acts. */
+async function giveUp(reason: string, logger: Logger): Promise<never> {
+  logger.fatal(`${reason}: exiting`);
+  await runCleanups();
+  process.exit(1);
 }
 
 async function runCleanups(): Promise<void> {

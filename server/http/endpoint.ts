@@ -113,7 +113,7 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
         if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
         const mediaBase = services.publicUrl ?? requestBase(ctx, services.allowedHosts);
         return endpoint.handler({ params: parsed.data, viewerId, mediaBase, address: ctx.ip, upload, signal: clientGoneOr(ctx, deadline.signal), services });
-      });
+      }, `${endpoint.method} ${endpoint.path}`);
       ctx.type = 'application/json';
       ctx.body = envelopeJson(successBody(result));
     } catch (error) {

@@ -10,6 +10,8 @@ export interface RunningStore {
   description: string;
   /** The store process (FerretDB, or mongod). */
   pid: number;
+  /** Resolves when the store process exits, however it does, with how it did ("signal SIGKILL", "code 1"). */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -45,7 +47,8 @@ export async function spawnStore(
       reject(new Error(`${command} exited (${signal ?? code}) before it was ready:\n${tail.join('\n')}`)),
     );
   });
-  return { url, pid: child.pid!, stop: () => stopChild(child) };
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`)));
+  return { url, pid: child.pid!, exited, stop: () => stopChild(child) };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

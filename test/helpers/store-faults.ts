@@ -204,7 +204,9 @@ export async function underFault(t: ExecutionContext, db: string, fault: Fault):
   const me = (await rest(base, 'GET', '/douyin/user/', { token: alice.token, user_id: alice.id })).body.user;
   t.is(me.follow_count, list.length, 'the follow count agrees with the follows: no follow was left half-done');
 
-  t.true(await eventually(async () => (await metric(base, 'requests_pending')) === 0, 20_000), 'no request left running in the server');
+  const drained = await eventually(async () => (await metric(base, 'requests_pending')) === 0, 40_000);
+  t.true(drained, 'no request left running in the server');
+  if (!drained) server.output.filter((line) => /still running/.test(line)).slice(-5).forEach((line) => t.log(line.slice(0, 500)));
   // Connections the store's pool opened while requests waited stay in it (bounded by its size); nothing else stays.
   const settled = await eventually(() => held().other.length <= before.other.length + FD_SLACK, 10_000);
   const after = held();

@@ -6,13 +6,14 @@ import { temporaryDir } from './dirs.js';
 /** A real MongoDB-protocol server (mongod if installed, else FerretDB on PostgreSQL) in a fresh temporary directory. */
 export async function startTestStore(): Promise<RunningStore> {
   const store = await startRestartableStore();
-  return {
-    ...store,
+  const stop = store.stop;
+  // Assigned, not spread: `pid` and `exited` stay getters of the store running now.
+  return Object.assign(store, {
     async stop() {
-      await store.stop();
+      await stop();
       await store.remove();
     },
-  };
+  });
 }
 
 /** A test store that can be stopped (as an outage would) and started again with its data, on its port. */
@@ -26,6 +27,9 @@ export async function startRestartableStore() {
     description: store.description,
     get pid() {
       return store.pid;
+    },
+    get exited() {
+      return store.exited;
     },
     stop: () => store.stop(),
     async start() {
