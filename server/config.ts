@@ -84,6 +84,8 @@ const environment = z.object({
   REQUEST_DEADLINE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(2_000, 'must be at least 2000').max(120_000, 'must be at most 120000').default(5_000),
   /** Requests (REST and socket events) a process works on at once; beyond, refused at once with 50001. */
   MAX_PENDING_REQUESTS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(1024),
+  /** How long SIGTERM/SIGINT may take before the process gives up waiting and exits with 1 (server/main.ts). */
+  SHUTDOWN_DEADLINE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(1_000, 'must be at least 1000').max(600_000, 'must be at most 600000').default(10_000),
   /** A demo world on an empty embedded store at the first start in development (server/world/demo.ts). */
   DEMO_WORLD: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
