@@ -14,7 +14,8 @@ const redisUrl = z.url({ protocol: /^rediss?$/ });
 
 const environment = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Unset: loopback outside production (the demo account's password is published), every address in production. */
+  HOST: z.string().min(1).optional(),
   PORT: port(8080),
   REALTIME_PORT: port(8081),
   REALTIME_TRANSPORT: z.enum(['auto', 'uws', 'node']).default('auto'),
@@ -73,6 +74,8 @@ const environment = z.object({
     .default('*')
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .refine((origins) => origins.every((origin) => origin === '*' || /^https?:\/\/[^/]+$/.test(origin)), 'must be * or a comma-separated list of origins like https://app.example.com'),
+  /** Opens /metrics to clients off this host that send it as a bearer token (server/http/metrics-access.ts). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain white space').optional(),
   /** How many reverse proxies in front of the server append to X-Forwarded-For: only their hops are believed. */
   TRUST_PROXY: z
     .string()
@@ -114,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const anonymousUploadMb = config.ANONYMOUS_UPLOAD_MB ?? 4 * config.MAX_UPLOAD_MB;
   return {
     ...config,
+    HOST: config.HOST ?? (config.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
+    HOST_DEFAULTED: config.HOST === undefined,
     ANONYMOUS_UPLOAD_MB: anonymousUploadMb,
     // One address never holds more than all together.
     ANONYMOUS_UPLOAD_MB_PER_ADDRESS: Math.min(config.ANONYMOUS_UPLOAD_MB_PER_ADDRESS ?? config.MAX_UPLOAD_MB, anonymousUploadMb),

@@ -116,6 +116,7 @@ async function main(): Promise<void> {
   const scaling = redis ? `${config.REDIS_ADAPTER} Redis adapter${redis.cluster ? ' on a Redis Cluster' : ''}: events reach sockets on every process` : 'in-memory adapter: one process';
   const transport = realtime.uwsPackage ? `uws from ${realtime.uwsPackage}` : realtime.transport;
   logger.info({ port: realtime.port, transport: realtime.transport, uwsPackage: realtime.uwsPackage }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${transport}, ${scaling})`);
+  if (config.HOST_DEFAULTED && config.NODE_ENV !== 'production') logger.info(`listening on ${config.HOST} only (the default outside production): set HOST=0.0.0.0 to serve other machines`);
   logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/ (web console at /)`);
   if (wantsDemoWorld(config)) {
     const demo = startDemoWorld({ media, timeZone: config.TIME_ZONE, logger, ffmpeg: covers.enabled, consoleUrl: `${rest.localUrl}/` });
@@ -154,7 +155,7 @@ async function listenRest(
   observability: Pick<HttpOptions, 'readiness' | 'metrics' | 'realtimeUrl'>,
   services: Parameters<typeof createApp>[0],
 ): Promise<{ server: Server; port: number; localUrl: string }> {
-  const http = { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY, ...observability };
+  const http = { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY, metricsToken: config.METRICS_TOKEN, ...observability };
   const server = createApp(services, http).listen(config.PORT, config.HOST);
   answerParserErrors(server);
   await once(server, 'listening');
