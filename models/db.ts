@@ -17,9 +17,11 @@ import { upgradeOnce } from './upgrades.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 import { Notification } from './notification.js';
+import { startRevocations, stopRevocations } from './revocations.js';
+import { RevokedToken } from './revoked-token.js';
 import { settleNotifications } from './notifications.js';
 
-const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry, Notification, PendingChange];
+const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry, Notification, PendingChange, RevokedToken];
 
 /** How long an operation may wait for the store's reply. */
 export const STORE_REPLY_TIMEOUT_MS = 10_000;
@@ -56,6 +58,7 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   useReadModifyWriteUpdates(ferretdb);
   useEqualityQueries(ferretdb);
   await startWriteBehind();
+  await startRevocations();
 }
 
 /**
@@ -68,6 +71,7 @@ async function isFerretdb(): Promise<boolean> {
 }
 
 export async function closeDatabase(): Promise<void> {
+  stopRevocations();
   await Promise.all([stopWriteBehind().then(flush), settleNotifications()]);
   await stopIds().catch(() => undefined);
   await mongoose.disconnect();

@@ -1,7 +1,8 @@
 export * from './errors.js';
 export * from './views.js';
 export { openDatabase, closeDatabase, isStoreUnavailable, pingDatabase, storeCommands } from './db.js';
-export { createSessions, type Sessions } from './sessions.js';
+export { createSessions, type Sessions, type TokenClaims } from './sessions.js';
+export * as revocations from './revocations.js';
 export { nextId } from './ids.js';
 export { linkMediaThrough, type MediaLinker } from './media-links.js';
 export * as users from './users.js';

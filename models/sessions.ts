@@ -1,13 +1,23 @@
-import { createSecretKey } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Refusal } from './errors.js';
+import { isRevoked } from './revocations.js';
 
 const ALGORITHM = 'HS256';
 
+/** What a valid token says. */
+export interface TokenClaims {
+  userId: number;
+  /** Names this token alone, for logging it out (revocations.ts). */
+  tokenId: string;
+  /** When it expires, epoch ms. */
+  expiresAt: number;
+}
+
 export interface Sessions {
   issue(userId: number): string;
-  /** The user id a token was issued to; throws INVALID_TOKEN for a forged, malformed or expired one. */
-  verify(token: string): number;
+  /** What a token says; throws INVALID_TOKEN for a forged, malformed, expired or logged-out one. */
+  verify(token: string): TokenClaims;
 }
 
 export function createSessions(secretText: string, ttlSeconds: number): Sessions {
@@ -15,7 +25,9 @@ export function createSessions(secretText: string, ttlSeconds: number): Sessions
   // every call, about a third of the CPU of an authenticated request.
   const secret = createSecretKey(Buffer.from(secretText, 'utf8'));
   return {
-    issue: (userId) => jwt.sign({}, secret, { algorithm: ALGORITHM, subject: String(userId), expiresIn: ttlSeconds }),
+    // A random jti: two logins of one user in one second would otherwise get the very same token,
+    // and logging one device out would log out the other.
+    issue: (userId) => jwt.sign({}, secret, { algorithm: ALGORITHM, subject: String(userId), expiresIn: ttlSeconds, jwtid: randomBytes(16).toString('base64url') }),
     verify(token) {
       let payload: string | jwt.JwtPayload;
       try {
@@ -27,7 +39,18 @@ export function createSessions(secretText: string, ttlSeconds: number): Sessions
       if (!Number.isSafeInteger(userId) || typeof payload !== 'object' || payload.exp === undefined) {
         throw new Refusal('INVALID_TOKEN');
       }
-      return userId;
+      const tokenId = tokenIdOf(token, payload.jti);
+      if (isRevoked(tokenId)) throw new Refusal('INVALID_TOKEN');
+      return { userId, tokenId, expiresAt: payload.exp * 1000 };
     },
   };
+}
+
+/**
+ * The token's jti; a token issued before tokens had one (it keeps working) is named by a digest of
+ * itself, which is as unique as it is.
+ */
+function tokenIdOf(token: string, jti: unknown): string {
+  if (typeof jti === 'string' && /^[\w-]{1,64}$/.test(jti)) return jti;
+  return `sha256:${createHash('sha256').update(token).digest('base64url')}`;
 }

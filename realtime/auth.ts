@@ -1,5 +1,5 @@
 import type { Deadlines } from '../models/deadline.js';
-import { isStoreUnavailable, users, type Sessions } from '../models/index.js';
+import { isStoreUnavailable, revocations, users, type Sessions } from '../models/index.js';
 import { UNAUTHORIZED, UNAVAILABLE } from './contract.js';
 import type { GatewaySocket } from './types.js';
 
@@ -14,9 +14,12 @@ export function authenticate(sessions: Sessions, deadlines: Deadlines) {
     const token = typeof auth?.token === 'string' ? auth.token : query.token;
     try {
       if (typeof token !== 'string' || token === '') throw new Error('no token');
-      const userId = sessions.verify(token);
+      const { userId, tokenId } = sessions.verify(token);
       if (!(await deadlines.run(() => users.userExists(userId), 'socket handshake'))) throw new Error('unknown user');
+      // Logged out while its user was looked up: the socket would miss the revocation's closing.
+      if (revocations.isRevoked(tokenId)) throw new Error('logged out');
       socket.data.userId = userId;
+      socket.data.tokenId = tokenId;
       next();
     } catch (error) {
       // A store outage is not the client's fault: it may retry the same token.

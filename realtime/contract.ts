@@ -81,6 +81,8 @@ export interface ClientToServerEvents {
 /** What the gateway keeps on each socket. */
 export interface SocketData {
   userId: number;
+  /** The id of the token the socket was opened with: logging that token out closes the socket. */
+  tokenId: string;
 }
 
 /** The refusal a client sees in `connect_error` when its token is missing, malformed, forged or expired. */

@@ -7,6 +7,7 @@ import { authenticate } from './auth.js';
 import { deliverDomainEvents } from './delivery.js';
 import { registerHandlers } from './handlers.js';
 import { eventBudget } from './limits.js';
+import { closeLoggedOutSockets } from './logouts.js';
 import { adapterClients } from './redis.js';
 import type { RedisTarget } from './redis-connection.js';
 import { listen, type TransportKind } from './transport.js';
@@ -81,6 +82,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     socket.on('disconnect', () => budget.forget(socket));
   });
   const stopDelivery = deliverDomainEvents(io, { ...options, packetPerRoom: redis !== undefined && options.redisAdapter === 'sharded' });
+  const stopLogouts = closeLoggedOutSockets(io);
   // Alone, this process holds every socket there is: nobody else can listen. Scaled out, anyone may.
   decideAudience(redis ? undefined : (userId) => io.of('/').adapter.rooms.has(userRoom(userId)));
 
@@ -100,6 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       listening.close();
       stopDelivery();
+      stopLogouts();
       decideAudience(undefined);
       // Each connection is closed rather than its socket disconnected: a client reconnects by itself
       // after a closed transport (to another process behind a balancer), never after a server-side

@@ -32,6 +32,22 @@ export interface ConnectionOptions {
 export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
 /**
+ * Closes a connection whatever Redis does: QUIT (letting Redis finish what was sent) only while
+ * the connection is ready, for at most `quitMs`, then disconnect(), which also stops reconnecting.
+ * A QUIT made while Redis is unreachable waits in the offline queue for a reconnection that may
+ * never come, and one sent to a frozen Redis is never answered.
+ */
+export async function closeConnection(connection: RedisConnection, quitMs = REDIS_COMMAND_TIMEOUT_MS): Promise<void> {
+  if (connection.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, quitMs)));
+    await Promise.race([connection.quit().catch(() => undefined), givenUp]);
+    clearTimeout(timer);
+  }
+  connection.disconnect();
+}
+
+/**
  * A connection to `target`: ioredis' plain client for one server, its cluster client for a cluster.
  * The cluster client sends each command to the node holding its key's slot (a channel's, for sharded
  * pub/sub), subscribes to sharded channels through one connection per primary

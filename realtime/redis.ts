@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { connectRedis, REDIS_COMMAND_TIMEOUT_MS, type RedisConnection, type RedisTarget } from './redis-connection.js';
+import { closeConnection, connectRedis, REDIS_COMMAND_TIMEOUT_MS, type RedisConnection, type RedisTarget } from './redis-connection.js';
 
 export interface AdapterClients {
   pub: RedisConnection;
@@ -68,9 +68,7 @@ export function adapterClients(target: RedisTarget, logger: Logger, what = 'cros
       return pub.ping().then(() => true, () => false);
     },
     async close() {
-      await Promise.allSettled([pub.quit(), sub.quit()]);
-      pub.disconnect();
-      sub.disconnect();
+      await Promise.all([closeConnection(pub), closeConnection(sub)]);
     },
   };
 }

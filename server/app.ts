@@ -10,6 +10,7 @@ import { health, type ReadinessCheck } from './http/health.js';
 import { mountEndpoint, type Services } from './http/endpoint.js';
 import { answerRefusal, toRefusal } from './http/envelope.js';
 import { mediaFiles } from './http/media.js';
+import { metricsAccess } from './http/metrics-access.js';
 import { openApi, openApiDocument } from './http/openapi.js';
 import { requestLog } from './http/request-log.js';
 import type { Metrics } from './metrics.js';
@@ -27,6 +28,8 @@ export interface HttpOptions {
   /** What /readyz checks. */
   readiness: ReadinessCheck[];
   metrics: Metrics;
+  /** A bearer token that opens /metrics to clients off this host (METRICS_TOKEN). */
+  metricsToken: string | undefined;
   /** The gateway's URL as a browser on this request's host reaches it, for the web console. */
   realtimeUrl: (ctx: Context) => string;
 }
@@ -37,7 +40,7 @@ export function createApp(services: Services, http: HttpOptions): Koa {
   const router = new Router();
   for (const endpoint of endpoints) mountEndpoint(router, endpoint, services);
 
-  app.use(http.metrics.middleware());
+  app.use(http.metrics.middleware(metricsAccess(http.metricsToken)));
   app.use(requestLog(services.logger));
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' }, contentSecurityPolicy: { directives: CONSOLE_POLICY } }));
   app.use(cors({ origin: (ctx) => corsOrigin(ctx.get('origin'), http.corsOrigins), exposeHeaders: ['X-Request-Id'] }));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { caches, writeBehind } from '../models/index.js';
+import { caches, revocations, writeBehind } from '../models/index.js';
 import { adapterClients } from '../realtime/redis.js';
 import type { RedisTarget } from '../realtime/redis-connection.js';
 
@@ -10,6 +10,8 @@ const CHANNEL = 'douyin:caches:forget';
 const ids = z.array(z.number().int()).max(10_000);
 const announcement = z.object({
   from: z.string(),
+  /** Tokens logged out on the sending process (models/revocations.ts). */
+  revoked: z.array(z.object({ tokenId: z.string().max(100), userId: z.number().int(), expiresAt: z.number().int() })).max(100).optional(),
   changes: z.object({
     users: ids.optional(),
     videos: ids.optional(),
@@ -24,12 +26,14 @@ const announcement = z.object({
       latest: z.object({ pair: z.string().max(64), message: z.object({ id: z.number().int(), fromUserId: z.number().int(), content: z.string() }) }).optional(),
     }).optional(),
     folded: z.number().int().optional(),
-  }),
+  }).optional(),
 });
 
 /**
  * Tells the other processes what this one's writes made stale, and forgets what theirs did, over a
  * Redis channel. While Redis is down nothing is relayed and caches elsewhere expire on their own.
+ * Logouts travel the same way: a token logged out here is refused everywhere within a Redis hop
+ * (while Redis is down, within revocations.RELOAD_MS, when the others read the store).
  */
 export function relayCacheChanges(redis: RedisTarget, logger: Logger): () => Promise<void> {
   const { pub, sub, close } = adapterClients(redis, logger, 'cross-process cache invalidations');
@@ -37,15 +41,21 @@ export function relayCacheChanges(redis: RedisTarget, logger: Logger): () => Pro
   sub.on('message', (_channel: string, raw: string) => {
     const parsed = announcement.safeParse(safeJson(raw));
     if (!parsed.success || parsed.data.from === me) return;
-    caches.forget(parsed.data.changes as caches.Changes, { relayed: true });
-    writeBehind.rememberRemote(parsed.data.changes as caches.Changes);
+    const { changes, revoked } = parsed.data;
+    if (revoked) revocations.learn(revoked);
+    if (!changes) return;
+    caches.forget(changes as caches.Changes, { relayed: true });
+    writeBehind.rememberRemote(changes as caches.Changes);
   });
   // Not awaited: with Redis down at start the subscription is made when it comes back.
   sub.subscribe(CHANNEL).catch(() => undefined);
   const announce = (changes: caches.Changes) => void pub.publish(CHANNEL, JSON.stringify({ from: me, changes }));
   caches.cacheEvents.on('forgotten', announce);
+  const announceLogout = (revocation: revocations.Revocation) => void pub.publish(CHANNEL, JSON.stringify({ from: me, revoked: [revocation] }));
+  revocations.revocationEvents.on('announced', announceLogout);
   return async () => {
     caches.cacheEvents.off('forgotten', announce);
+    revocations.revocationEvents.off('announced', announceLogout);
     await close();
   };
 }

@@ -14,7 +14,8 @@ const redisUrl = z.url({ protocol: /^rediss?$/ });
 
 const environment = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Unset: loopback outside production (the demo account's password is published), every address in production. */
+  HOST: z.string().min(1).optional(),
   PORT: port(8080),
   REALTIME_PORT: port(8081),
   REALTIME_TRANSPORT: z.enum(['auto', 'uws', 'node']).default('auto'),
@@ -73,6 +74,8 @@ const environment = z.object({
     .default('*')
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .refine((origins) => origins.every((origin) => origin === '*' || /^https?:\/\/[^/]+$/.test(origin)), 'must be * or a comma-separated list of origins like https://app.example.com'),
+  /** Opens /metrics to clients off this host that send it as a bearer token (server/http/metrics-access.ts). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain white space').optional(),
   /** How many reverse proxies in front of the server append to X-Forwarded-For: only their hops are believed. */
   TRUST_PROXY: z
     .string()
@@ -84,6 +87,8 @@ const environment = z.object({
   REQUEST_DEADLINE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(2_000, 'must be at least 2000').max(120_000, 'must be at most 120000').default(5_000),
   /** Requests (REST and socket events) a process works on at once; beyond, refused at once with 50001. */
   MAX_PENDING_REQUESTS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(1024),
+  /** How long SIGTERM/SIGINT may take before the process gives up waiting and exits with 1 (server/main.ts). */
+  SHUTDOWN_DEADLINE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(1_000, 'must be at least 1000').max(600_000, 'must be at most 600000').default(10_000),
   /** A demo world on an empty embedded store at the first start in development (server/world/demo.ts). */
   DEMO_WORLD: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -112,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const anonymousUploadMb = config.ANONYMOUS_UPLOAD_MB ?? 4 * config.MAX_UPLOAD_MB;
   return {
     ...config,
+    HOST: config.HOST ?? (config.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
+    HOST_DEFAULTED: config.HOST === undefined,
     ANONYMOUS_UPLOAD_MB: anonymousUploadMb,
     // One address never holds more than all together.
     ANONYMOUS_UPLOAD_MB_PER_ADDRESS: Math.min(config.ANONYMOUS_UPLOAD_MB_PER_ADDRESS ?? config.MAX_UPLOAD_MB, anonymousUploadMb),

@@ -29,35 +29,41 @@ import { startDemoWorld, wantsDemoWorld } from './world/demo.js';
 
 const MIB = 1024 * 1024;
 
-/** Steps to undo at shutdown, most recent first. */
-const cleanups: Array<() => Promise<unknown>> = [];
+/** Steps to undo at shutdown, most recent first, each named for the log. */
+const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
+/** The step shutdown is waiting for, if any. */
+let undoing: string | undefined;
+
+function atShutdown(what: string, run: () => Promise<unknown>): void {
+  cleanups.unshift({ what, run });
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
   const { secret, source } = await jwtSecret(config.JWT_SECRET, config.DATA_DIR);
   if (!config.JWT_SECRET) logger.info(`JWT_SECRET is not set: tokens are signed with the random secret kept in ${source} (NODE_ENV=production requires JWT_SECRET)`);
-  onShutdown(logger);
+  onShutdown(logger, config.SHUTDOWN_DEADLINE_MS);
 
   await openDatabase(await databaseUrl(config, logger), { monitorCommands: true });
-  cleanups.unshift(closeDatabase);
+  atShutdown('the store connection', closeDatabase);
 
   const media = await openMediaStorage(config);
-  cleanups.unshift(() => media.close());
+  atShutdown('media storage', () => media.close());
   linkMediaThrough(media.links);
   logger.info(`media: ${media.description}`);
   const covers = await coverMaker(media, logger);
-  cleanups.unshift(() => covers.idle());
+  atShutdown('covers being made', () => covers.idle());
 
   const redis = config.REDIS_URL ? { urls: config.REDIS_URL, cluster: config.REDIS_CLUSTER === 'on' } : undefined;
-  if (redis) cleanups.unshift(relayCacheChanges(redis, logger));
+  if (redis) atShutdown('the cache relay\'s Redis connections', relayCacheChanges(redis, logger));
 
   const sessions = createSessions(secret, config.TOKEN_TTL);
   const formatDate = monthDayFormatter(config.TIME_ZONE);
   const metrics = createMetrics();
   storeCommands.on('command', metrics.storeCommand);
   const limits = createRateLimits({ redis, enabled: config.RATE_LIMITS === 'on', onRefusal: metrics.rateLimited });
-  cleanups.unshift(() => limits.close());
+  atShutdown('the rate limits\' Redis connection', () => limits.close());
   const deadlines = createDeadlines({
     budgetMs: config.REQUEST_DEADLINE_MS,
     maxPending: config.MAX_PENDING_REQUESTS,
@@ -107,15 +113,16 @@ async function main(): Promise<void> {
     ...(redis ? { redisUp: () => realtime.redisReady() } : {}),
   });
   // At shutdown the gateway goes first (clients reconnect elsewhere), then REST finishes its requests.
-  cleanups.unshift(() => new Promise((resolve) => rest.server.close(resolve)));
-  cleanups.unshift(() => realtime.close());
+  atShutdown('REST requests in progress', () => new Promise((resolve) => rest.server.close(resolve)));
+  atShutdown('the realtime gateway', () => realtime.close());
   const scaling = redis ? `${config.REDIS_ADAPTER} Redis adapter${redis.cluster ? ' on a Redis Cluster' : ''}: events reach sockets on every process` : 'in-memory adapter: one process';
   const transport = realtime.uwsPackage ? `uws from ${realtime.uwsPackage}` : realtime.transport;
   logger.info({ port: realtime.port, transport: realtime.transport, uwsPackage: realtime.uwsPackage }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${transport}, ${scaling})`);
+  if (config.HOST_DEFAULTED && config.NODE_ENV !== 'production') logger.info(`listening on ${config.HOST} only (the default outside production): set HOST=0.0.0.0 to serve other machines`);
   logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/ (web console at /)`);
   if (wantsDemoWorld(config)) {
     const demo = startDemoWorld({ media, timeZone: config.TIME_ZONE, logger, ffmpeg: covers.enabled, consoleUrl: `${rest.localUrl}/` });
-    cleanups.unshift(() => demo.stop());
+    atShutdown('the demo world', () => demo.stop());
   }
 }
 
@@ -123,10 +130,10 @@ async function databaseUrl(config: Config, logger: Logger): Promise<string> {
   if (config.MONGO_URL) return config.MONGO_URL;
   const start = (port: number) => startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port }, logger);
   const store = await superviseStore(start, config.STORE_PORT, logger, (reason) => void giveUp(reason, logger));
-  cleanups.unshift(() => store.stop());
+  atShutdown('the embedded store', () => store.stop());
   logger.info({ store: store.description, url: store.url }, `store: ${store.description}`);
   const url = `${store.url}douyin`;
-  cleanups.unshift(await announceStore(config.DATA_DIR, url));
+  atShutdown('the store address file', await announceStore(config.DATA_DIR, url));
   return url;
 }
 
@@ -151,7 +158,7 @@ async function listenRest(
   observability: Pick<HttpOptions, 'readiness' | 'metrics' | 'realtimeUrl'>,
   services: Parameters<typeof createApp>[0],
 ): Promise<{ server: Server; port: number; localUrl: string }> {
-  const http = { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY, ...observability };
+  const http = { corsOrigins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY, metricsToken: config.METRICS_TOKEN, ...observability };
   const server = createApp(services, http).listen(config.PORT, config.HOST);
   answerParserErrors(server);
   await once(server, 'listening');
@@ -159,15 +166,25 @@ async function listenRest(
   return { server, port, localUrl: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}` };
 }
 
-/** SIGTERM/SIGINT: undo every step in reverse, then exit. */
-function onShutdown(logger: Logger): void {
+/**
+ * SIGTERM/SIGINT: undo every step in reverse, then exit. Each step bounds its own waiting (requests
+ * by their budget, Redis by a bounded QUIT); the deadline is for what nothing else bounds, so that a
+ * supervisor never waits on a process that said it was stopping.
+ */
+function onShutdown(logger: Logger, deadlineMs: number): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      const waitingFor = undoing ?? 'open handles after every step was undone';
+      logger.error({ waitingFor, deadlineMs }, `shutdown did not finish within ${deadlineMs} ms (SHUTDOWN_DEADLINE_MS), still waiting for ${waitingFor}: exiting with code 1`);
+      process.exit(1);
+    }, deadlineMs);
     await runCleanups();
     logger.info('stopped');
+    deadline.unref(); // the process ends once nothing else holds it, or at the deadline
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -176,12 +193,17 @@ function onShutdown(logger: Logger): void {
 /** A dependency this process cannot do without is gone for good: stop, and exit non-zero so that a supervisor acts. */
 async function giveUp(reason: string, logger: Logger): Promise<never> {
   logger.fatal(`${reason}: exiting`);
+  setTimeout(() => process.exit(1), 10_000).unref(); // whatever the steps undone wait for
   await runCleanups();
   process.exit(1);
 }
 
 async function runCleanups(): Promise<void> {
-  for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
+  for (const { what, run } of cleanups.splice(0)) {
+    undoing = what;
+    await run().catch(() => undefined);
+  }
+  undoing = undefined;
 }
 
 main().catch(async (error: unknown) => {

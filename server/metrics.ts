@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface MetricsSources {
@@ -56,10 +56,11 @@ export function createMetrics() {
     deadlineExceeded: () => expired.inc(),
     adapterPacket: () => adapterPackets.inc(),
     storeCommand: (command: string, collection: string) => storeCommands.inc({ command, collection }),
-    /** Times every request (first middleware) and answers GET /metrics. */
-    middleware(): Middleware {
+    /** Times every request (first middleware) and answers GET /metrics to those `allowed` lets in (it answers the others). */
+    middleware(allowed: (ctx: Context) => boolean): Middleware {
       return async (ctx, next) => {
         if (ctx.path === '/metrics' && ctx.method === 'GET') {
+          if (!allowed(ctx)) return;
           ctx.type = registry.contentType;
           ctx.body = await registry.metrics();
           return;

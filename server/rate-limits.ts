@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { Refusal } from '../models/index.js';
-import { connectRedis, REDIS_COMMAND_TIMEOUT_MS, type RedisConnection, type RedisTarget } from '../realtime/redis-connection.js';
+import { closeConnection, connectRedis, REDIS_COMMAND_TIMEOUT_MS, type RedisConnection, type RedisTarget } from '../realtime/redis-connection.js';
 
 /** The limits, per key, over a window; documented in the README. */
 export const LIMITS = {
@@ -39,7 +39,7 @@ export function createRateLimits(options: { redis: RedisTarget | undefined; enab
   const limits = Object.fromEntries(
     (Object.keys(LIMITS) as LimitName[]).map((name) => [name, limit(name, redis, options.enabled, () => options.onRefusal?.(name))]),
   ) as Record<LimitName, Limit>;
-  return { ...limits, close: async () => void (await redis?.quit().catch(() => redis.disconnect())) };
+  return { ...limits, close: async () => void (redis && (await closeConnection(redis))) };
 }
 
 function limit(name: LimitName, redis: RedisConnection | undefined, enabled: boolean, onRefusal: () => void): Limit {

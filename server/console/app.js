@@ -21,8 +21,9 @@ $('#auth-form').addEventListener('submit', async (event) => {
   }
 });
 
-$('#logout').addEventListener('click', () => {
+$('#logout').addEventListener('click', async () => {
   disconnect();
+  await api('POST', '/douyin/user/logout/').catch(() => undefined); // the token stops working everywhere
   session.clear();
   location.reload();
 });

@@ -16,9 +16,10 @@ import relationFollowerList from './relation-follower-list.js';
 import relationFriendList from './relation-friend-list.js';
 import userInfo from './user-info.js';
 import userLogin from './user-login.js';
+import userLogout from './user-logout.js';
 import userRegister from './user-register.js';
 
-/** Every REST endpoint, in the order of douyin-api.md, then the extensions (notifications). */
+/** Every REST endpoint, in the order of douyin-api.md, then the extensions (notifications, logout). */
 export const endpoints: Endpoint[] = [
   userRegister, userLogin, userInfo,
   publishAction, feed, publishList,
@@ -26,4 +27,5 @@ export const endpoints: Endpoint[] = [
   relationAction, relationFollowList, relationFollowerList, relationFriendList,
   messageChat, messageAction,
   notificationList, notificationRead,
+  userLogout,
 ];

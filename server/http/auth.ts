@@ -12,7 +12,7 @@ export async function resolveViewer(mode: AuthMode, token: string | undefined, s
     return undefined;
   }
   try {
-    const userId = sessions.verify(token);
+    const { userId } = sessions.verify(token);
     if (!(await users.userExists(userId))) throw new Refusal('INVALID_TOKEN');
     return userId;
   } catch (error) {

@@ -47,6 +47,8 @@ export interface HandlerInput<S extends z.ZodRawShape, A extends AuthMode> {
   viewerId: Viewer<A>;
   /** Base of absolute media URLs: PUBLIC_URL, or the scheme and host the request came to. */
   mediaBase: string;
+  /** The token the request came with (query, form or Authorization header), when it has one. */
+  token: string | undefined;
   /** The client's address (behind TRUST_PROXY proxies, the X-Forwarded-For hop the outermost added), for rate limits. */
   address: string;
   /** The file of an upload endpoint, at a temporary path the handler moves to keep it. */
@@ -107,12 +109,13 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
         : await parseBodyOf(ctx);
       const result = await deadlines.run(async (deadline) => {
         const raw = collectParams(ctx);
-        const viewerId = await viewer(raw.token ?? bearerToken(ctx));
+        const token = raw.token ?? bearerToken(ctx);
+        const viewerId = await viewer(token);
         anonymous?.(); // its uploader is known (and admitted) now
         const parsed = schema.safeParse(raw);
         if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
         const mediaBase = services.publicUrl ?? requestBase(ctx, services.allowedHosts);
-        return endpoint.handler({ params: parsed.data, viewerId, mediaBase, address: ctx.ip, upload, signal: clientGoneOr(ctx, deadline.signal), services });
+        return endpoint.handler({ params: parsed.data, viewerId, mediaBase, token, address: ctx.ip, upload, signal: clientGoneOr(ctx, deadline.signal), services });
       }, `${endpoint.method} ${endpoint.path}`);
       ctx.type = 'application/json';
       ctx.body = envelopeJson(successBody(result));
