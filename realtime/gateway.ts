@@ -31,6 +31,8 @@ export interface GatewayOptions {
   deadlines: Deadlines;
   /** Counts each message a user sends (shared with REST); throws a refusal past the limit. */
   messageLimit: { consume(userId: number): Promise<void> };
+  /** Whether a like's or follow's notification is pushed: the first for its actor and target within a window. */
+  notificationRepeats?: { first(key: string): Promise<boolean> };
   /** Origins allowed to connect from a browser; `*` for any. */
   corsOrigins: string[];
   publicUrl: string | undefined;

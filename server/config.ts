@@ -80,6 +80,12 @@ const environment = z.object({
     .default('false')
     .transform((value) => (value === 'true' ? 1 : value === 'false' ? 0 : Number(value))),
   RATE_LIMITS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  /** Likes and unlikes one user may send a minute (server/rate-limits.ts). */
+  LIKES_PER_MINUTE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(60),
+  /** Follows and unfollows one user may send a minute. */
+  FOLLOWS_PER_MINUTE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(30),
+  /** A like or follow of the same target again within this many seconds of its last push is stored but not pushed; 0: push each. */
+  NOTIFICATION_REPEAT_WINDOW_S: z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(0, 'must be at least 0').max(7 * 86_400, 'must be at most 604800 (7 days)').default(600),
   /** The budget of every REST request and socket event, in ms (models/deadline.ts). */
   REQUEST_DEADLINE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(2_000, 'must be at least 2000').max(120_000, 'must be at most 120000').default(5_000),
   /** Requests (REST and socket events) a process works on at once; beyond, refused at once with 50001. */

@@ -55,7 +55,13 @@ async function main(): Promise<void> {
   const formatDate = monthDayFormatter(config.TIME_ZONE);
   const metrics = createMetrics();
   storeCommands.on('command', metrics.storeCommand);
-  const limits = createRateLimits({ redis, enabled: config.RATE_LIMITS === 'on', onRefusal: metrics.rateLimited });
+  const limits = createRateLimits({
+    redis,
+    enabled: config.RATE_LIMITS === 'on',
+    points: { likesPerUser: config.LIKES_PER_MINUTE, followsPerUser: config.FOLLOWS_PER_MINUTE },
+    repeatWindowS: config.NOTIFICATION_REPEAT_WINDOW_S,
+    onRefusal: metrics.rateLimited,
+  });
   cleanups.unshift(() => limits.close());
   const deadlines = createDeadlines({
     budgetMs: config.REQUEST_DEADLINE_MS,
@@ -88,6 +94,7 @@ async function main(): Promise<void> {
     redisAdapter: config.REDIS_ADAPTER,
     sessions, logger, formatDate, deadlines,
     messageLimit: limits.messagesPerUser,
+    notificationRepeats: limits.repeats,
     corsOrigins: config.CORS_ORIGINS,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
     publicUrl: config.PUBLIC_URL,
