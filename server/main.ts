@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { createDeadlines } from '../models/deadline.js';
 import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, storeCommands, videos } from '../models/index.js';
+import { defaultConnectionCeiling, openFilesLimit } from '../realtime/descriptors.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
@@ -102,6 +103,11 @@ async function main(): Promise<void> {
     onDelivered: metrics.eventDelivered,
     onRateLimited: metrics.rateLimited,
     onAdapterPacket: metrics.adapterPacket,
+    maxConnections: config.REALTIME_MAX_CONNECTIONS ?? defaultConnectionCeiling(),
+    // A per-address limit like the others: off with them, for load tests from one address.
+    maxUnauthenticatedPerAddress: config.RATE_LIMITS === 'on' ? config.REALTIME_UNAUTHENTICATED_PER_ADDRESS : Number.POSITIVE_INFINITY,
+    handshakeTimeoutMs: config.REALTIME_HANDSHAKE_TIMEOUT_MS,
+    trustProxy: config.TRUST_PROXY,
   });
   gateway = realtime;
   realtimePort = realtime.port;
@@ -117,6 +123,7 @@ async function main(): Promise<void> {
   const scaling = redis ? `${config.REDIS_ADAPTER} Redis adapter${redis.cluster ? ' on a Redis Cluster' : ''}: events reach sockets on every process` : 'in-memory adapter: one process';
   const transport = realtime.uwsPackage ? `uws from ${realtime.uwsPackage}` : realtime.transport;
   logger.info({ port: realtime.port, transport: realtime.transport, uwsPackage: realtime.uwsPackage }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${transport}, ${scaling})`);
+  logger.info(`realtime gateway holds at most ${realtime.maxConnections} connections (${config.REALTIME_MAX_CONNECTIONS ? 'REALTIME_MAX_CONNECTIONS' : `three quarters of the open-files limit, ${openFilesLimit() ?? 'unknown'}`}), ${config.RATE_LIMITS === 'on' ? config.REALTIME_UNAUTHENTICATED_PER_ADDRESS : 'any number'} not authenticated per address, each for ${config.REALTIME_HANDSHAKE_TIMEOUT_MS} ms`);
   logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/ (web console at /)`);
   if (wantsDemoWorld(config)) {
     const demo = startDemoWorld({ media, timeZone: config.TIME_ZONE, logger, ffmpeg: covers.enabled, consoleUrl: `${rest.localUrl}/` });
