@@ -13,6 +13,7 @@ import { PendingChange, startWriteBehind, stopWriteBehind } from './write-behind
 import { useEqualityQueries } from './lookups.js';
 import { Conversation, Message } from './message.js';
 import { fileUnfiledMessages } from './messages.js';
+import { fileUsernameSkeletons } from './look-alikes.js';
 import { upgradeOnce } from './upgrades.js';
 import { User } from './user.js';
 import { Video } from './video.js';
@@ -50,6 +51,8 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   if (options.monitorCommands) {
     mongoose.connection.getClient().on('commandStarted', (event) => storeCommands.emit('command', event.commandName, String(event.command[event.commandName])));
   }
+  // Before the indexes: the unique one on usernameSkeleton needs every user's filed first.
+  await upgradeOnce('username-skeletons', fileUsernameSkeletons);
   await Promise.all(models.map((model) => model.createIndexes()));
   await upgradeOnce('feed-hours', fileUnfiledVideos);
   await upgradeOnce('message-hours', fileUnfiledMessages);

@@ -12,6 +12,8 @@ export interface DomainEvents {
   'favorite:added': [{ videoId: number; user: UserRecord; authorId: number; favoriteCount: number; origin: Origin }];
   'comment:added': [{ comment: CommentRecord; authorId: number; commentCount: number; origin: Origin }];
   'notification:created': [{ notification: NotificationDoc; origin: Origin }];
+  /** A stored notification taken back (unlike, unfollow, comment deleted): screens that show it drop it. */
+  'notification:withdrawn': [{ recipientId: number; notificationId: number; origin: Origin }];
 }
 
 /**

@@ -70,7 +70,7 @@ function commentSubject(commentId: number, videoId: number, userId: number, auth
 
 async function changed(subject: Subject, done: boolean, origin: Origin): Promise<void> {
   if (done) return store(subject.notice, origin);
-  await withdraw({ key: subject.notice.key });
+  await withdrawNotice(subject.notice, origin);
   // In one process an action and its undo take turns (in-turn.ts); only another process can race them.
   if (storeLooksShared()) settleLater(subject, origin);
 }
@@ -81,6 +81,16 @@ async function store(notice: Notice, origin: Origin): Promise<void> {
   if ((await insertNotification(notification)) === 'duplicate') return;
   if (mayListen(notice.recipientId)) domainEvents.emit('notification:created', { notification, origin });
   await keepBounded(notice.recipientId);
+}
+
+/**
+ * Withdraws the notification of `notice`, and reports its id. The id costs a read, made only when the
+ * recipient may be listening: nobody else needs to hear of it.
+ */
+async function withdrawNotice(notice: Notice, origin: Origin): Promise<void> {
+  const stored = mayListen(notice.recipientId) ? await Notification.findOne({ key: notice.key }, { _id: 1 }).lean() : null;
+  await withdraw({ key: notice.key });
+  if (stored) domainEvents.emit('notification:withdrawn', { recipientId: notice.recipientId, notificationId: stored._id, origin });
 }
 
 /**
@@ -111,7 +121,11 @@ async function settle(key: string): Promise<void> {
   try {
     const [stands, stored] = await Promise.all([entry.subject.stands(), Notification.exists({ key })]);
     if (stands && !stored) await store(entry.subject.notice, entry.origin);
-    if (!stands && stored) await Notification.deleteOne({ key });
+    if (!stands && stored) {
+      await Notification.deleteOne({ key });
+      const { recipientId } = entry.subject.notice;
+      if (mayListen(recipientId)) domainEvents.emit('notification:withdrawn', { recipientId, notificationId: stored._id, origin: entry.origin });
+    }
   } catch {
     settleLater(entry.subject, entry.origin); // the store is away: try again later
   }

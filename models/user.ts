@@ -8,6 +8,11 @@ const userSchema = new Schema(
     username: { type: String, required: true },
     /** The username folded for comparison: "Alice" and "alice" are one account. */
     usernameKey: { type: String, required: true, unique: true },
+    /**
+     * Its confusable skeleton (look-alikes.ts): a name that looks like a taken one is refused, and the
+     * unique index lets one of two look-alikes registered at once win. Filed at start for older users.
+     */
+    usernameSkeleton: { type: String, unique: true },
     passwordHash: { type: String, required: true, select: false },
     avatar: String,
     backgroundImage: String,

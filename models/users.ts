@@ -4,6 +4,7 @@ import { cachedFollowed, cachedUsers } from './caches.js';
 import { followeesOf } from './lists.js';
 import { isDuplicateKey, nextId } from './ids.js';
 import { checkPassword, hashPassword } from './passwords.js';
+import { usernameSkeleton } from './look-alikes.js';
 import { User, usernameKey, type UserRecord } from './user.js';
 import { DEFAULT_AVATAR_PATH, DEFAULT_BACKGROUND_PATH, mediaUrl, type UserView } from './views.js';
 import { foldsIn } from './fold-gate.js';
@@ -11,16 +12,23 @@ import { pendingCount } from './write-behind.js';
 
 export async function register(username: string, password: string): Promise<number> {
   const key = usernameKey(username);
-  if (await User.exists({ usernameKey: key })) throw new Refusal('USERNAME_TAKEN');
+  const skeleton = usernameSkeleton(username);
+  await refuseTaken(key, skeleton);
   const id = nextId();
   try {
-    await User.create({ _id: id, username, usernameKey: key, passwordHash: await hashPassword(password) });
+    await User.create({ _id: id, username, usernameKey: key, usernameSkeleton: skeleton, passwordHash: await hashPassword(password) });
   } catch (error) {
-    // Two registrations of one name raced past the check above: the unique index lets one win.
-    if (isDuplicateKey(error) && (await User.exists({ usernameKey: key }))) throw new Refusal('USERNAME_TAKEN');
+    // Two registrations of one name, or of look-alikes, raced past the check above: the unique indexes let one win.
+    if (isDuplicateKey(error)) await refuseTaken(key, skeleton);
     throw error;
   }
   return id;
+}
+
+async function refuseTaken(key: string, skeleton: string): Promise<void> {
+  const [same, lookAlike] = await Promise.all([User.exists({ usernameKey: key }), User.exists({ usernameSkeleton: skeleton })]);
+  if (same) throw new Refusal('USERNAME_TAKEN');
+  if (lookAlike) throw new Refusal('USERNAME_TAKEN', 'username looks like one already taken (letters of other scripts or look-alike characters): choose another');
 }
 
 /** The id of the user with these credentials; the same refusal whether the name or the password is wrong. */

@@ -39,6 +39,8 @@ export interface ServerToClientEvents {
   'comment:new': (event: CommentEvent) => void;
   /** A like, comment or follow stored in the recipient's inbox, to all of the recipient's sockets. */
   'notification:new': (notification: NotificationView) => void;
+  /** A notification withdrawn (unlike, unfollow, comment deleted), to all of the recipient's sockets: screens drop it. */
+  'notification:removed': (event: { id: number }) => void;
 }
 
 export interface SendRequest {

@@ -17,6 +17,11 @@ export interface DeliveryOptions {
    * packet to the processes holding that room only, and one for several rooms to every process.
    */
   packetPerRoom?: boolean;
+  /**
+   * Whether a like's or follow's notification is the first for its actor and target within the repeat
+   * window: one toggled in a loop is stored each time but pushed once (NOTIFICATION_REPEAT_WINDOW_S).
+   */
+  notificationRepeats?: { first(key: string): Promise<boolean> };
 }
 
 /**
@@ -26,6 +31,7 @@ export interface DeliveryOptions {
  */
 export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions): () => void {
   const delivered = (event: string) => options.onDelivered?.(event);
+  const repeatsFirst = (key: string) => options.notificationRepeats?.first(key) ?? Promise.resolve(true);
   const base = (origin: Origin) => options.publicUrl ?? origin.mediaBase ?? options.fallbackMediaBase;
   const handlers: { [E in keyof DomainEvents]: (...args: DomainEvents[E]) => Promise<void> } = {
     async 'message:created'({ message, origin }) {
@@ -57,11 +63,16 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
       delivered('comment:new');
     },
     async 'notification:created'({ notification, origin }) {
+      if (notification.type !== 'comment' && !(await repeatsFirst(notification.key))) return;
       const format = { mediaBase: base(origin), formatDate: options.formatDate };
       const [view] = await inbox.notificationViews([notification], notification.recipientId, format);
       if (!view) return;
       io.to(userRoom(notification.recipientId)).emit('notification:new', view);
       delivered('notification:new');
+    },
+    async 'notification:withdrawn'({ recipientId, notificationId }) {
+      io.to(userRoom(recipientId)).emit('notification:removed', { id: notificationId });
+      delivered('notification:removed');
     },
   };
 
@@ -71,6 +82,7 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
     subscribe('favorite:added', handlers['favorite:added'], options.logger),
     subscribe('comment:added', handlers['comment:added'], options.logger),
     subscribe('notification:created', handlers['notification:created'], options.logger),
+    subscribe('notification:withdrawn', handlers['notification:withdrawn'], options.logger),
   ];
   return () => stops.forEach((stop) => stop());
 }

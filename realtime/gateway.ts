@@ -3,6 +3,7 @@ import { Server } from 'socket.io';
 import type { Deadlines } from '../models/deadline.js';
 import { decideAudience, type Sessions } from '../models/index.js';
 import { redisAdapter, type RedisAdapterKind } from './adapter.js';
+import { admission } from './admission.js';
 import { authenticate } from './auth.js';
 import { deliverDomainEvents } from './delivery.js';
 import { registerHandlers } from './handlers.js';
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   deadlines: Deadlines;
   /** Counts each message a user sends (shared with REST); throws a refusal past the limit. */
   messageLimit: { consume(userId: number): Promise<void> };
+  /** Whether a like's or follow's notification is pushed: the first for its actor and target within a window. */
+  notificationRepeats?: { first(key: string): Promise<boolean> };
   /** Origins allowed to connect from a browser; `*` for any. */
   corsOrigins: string[];
   publicUrl: string | undefined;
@@ -42,6 +45,14 @@ export interface GatewayOptions {
   /** Counts each pub/sub message the adapter's subscriber connection receives from Redis. */
   onAdapterPacket?: () => void;
   formatDate: (epochMs: number) => string;
+  /** Connections held at most (authenticated or not); beyond, new ones are refused while REST goes on. */
+  maxConnections: number;
+  /** Connections from one address that have not authenticated yet, at most. */
+  maxUnauthenticatedPerAddress: number;
+  /** A connection that has not authenticated within this time is closed. */
+  handshakeTimeoutMs: number;
+  /** TRUST_PROXY: how many proxies' X-Forwarded-For hops to believe for the client's address. */
+  trustProxy: number;
 }
 
 export interface Gateway {
@@ -49,6 +60,8 @@ export interface Gateway {
   transport: TransportKind;
   /** The npm package whose uWebSockets.js binary serves the gateway, when it runs on one. */
   uwsPackage: string | undefined;
+  /** The ceiling of connections it holds. */
+  maxConnections: number;
   /** Sockets connected to this process. */
   socketCount(): number;
   /** Whether the Redis the adapter uses is connected and answers a ping now (a frozen Redis still looks connected); true without Redis. */
@@ -60,8 +73,16 @@ export interface Gateway {
 /** The Socket.IO gateway of the realtime contract, on uWebSockets.js when it loads here. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { logger } = options;
+  const admitted = admission({
+    maxConnections: options.maxConnections,
+    maxUnauthenticatedPerAddress: options.maxUnauthenticatedPerAddress,
+    trustProxy: options.trustProxy,
+    onRefused: () => options.onRateLimited?.('socketConnections'),
+  });
   const io: GatewayServer = new Server({
     serveClient: false,
+    allowRequest: admitted.allowRequest,
+    connectTimeout: options.handshakeTimeoutMs,
     maxHttpBufferSize: MAX_PAYLOAD_BYTES,
     httpRequestBodyTimeout: POLL_BODY_TIMEOUT_MS,
     pingInterval: 20_000,
@@ -92,11 +113,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger.warn(`realtime gateway on Node's HTTP server: uWebSockets.js is not used (${uws.reason})`);
   }
   const listening = await listen(io, options.host, options.port, 'uws' in uws ? uws.uws : undefined);
+  admitted.watch(io); // its engine exists once attached
 
   return {
     port: listening.port,
     transport: listening.kind,
     uwsPackage: 'uws' in uws ? uws.from : undefined,
+    maxConnections: options.maxConnections,
     socketCount: () => io.engine.clientsCount,
     redisReady: async () => !redis || redis.ready(),
     async close() {

@@ -83,12 +83,24 @@ const environment = z.object({
     .default('false')
     .transform((value) => (value === 'true' ? 1 : value === 'false' ? 0 : Number(value))),
   RATE_LIMITS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  /** Likes and unlikes one user may send a minute (server/rate-limits.ts). */
+  LIKES_PER_MINUTE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(60),
+  /** Follows and unfollows one user may send a minute. */
+  FOLLOWS_PER_MINUTE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(30),
+  /** A like or follow of the same target again within this many seconds of its last push is stored but not pushed; 0: push each. */
+  NOTIFICATION_REPEAT_WINDOW_S: z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(0, 'must be at least 0').max(7 * 86_400, 'must be at most 604800 (7 days)').default(600),
   /** The budget of every REST request and socket event, in ms (models/deadline.ts). */
   REQUEST_DEADLINE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(2_000, 'must be at least 2000').max(120_000, 'must be at most 120000').default(5_000),
   /** Requests (REST and socket events) a process works on at once; beyond, refused at once with 50001. */
   MAX_PENDING_REQUESTS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(1024),
   /** How long SIGTERM/SIGINT may take before the process gives up waiting and exits with 1 (server/main.ts). */
   SHUTDOWN_DEADLINE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(1_000, 'must be at least 1000').max(600_000, 'must be at most 600000').default(10_000),
+  /** Socket.IO connections one process holds at most; unset: three quarters of its open-files limit (realtime/descriptors.ts). */
+  REALTIME_MAX_CONNECTIONS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(10_000_000, 'must be at most 10000000').optional(),
+  /** Socket.IO connections from one client address that have not authenticated yet, at most. */
+  REALTIME_UNAUTHENTICATED_PER_ADDRESS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(32),
+  /** A Socket.IO connection not authenticated within this many ms is closed; longer than REQUEST_DEADLINE_MS. Unset: the longer of 10 s and REQUEST_DEADLINE_MS + 5 s. */
+  REALTIME_HANDSHAKE_TIMEOUT_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(1_000, 'must be at least 1000').max(300_000, 'must be at most 300000').optional(),
   /** A demo world on an empty embedded store at the first start in development (server/world/demo.ts). */
   DEMO_WORLD: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -112,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   if (config.NODE_ENV === 'production' && !config.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: must be set to your own secret when NODE_ENV=production');
   }
-  const problems = [...redisProblems(config), ...(config.MEDIA_STORAGE === 's3' ? s3Problems(config) : [])];
+  const problems = [...redisProblems(config), ...handshakeProblems(config), ...(config.MEDIA_STORAGE === 's3' ? s3Problems(config) : [])];
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   const anonymousUploadMb = config.ANONYMOUS_UPLOAD_MB ?? 4 * config.MAX_UPLOAD_MB;
   return {
@@ -122,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     ANONYMOUS_UPLOAD_MB: anonymousUploadMb,
     // One address never holds more than all together.
     ANONYMOUS_UPLOAD_MB_PER_ADDRESS: Math.min(config.ANONYMOUS_UPLOAD_MB_PER_ADDRESS ?? config.MAX_UPLOAD_MB, anonymousUploadMb),
+    REALTIME_HANDSHAKE_TIMEOUT_MS: config.REALTIME_HANDSHAKE_TIMEOUT_MS ?? Math.max(10_000, config.REQUEST_DEADLINE_MS + 5_000),
     DATA_DIR: path.resolve(config.DATA_DIR),
     PUBLIC_URL: config.PUBLIC_URL?.replace(/\/+$/, ''),
     S3_PUBLIC_URL: config.S3_PUBLIC_URL?.replace(/\/+$/, ''),
@@ -134,6 +147,11 @@ function redisProblems(config: z.infer<typeof environment>): string[] {
   if (config.REDIS_CLUSTER === 'on' && !config.REDIS_URL) return ['REDIS_CLUSTER: on needs REDIS_URL, a node of the cluster'];
   if (config.REDIS_CLUSTER === 'off' && (config.REDIS_URL?.length ?? 0) > 1) return ['REDIS_URL: several URLs are the nodes of a Redis Cluster: set REDIS_CLUSTER=on, or give one URL'];
   return [];
+}
+
+function handshakeProblems(config: z.infer<typeof environment>): string[] {
+  if (config.REALTIME_HANDSHAKE_TIMEOUT_MS === undefined || config.REALTIME_HANDSHAKE_TIMEOUT_MS > config.REQUEST_DEADLINE_MS) return [];
+  return [`REALTIME_HANDSHAKE_TIMEOUT_MS: must be longer than REQUEST_DEADLINE_MS (${config.REQUEST_DEADLINE_MS}), the budget of a handshake's token check`];
 }
 
 function s3Problems(config: z.infer<typeof environment>): string[] {

@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { createDeadlines, OVERDUE_MS } from '../models/deadline.js';
 import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, storeCommands, videos } from '../models/index.js';
+import { defaultConnectionCeiling, openFilesLimit } from '../realtime/descriptors.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
@@ -62,7 +63,13 @@ async function main(): Promise<void> {
   const formatDate = monthDayFormatter(config.TIME_ZONE);
   const metrics = createMetrics();
   storeCommands.on('command', metrics.storeCommand);
-  const limits = createRateLimits({ redis, enabled: config.RATE_LIMITS === 'on', onRefusal: metrics.rateLimited });
+  const limits = createRateLimits({
+    redis,
+    enabled: config.RATE_LIMITS === 'on',
+    points: { likesPerUser: config.LIKES_PER_MINUTE, followsPerUser: config.FOLLOWS_PER_MINUTE },
+    repeatWindowS: config.NOTIFICATION_REPEAT_WINDOW_S,
+    onRefusal: metrics.rateLimited,
+  });
   atShutdown('the rate limits\' Redis connection', () => limits.close());
   const deadlines = createDeadlines({
     budgetMs: config.REQUEST_DEADLINE_MS,
@@ -96,6 +103,7 @@ async function main(): Promise<void> {
     redisAdapter: config.REDIS_ADAPTER,
     sessions, logger, formatDate, deadlines,
     messageLimit: limits.messagesPerUser,
+    notificationRepeats: limits.repeats,
     corsOrigins: config.CORS_ORIGINS,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
     publicUrl: config.PUBLIC_URL,
@@ -103,6 +111,11 @@ async function main(): Promise<void> {
     onDelivered: metrics.eventDelivered,
     onRateLimited: metrics.rateLimited,
     onAdapterPacket: metrics.adapterPacket,
+    maxConnections: config.REALTIME_MAX_CONNECTIONS ?? defaultConnectionCeiling(),
+    // A per-address limit like the others: off with them, for load tests from one address.
+    maxUnauthenticatedPerAddress: config.RATE_LIMITS === 'on' ? config.REALTIME_UNAUTHENTICATED_PER_ADDRESS : Number.POSITIVE_INFINITY,
+    handshakeTimeoutMs: config.REALTIME_HANDSHAKE_TIMEOUT_MS,
+    trustProxy: config.TRUST_PROXY,
   });
   gateway = realtime;
   realtimePort = realtime.port;
@@ -119,6 +132,7 @@ async function main(): Promise<void> {
   const transport = realtime.uwsPackage ? `uws from ${realtime.uwsPackage}` : realtime.transport;
   logger.info({ port: realtime.port, transport: realtime.transport, uwsPackage: realtime.uwsPackage }, `realtime gateway listening on ws://${config.HOST}:${realtime.port} (${transport}, ${scaling})`);
   if (config.HOST_DEFAULTED && config.NODE_ENV !== 'production') logger.info(`listening on ${config.HOST} only (the default outside production): set HOST=0.0.0.0 to serve other machines`);
+  logger.info(`realtime gateway holds at most ${realtime.maxConnections} connections (${config.REALTIME_MAX_CONNECTIONS ? 'REALTIME_MAX_CONNECTIONS' : `three quarters of the open-files limit, ${openFilesLimit() ?? 'unknown'}`}), ${config.RATE_LIMITS === 'on' ? config.REALTIME_UNAUTHENTICATED_PER_ADDRESS : 'any number'} not authenticated per address, each for ${config.REALTIME_HANDSHAKE_TIMEOUT_MS} ms`);
   logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/ (web console at /)`);
   if (wantsDemoWorld(config)) {
     const demo = startDemoWorld({ media, timeZone: config.TIME_ZONE, logger, ffmpeg: covers.enabled, consoleUrl: `${rest.localUrl}/` });

@@ -14,6 +14,10 @@ export const LIMITS = {
   messagesPerUser: { points: 60, duration: 60, what: 'messages' },
   publishesPerUser: { points: 10, duration: 10 * 60, what: 'videos published' },
   commentsPerUser: { points: 30, duration: 60, what: 'comments' },
+  /** Likes and unlikes together (LIKES_PER_MINUTE): toggling in a loop is refused, not pushed to the author. */
+  likesPerUser: { points: 60, duration: 60, what: 'likes and unlikes' },
+  /** Follows and unfollows together (FOLLOWS_PER_MINUTE). */
+  followsPerUser: { points: 30, duration: 60, what: 'follows and unfollows' },
 } as const;
 
 export type LimitName = keyof typeof LIMITS;
@@ -25,30 +29,46 @@ export interface Limit {
   reset(key: string | number): Promise<void>;
 }
 
-export type RateLimits = Record<LimitName, Limit> & { close(): Promise<void> };
+/** Whether an event for a key is the first within a window: later ones within it are not pushed again. */
+export interface RepeatWindow {
+  first(key: string): Promise<boolean>;
+}
+
+export type RateLimits = Record<LimitName, Limit> & { repeats: RepeatWindow; close(): Promise<void> };
+
+export interface RateLimitOptions {
+  redis: RedisTarget | undefined;
+  enabled: boolean;
+  /** Limits whose points the configuration sets (LIKES_PER_MINUTE, FOLLOWS_PER_MINUTE). */
+  points?: Partial<Record<LimitName, number>>;
+  /** The window of `repeats`, in seconds (NOTIFICATION_REPEAT_WINDOW_S); 0: every event is a first. */
+  repeatWindowS?: number;
+  onRefusal?: (limit: LimitName) => void;
+}
 
 /**
  * The rate limits, shared by all processes through Redis when REDIS_URL is set (with an in-memory
  * fallback per process while Redis is unreachable), in memory otherwise. `enabled: false` turns
  * them off, for load tests from a single address.
  */
-export function createRateLimits(options: { redis: RedisTarget | undefined; enabled: boolean; onRefusal?: (limit: LimitName) => void }): RateLimits {
+export function createRateLimits(options: RateLimitOptions): RateLimits {
   // A count Redis does not answer in time (frozen, overloaded) is made in memory instead, as while it is down.
   const redis = options.redis ? connectRedis(options.redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: REDIS_COMMAND_TIMEOUT_MS }) : undefined;
   redis?.on('error', () => undefined); // the insurance limiter takes over; the adapter's clients log outages
   const limits = Object.fromEntries(
-    (Object.keys(LIMITS) as LimitName[]).map((name) => [name, limit(name, redis, options.enabled, () => options.onRefusal?.(name))]),
+    (Object.keys(LIMITS) as LimitName[]).map((name) => {
+      const points = options.points?.[name] ?? LIMITS[name].points;
+      return [name, limit(name, points, redis, options.enabled, () => options.onRefusal?.(name))];
+    }),
   ) as Record<LimitName, Limit>;
-  return { ...limits, close: async () => void (redis && (await closeConnection(redis))) };
+  const repeats = repeatWindow(options.repeatWindowS ?? 0, redis);
+  return { ...limits, repeats, close: async () => void (redis && (await closeConnection(redis))) };
 }
 
-function limit(name: LimitName, redis: RedisConnection | undefined, enabled: boolean, onRefusal: () => void): Limit {
+function limit(name: LimitName, points: number, redis: RedisConnection | undefined, enabled: boolean, onRefusal: () => void): Limit {
   if (!enabled) return { consume: async () => undefined, reset: async () => undefined };
-  const { points, duration, what } = LIMITS[name];
-  const memory = new RateLimiterMemory({ keyPrefix: name, points, duration });
-  const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `douyin:limit:${name}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true })
-    : memory;
+  const { duration, what } = LIMITS[name];
+  const limiter = limiterOf(name, points, duration, redis);
   return {
     async consume(key) {
       try {
@@ -63,4 +83,31 @@ function limit(name: LimitName, redis: RedisConnection | undefined, enabled: boo
       await limiter.delete(String(key)).catch(() => undefined);
     },
   };
+}
+
+/**
+ * One point per key and window, shared by the processes through Redis like the limits (a repeat on
+ * another process is one too). Not a limit on the user, so RATE_LIMITS=off leaves it on.
+ */
+function repeatWindow(seconds: number, redis: RedisConnection | undefined): RepeatWindow {
+  if (seconds === 0) return { first: async () => true };
+  const limiter = limiterOf('repeats', 1, seconds, redis);
+  return {
+    async first(key) {
+      try {
+        await limiter.consume(key);
+        return true;
+      } catch (result) {
+        if (result instanceof RateLimiterRes) return false;
+        throw result;
+      }
+    },
+  };
+}
+
+function limiterOf(name: string, points: number, duration: number, redis: RedisConnection | undefined): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ keyPrefix: name, points, duration });
+  return redis
+    ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `douyin:limit:${name}`, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true })
+    : memory;
 }

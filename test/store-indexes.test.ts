@@ -1,6 +1,7 @@
 import test from 'ava';
 import mongoose from 'mongoose';
 import { closeDatabase, openDatabase } from '../models/index.js';
+import { usernameSkeleton } from '../models/look-alikes.js';
 import { startTestStore } from './helpers/store.js';
 
 /**
@@ -11,6 +12,7 @@ import { startTestStore } from './helpers/store.js';
 const hotFilters: Array<[collection: string, filter: Record<string, unknown>]> = [
   ['users', { _id: 1_000_017 }],
   ['users', { usernameKey: 'user_17' }],
+  ['users', { usernameSkeleton: 'user_l7' }],
   ['videos', { _id: 2_000_017 }],
   ['videos', { authorId: 1_000_017 }],
   ['videos', { feedHour: 17 }],
@@ -71,7 +73,7 @@ async function fillWorld(db: mongoose.mongo.Db): Promise<void> {
   const each = (make: (i: number) => Record<string, unknown>) => Array.from({ length: WORLD }, (_, i) => make(i));
   const user = (i: number) => 1_000_000 + (i % 300);
   await Promise.all([
-    db.collection('users').insertMany(each((i) => ({ _id: 1_000_000 + i, username: `user_${i}`, usernameKey: `user_${i}`, passwordHash: 'x' })) as never),
+    db.collection('users').insertMany(each((i) => ({ _id: 1_000_000 + i, username: `user_${i}`, usernameKey: `user_${i}`, usernameSkeleton: usernameSkeleton(`user_${i}`), passwordHash: 'x' })) as never),
     db.collection('videos').insertMany(each((i) => ({ _id: 2_000_000 + i, authorId: user(i), title: 't', publishedAt: i, feedHour: i % 500, videoKey: 'v', coverKey: 'c' })) as never),
     db.collection('favorites').insertMany(each((i) => ({ _id: 3_000_000 + i, userId: user(i), videoId: 2_000_000 + i, authorId: user(i + 1) })) as never),
     db.collection('follows').insertMany(each((i) => ({ _id: 5_000_000 + i, followerId: user(i), followeeId: 1_000_000 + i })) as never),

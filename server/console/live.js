@@ -1,7 +1,7 @@
 // The realtime gateway: one authenticated socket per signed-in tab, and what its events change on the page.
 import { $, note, session } from './api.js';
 import { lastMessageId, loadFriends, showMessage } from './chat.js';
-import { addNotification, loadNotifications } from './notifications.js';
+import { addNotification, loadNotifications, removeNotification } from './notifications.js';
 
 let live;
 
@@ -41,6 +41,7 @@ export async function connect() {
     void loadFriends();
   });
   live.on('notification:new', addNotification);
+  live.on('notification:removed', removeNotification);
 }
 
 /** After a reconnect: every message since the last one seen, page by page. */

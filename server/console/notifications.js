@@ -29,6 +29,14 @@ export function addNotification(notification) {
   setUnread(unread + 1);
 }
 
+/** One withdrawn (`notification:removed`: an unlike, unfollow or deleted comment). */
+export function removeNotification({ id }) {
+  const item = $(`#notifications li[data-id="${id}"]`);
+  if (!item) return;
+  if (item.classList.contains('unread')) setUnread(Math.max(0, unread - 1));
+  item.remove();
+}
+
 function notificationItem(notification) {
   const { user, video, comment } = notification;
   const text = {

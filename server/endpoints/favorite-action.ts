@@ -9,7 +9,8 @@ export default defineEndpoint({
   auth: 'required',
   params: { video_id: id, action_type: actionType },
   refusal: {},
-  async handler({ params, viewerId, mediaBase }) {
+  async handler({ params, viewerId, mediaBase, services }) {
+    await services.limits.likesPerUser.consume(viewerId);
     await favorites.favorite(viewerId, params.video_id, params.action_type, { mediaBase });
     return {};
   },

@@ -9,7 +9,8 @@ export default defineEndpoint({
   auth: 'required',
   params: { to_user_id: id, action_type: actionType },
   refusal: {},
-  async handler({ params, viewerId, mediaBase }) {
+  async handler({ params, viewerId, mediaBase, services }) {
+    await services.limits.followsPerUser.consume(viewerId);
     await relations.follow(viewerId, params.to_user_id, params.action_type, { mediaBase });
     return {};
   },

@@ -3,6 +3,7 @@ import jwt from 'jsonwebtoken';
 import mongoose from 'mongoose';
 import { nextId } from '../../models/ids.js';
 import { openDatabase, closeDatabase } from '../../models/db.js';
+import { usernameSkeleton } from '../../models/look-alikes.js';
 import { User, usernameKey } from '../../models/user.js';
 import { TEST_JWT_SECRET } from '../helpers/server.js';
 
@@ -23,7 +24,7 @@ export async function seedUsers(mongoUrl: string, count: number): Promise<BenchU
       const batch = Array.from({ length: Math.min(1_000, count - start) }, (_, i) => {
         const id = nextId();
         const username = `bench_${id}_${start + i}`;
-        return { _id: id, username, usernameKey: usernameKey(username), passwordHash: 'not-a-login-user' };
+        return { _id: id, username, usernameKey: usernameKey(username), usernameSkeleton: usernameSkeleton(username), passwordHash: 'not-a-login-user' };
       });
       await User.insertMany(batch, { ordered: false });
       for (const user of batch) users.push({ id: user._id, token: jwt.sign({}, TEST_JWT_SECRET, { subject: String(user._id), expiresIn: 3600 }) });
