@@ -7,10 +7,13 @@ const commentSchema = new Schema(
     userId: { type: Number, required: true },
     content: { type: String, required: true },
     createdAt: { type: Number, required: true },
+    /** "author:client_comment_id" when the client gave one: a retry finds the original instead of commenting twice. */
+    dedupeKey: { type: String },
   },
   { versionKey: false, collection: 'comments' },
 );
 commentSchema.index({ videoId: 1, _id: -1 }); // comment list, newest first; recount
+commentSchema.index({ dedupeKey: 1 }, { unique: true, sparse: true });
 
 export type CommentDoc = InferSchemaType<typeof commentSchema>;
 export const Comment = mongoose.model('Comment', commentSchema);

@@ -22,11 +22,17 @@ export interface CommentFormat {
   formatDate: (epochMs: number) => string;
 }
 
-export async function addComment(userId: number, videoId: number, content: string, format: CommentFormat): Promise<CommentView> {
+/**
+ * Persists a comment, then reports it. With `clientCommentId` a retry of a comment already stored (its
+ * answer lost, or refused at its deadline while the store took it) returns the original and stores nothing.
+ */
+export async function addComment(userId: number, videoId: number, content: string, format: CommentFormat, clientCommentId?: string): Promise<CommentView> {
   const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
-  const comment = { _id: nextId(), videoId, userId, content, createdAt: Date.now() };
-  await changing(counted(videoId, 1), async () => (await insertComment(comment)) === 'inserted', { comments: [videoId] });
+  const dedupeKey = clientCommentId === undefined ? undefined : `${userId}:${clientCommentId}`;
+  const comment = { _id: nextId(), videoId, userId, content, createdAt: Date.now(), ...(dedupeKey && { dedupeKey }) };
+  const inserted = await changing(counted(videoId, 1), async () => (await insertComment(comment)) === 'inserted', { comments: [videoId] });
+  if (!inserted) return (await commentViews([await originalOf(dedupeKey)], userId, format))[0]!;
   if (userId !== video.authorId && mayListen(video.authorId)) {
     const stored = (await cachedVideos([videoId])).get(videoId);
     const commentCount = stored ? stored.commentCount + pendingCount(`videos:${videoId}`, 'commentCount', foldsIn(stored)) : 0;
@@ -34,6 +40,14 @@ export async function addComment(userId: number, videoId: number, content: strin
   }
   await commentAdded(comment._id, videoId, userId, video.authorId, { mediaBase: format.mediaBase });
   return (await commentViews([comment], userId, format))[0]!;
+}
+
+/** The comment a retry repeated: the only duplicate an insert can meet is of its dedupe key. */
+async function originalOf(dedupeKey: string | undefined): Promise<CommentDoc> {
+  const original = dedupeKey === undefined ? null : await Comment.findOne({ dedupeKey }).lean<CommentDoc>();
+  // Deleted between the insert and this read: the retry is still not a new comment.
+  if (!original) throw new Refusal('COMMENT_NOT_FOUND', 'the comment of this client_comment_id was deleted meanwhile');
+  return original;
 }
 
 /**

@@ -38,6 +38,24 @@ test('a comment answers in full, with create_date as mm-dd in the configured tim
   t.is(await commentCount(), 1);
 });
 
+test('a comment retried with its client_comment_id is stored once: the retry, concurrent or later, answers the original', async (t) => {
+  const { api, commenter, stranger, videoId, list, commentCount, remove } = await setup(t);
+  const keyed = (token: string, comment_text: string, client_comment_id: string) =>
+    api.post('/douyin/comment/action/', { token, video_id: videoId, action_type: 1, comment_text, client_comment_id });
+  const answers = await Promise.all([keyed(commenter.token, 'once', 'c-1'), keyed(commenter.token, 'once', 'c-1'), keyed(commenter.token, 'once', 'c-1')]);
+  const later = await keyed(commenter.token, 'once, edited', 'c-1');
+  const ids = new Set([...answers, later].map((answer) => answer.body.comment.id as number));
+  t.is(ids.size, 1, 'every answer is the original');
+  t.is(later.body.comment.content, 'once');
+  t.is((await keyed(stranger.token, 'mine', 'c-1')).body.status_code, 0, 'keys are per author');
+  t.deepEqual((await list()).comment_list.map((c: { content: string }) => c.content), ['mine', 'once']);
+  t.is(await commentCount(), 2);
+  await remove(commenter.token, [...ids][0]!);
+  const again = await keyed(commenter.token, 'once more', 'c-1');
+  t.not(again.body.comment.id, [...ids][0], 'a deleted comment frees its key');
+  t.is((await keyed(commenter.token, 'x', 'not a key!')).body.status_code, 10001);
+});
+
 test('the comment list is newest first, and anyone may read it', async (t) => {
   const { commenter, stranger, comment, list } = await setup(t);
   for (const text of ['one', 'two', 'three']) await comment(commenter.token, text);
