@@ -22,6 +22,8 @@ const environment = z.object({
   MONGO_URL: z.url({ protocol: /^mongodb(\+srv)?$/, error: 'must be a mongodb:// or mongodb+srv:// URL' }).optional(),
   EMBEDDED_STORE: z.enum(['auto', 'mongod', 'postgresql', 'sqlite']).default('auto'),
   STORE_PORT: port(0),
+  /** Run as root with a DATA_DIR the user postgres cannot reach: where its PostgreSQL cluster is kept instead (server/store/cluster-place.ts). */
+  EMBEDDED_CLUSTERS_DIR: z.string().refine((dir) => path.isAbsolute(dir), 'must be an absolute path').default('/var/lib/douyin'),
   /** One Redis server's URL, or with REDIS_CLUSTER=on one or more (comma-separated) nodes of a cluster. */
   REDIS_URL: z
     .string()

@@ -142,7 +142,7 @@ async function main(): Promise<void> {
 
 async function databaseUrl(config: Config, logger: Logger): Promise<string> {
   if (config.MONGO_URL) return config.MONGO_URL;
-  const start = (port: number) => startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port }, logger);
+  const start = (port: number) => startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, clustersDir: config.EMBEDDED_CLUSTERS_DIR, port }, logger);
   const store = await superviseStore(start, config.STORE_PORT, logger, (reason) => void giveUp(reason, logger));
   atShutdown('the embedded store', () => store.stop());
   logger.info({ store: store.description, url: store.url }, `store: ${store.description}`);
