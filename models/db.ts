@@ -124,8 +124,12 @@ function failedUnder(error: Error): boolean {
  * the few seconds that takes.
  */
 function lostItsBackend(error: Error): boolean {
-  return error instanceof mongoose.mongo.MongoServerError && error.code === 1
-    && /failed to connect|connection refused|broken pipe|conn closed|unexpected EOF|connection reset/i.test(error.message);
+  if (!(error instanceof mongoose.mongo.MongoServerError)) return false;
+  // PostgreSQL's own codes for a server going away, passed on by FerretDB: class 08 (connection
+  // exceptions) and 57P01-57P03 (shut down, crashed: "terminating connection due to unexpected
+  // postmaster exit", starting up).
+  if (/SQLSTATE (08[0-9A-Z]{3}|57P0[1-3])/.test(error.message)) return true;
+  return error.code === 1 && /failed to connect|connection refused|broken pipe|conn closed|unexpected EOF|connection reset/i.test(error.message);
 }
 
 /**

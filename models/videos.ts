@@ -11,6 +11,7 @@ import { mediaKeyUrl, mediaLinksGeneration, mediaRouteUrl } from './media-links.
 import { EMPTY_USER, type VideoView } from './views.js';
 import { countedRead, foldsIn } from './fold-gate.js';
 import { changing, pendingCount } from './write-behind.js';
+import { findIn } from './lookups.js';
 
 export const FEED_PAGE_SIZE = 30;
 
@@ -31,6 +32,12 @@ export async function publish(video: NewVideo): Promise<void> {
     await insertWithDistinctTime(video, Date.now());
     return true;
   }, { published: true });
+}
+
+/** Which of `ids` have a video record: one lookup for them all (lookups.ts says how on each store). */
+export async function recordedAmong(ids: readonly number[]): Promise<Set<number>> {
+  const found = await findIn<{ _id: number }>(Video, '_id', ids, { _id: 1 });
+  return new Set(found.map((doc) => doc._id));
 }
 
 /** The cover of video `id` exists: its views link to it where the storage serves it. */

@@ -22,6 +22,8 @@ const environment = z.object({
   MONGO_URL: z.url({ protocol: /^mongodb(\+srv)?$/, error: 'must be a mongodb:// or mongodb+srv:// URL' }).optional(),
   EMBEDDED_STORE: z.enum(['auto', 'mongod', 'postgresql', 'sqlite']).default('auto'),
   STORE_PORT: port(0),
+  /** Run as root with a DATA_DIR the user postgres cannot reach: where its PostgreSQL cluster is kept instead (server/store/cluster-place.ts). */
+  EMBEDDED_CLUSTERS_DIR: z.string().refine((dir) => path.isAbsolute(dir), 'must be an absolute path').default('/var/lib/douyin'),
   /** One Redis server's URL, or with REDIS_CLUSTER=on one or more (comma-separated) nodes of a cluster. */
   REDIS_URL: z
     .string()
@@ -41,6 +43,8 @@ const environment = z.object({
   /** Bytes a second an upload's body must average over each UPLOAD_RATE_WINDOW_S; 0: no minimum. */
   UPLOAD_MIN_BYTES_PER_S: z.coerce.number().int().min(0).max(1024 * 1024 * 1024).default(1024),
   UPLOAD_RATE_WINDOW_S: z.coerce.number().int().min(1).max(120).default(20),
+  /** Videos and covers without a video record are removed once older than this (storage/orphan-sweep.ts). */
+  ORPHAN_MEDIA_AGE_S: z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1').max(30 * 86_400, 'must be at most 2592000 (30 days)').default(3600),
   MEDIA_STORAGE: z.enum(['local', 's3'], { error: 'must be local or s3' }).default('local'),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)').optional(),
   S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),

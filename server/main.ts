@@ -10,6 +10,7 @@ import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
 import { videoIdOf, type MediaStorage } from '../storage/media-storage.js';
+import { sweepOrphansEvery } from '../storage/orphan-sweep.js';
 import { createApp, type HttpOptions } from './app.js';
 import { relayCacheChanges } from './cache-relay.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -53,7 +54,9 @@ async function main(): Promise<void> {
   atShutdown('media storage', () => media.close());
   linkMediaThrough(media.links);
   logger.info(`media: ${media.description}`);
-  const covers = await coverMaker(media, logger);
+  const sweep = sweepOrphanMedia(media, config.ORPHAN_MEDIA_AGE_S * 1000, logger);
+  atShutdown('the sweep of media without a record', async () => sweep.stop());
+  const covers = await coverMaker(media, logger, sweep.first);
   atShutdown('covers being made', () => covers.idle());
 
   const redis = config.REDIS_URL ? { urls: config.REDIS_URL, cluster: config.REDIS_CLUSTER === 'on' } : undefined;
@@ -142,7 +145,7 @@ async function main(): Promise<void> {
 
 async function databaseUrl(config: Config, logger: Logger): Promise<string> {
   if (config.MONGO_URL) return config.MONGO_URL;
-  const start = (port: number) => startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port }, logger);
+  const start = (port: number) => startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, clustersDir: config.EMBEDDED_CLUSTERS_DIR, port }, logger);
   const store = await superviseStore(start, config.STORE_PORT, logger, (reason) => void giveUp(reason, logger));
   atShutdown('the embedded store', () => store.stop());
   logger.info({ store: store.description, url: store.url }, `store: ${store.description}`);
@@ -151,7 +154,17 @@ async function databaseUrl(config: Config, logger: Logger): Promise<string> {
   return url;
 }
 
-async function coverMaker(media: MediaStorage, logger: Logger): Promise<CoverMaker> {
+/** Removes media without a record, at start and then hourly (more often when the age is shorter). */
+function sweepOrphanMedia(media: MediaStorage, olderThanMs: number, logger: Logger) {
+  const age = olderThanMs % 3_600_000 === 0 ? `${olderThanMs / 3_600_000} h` : `${olderThanMs / 1000} s`;
+  return sweepOrphansEvery(Math.min(olderThanMs, 3_600_000), { media, recorded: (ids) => videos.recordedAmong(ids), olderThanMs }, (outcome) => {
+    if (outcome instanceof Error) logger.warn({ err: outcome }, 'could not sweep media without a record: trying again later');
+    else if (outcome > 0) logger.info(`removed ${outcome} media objects without a video record, older than ${age}`);
+  });
+}
+
+/** `orphansSwept`: covers are made for stored videos once those without a record are gone. */
+async function coverMaker(media: MediaStorage, logger: Logger, orphansSwept: Promise<void>): Promise<CoverMaker> {
   const ffmpeg = await ffmpegStatus();
   if (!ffmpeg.available) logger.warn(`covers are placeholder images: ${ffmpeg.reason} (apt-get install ffmpeg)`);
   const onError = (error: unknown, videoKey: string) => logger.error({ err: error, videoKey }, 'cover extraction failed');
@@ -159,7 +172,7 @@ async function coverMaker(media: MediaStorage, logger: Logger): Promise<CoverMak
   const onMade = media.links ? (videoKey: string) => videos.coverMade(videoIdOf(videoKey)!) : undefined;
   const covers = new CoverMaker(media, ffmpeg.available, onError, onMade);
   if (ffmpeg.available) {
-    covers.catchUp().then(
+    orphansSwept.then(() => covers.catchUp()).then(
       (count) => count > 0 && logger.info(`making ${count} covers that were never made`),
       (error: unknown) => logger.warn({ err: error }, 'could not look for covers that were never made'),
     );

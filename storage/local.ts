@@ -1,7 +1,7 @@
-import { access, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, opendir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiskReservation } from './disk-reserve.js';
-import { checkedKey, withoutCovers, type MediaLocation, type MediaStorage } from './media-storage.js';
+import { checkedKey, isMediaKey, LIST_PAGE_SIZE, withoutCovers, type MediaLocation, type MediaStorage, type StoredObject } from './media-storage.js';
 import { Spool } from './spool.js';
 
 /**
@@ -46,6 +46,10 @@ export class LocalStorage implements MediaStorage {
     await rm(this.localPath(key), { force: true });
   }
 
+  async removeMany(keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.remove(key)));
+  }
+
   private async exists(key: string): Promise<boolean> {
     return access(this.localPath(key)).then(() => true, () => false);
   }
@@ -56,6 +60,21 @@ export class LocalStorage implements MediaStorage {
 
   async locate(key: string): Promise<MediaLocation | undefined> {
     return (await this.exists(key)) ? { file: this.localPath(key) } : undefined;
+  }
+
+  async *listObjects(prefix: 'videos/' | 'covers/'): AsyncIterable<StoredObject[]> {
+    let page: string[] = [];
+    for await (const entry of await opendir(path.join(this.root, prefix))) {
+      if (entry.isFile() && isMediaKey(prefix + entry.name)) page.push(prefix + entry.name);
+      if (page.length === LIST_PAGE_SIZE) yield await this.stored(page.splice(0));
+    }
+    if (page.length > 0) yield await this.stored(page);
+  }
+
+  /** `keys` with their modification times; a file removed meanwhile is left out. */
+  private async stored(keys: string[]): Promise<StoredObject[]> {
+    const times = await Promise.all(keys.map((key) => stat(this.localPath(key)).then((info) => info.mtime, () => undefined)));
+    return keys.flatMap((key, i) => (times[i] ? [{ key, modified: times[i] }] : []));
   }
 
   async videosWithoutCovers(): Promise<Array<[string, string]>> {

@@ -1,5 +1,18 @@
 import type { DiskReservation } from './disk-reserve.js';
 
+/** A stored object and when it was last written. */
+export interface StoredObject {
+  key: string;
+  modified: Date;
+}
+
+/**
+ * How many objects a listing page holds at most. A sweep looks up the records of a page at once: on
+ * FerretDB as that many `_id` equality queries in flight together (models/lookups.ts), so a page is
+ * kept to the driver's connection pool (100) rather than S3's 1000, not to queue requests behind it.
+ */
+export const LIST_PAGE_SIZE = 100;
+
 /** How a stored object is served: a file this server sends, or a URL the client is sent to. */
 export type MediaLocation = { file: string } | { url: string };
 
@@ -30,12 +43,16 @@ export interface MediaStorage {
    */
   importFile(file: string, key: string, signal?: AbortSignal): Promise<void>;
   remove(key: string): Promise<void>;
+  /** Removes up to LIST_PAGE_SIZE keys at once; keys already gone are no error. */
+  removeMany(keys: readonly string[]): Promise<void>;
   /** Where ffmpeg reads `key` from: a local path or a URL. */
   source(key: string): Promise<string>;
   /** How the /media/ route serves `key`; undefined when there is no such object. `signal` gives up on the lookup. */
   locate(key: string, signal?: AbortSignal): Promise<MediaLocation | undefined>;
   /** For storage reached over the network (a bucket): whether it answers, before `signal` aborts. */
   ready?(signal: AbortSignal): Promise<boolean>;
+  /** The media objects under `prefix`, a page (at most LIST_PAGE_SIZE) at a time, never all at once. */
+  listObjects(prefix: 'videos/' | 'covers/'): AsyncIterable<StoredObject[]>;
   /** Videos whose cover was never made (the process making it died), as [videoKey, coverKey]. */
   videosWithoutCovers(): Promise<Array<[string, string]>>;
 }
@@ -57,6 +74,12 @@ export function coverKey(videoId: number): string {
 /** The id of the video a video key holds, or undefined for anything else. */
 export function videoIdOf(key: string): number | undefined {
   const id = /^videos\/([0-9]+)\.[a-z0-9]+$/.exec(key)?.[1];
+  return id && isMediaKey(key) ? Number(id) : undefined;
+}
+
+/** The id of the video a video or cover key belongs to, or undefined for anything else. */
+export function mediaIdOf(key: string): number | undefined {
+  const id = /^(?:videos|covers)\/([0-9]+)\.[a-z0-9]+$/.exec(key)?.[1];
   return id && isMediaKey(key) ? Number(id) : undefined;
 }
 

@@ -4,6 +4,7 @@ import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -16,7 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import pLimit from 'p-limit';
 import type { DiskReservation } from './disk-reserve.js';
-import { checkedKey, contentTypeOf, isMediaKey, withoutCovers, MediaUnavailable, type MediaLocation, type MediaStorage } from './media-storage.js';
+import { checkedKey, contentTypeOf, isMediaKey, LIST_PAGE_SIZE, withoutCovers, MediaUnavailable, type MediaLocation, type MediaStorage, type StoredObject } from './media-storage.js';
 import { MediaLinks } from './media-links.js';
 import { Spool } from './spool.js';
 
@@ -124,6 +125,13 @@ export class S3Storage implements MediaStorage {
     await reaching(`deleting ${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: checkedKey(key) })));
   }
 
+  async removeMany(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const Objects = keys.map((key) => ({ Key: checkedKey(key) }));
+    const { Errors } = await reaching(`deleting ${keys.length} objects`, () => this.client.send(new DeleteObjectsCommand({ Bucket: this.settings.bucket, Delete: { Objects, Quiet: true } })));
+    if (Errors?.length) throw new MediaUnavailable(`deleting ${Errors.length} of ${keys.length} objects`, new Error(`${Errors[0]!.Key}: ${Errors[0]!.Code} ${Errors[0]!.Message}`));
+  }
+
   private async exists(key: string, signal?: AbortSignal): Promise<boolean> {
     const head = () => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: checkedKey(key) }), { abortSignal: signal }).then(
       () => true,
@@ -148,6 +156,13 @@ export class S3Storage implements MediaStorage {
 
   async videosWithoutCovers(): Promise<Array<[string, string]>> {
     return withoutCovers(await this.keysUnder('videos/'), new Set(await this.keysUnder('covers/')));
+  }
+
+  async *listObjects(prefix: 'videos/' | 'covers/'): AsyncIterable<StoredObject[]> {
+    const pages = paginateListObjectsV2({ client: this.client, pageSize: LIST_PAGE_SIZE }, { Bucket: this.settings.bucket, Prefix: prefix });
+    for await (const page of pages) {
+      yield (page.Contents ?? []).flatMap(({ Key, LastModified }) => (Key && LastModified && isMediaKey(Key) ? [{ key: Key, modified: LastModified }] : []));
+    }
   }
 
   /** Aborts multipart uploads begun more than `olderThanMs` ago: their process died before finishing or aborting them. */

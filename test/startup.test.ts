@@ -1,7 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import test from 'ava';
 import { idWorker } from '../models/ids.js';
 import { client } from './helpers/api.js';
@@ -112,17 +110,6 @@ test('a SQLite store of an earlier version is moved to PostgreSQL at the first s
   t.is(info.body.user.follow_count, 1);
   t.deepEqual((await readdir(dataDir)).filter((name) => /^(ferretdb|postgres)/.test(name)).sort(), ['ferretdb.moved-to-postgres', 'postgres']);
   t.is(await moved.stop(), 0); // and its PostgreSQL, before the directory is removed
-});
-
-(process.getuid?.() === 0 ? test : test.skip)('run as root with DATA_DIR where the user postgres cannot reach, the server says so and runs on SQLite', async (t) => {
-  const closed = temporaryDir('douyin-closed-');
-  chmodSync(closed, 0o700);
-  t.teardown(() => rm(closed, { recursive: true, force: true }));
-  const server = await startServer({ DATA_DIR: path.join(closed, 'data'), LOG_LEVEL: 'info' });
-  t.teardown(() => server.stop('SIGKILL'));
-  t.true(server.output.some((line) => line.includes(`${closed} is closed to the user postgres`)), server.output.join('\n'));
-  t.true(server.output.some((line) => /"msg":"store: FerretDB 1\.24\.2 on SQLite/.test(line)));
-  t.is((await client(server.baseUrl).get('/douyin/feed/')).body.status_code, 0);
 });
 
 /** Polls `probe` until it returns an empty list, for at most 10 s, and returns its last answer. */

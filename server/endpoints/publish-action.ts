@@ -43,7 +43,8 @@ export default defineEndpoint({
     } catch (error) {
       // A record the store did not confirm may still be written (a frozen store applies it when it
       // thaws): its object stays, so that a video is never listed without its bytes. Otherwise
-      // nothing links to the object; a storage that fails this too leaves only that.
+      // nothing links to the object. What is left either way without a record is swept after
+      // ORPHAN_MEDIA_AGE_S (storage/orphan-sweep.ts).
       if (!(asked && isStoreUnavailable(error))) await media.remove(video.videoKey).catch(() => undefined);
       throw error;
     }

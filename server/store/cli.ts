@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     logger.info(`FerretDB binary: ${await ferretdbBinary(logger)}`);
     return;
   }
-  const store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port: config.STORE_PORT }, logger);
+  const store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, clustersDir: config.EMBEDDED_CLUSTERS_DIR, port: config.STORE_PORT }, logger);
   logger.info(`store: ${store.description}`);
   console.log(`MONGO_URL=${store.url}douyin`);
   const stop = () => void store.stop().then(() => process.exit(0));

@@ -1,6 +1,8 @@
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { exists, onPath } from './files.js';
+import { StoreRefusal } from './refusal.js';
 
 export interface PostgresInstallation {
   /** The directory holding `initdb` and `postgres`. */
@@ -36,23 +38,48 @@ async function hasServer(bin: string): Promise<boolean> {
 /** The user PostgreSQL runs as when this process is root (it refuses to run as root); Debian's package creates it. */
 export const POSTGRES_USER = 'postgres';
 
+export interface UnixUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
 /**
- * When this process is root: why POSTGRES_USER could not reach `dir` (a closed ancestor such as
- * /root or a mkdtemp directory), or undefined when it can. Always undefined for other users, who
- * run PostgreSQL as themselves.
+ * The user PostgreSQL will run as, when that is not this process's own: POSTGRES_USER when this
+ * process is root, undefined otherwise. Throws a StoreRefusal when that user does not exist.
  */
-export async function unreachableByPostgresUser(dir: string): Promise<string | undefined> {
+export async function clusterRunner(): Promise<UnixUser | undefined> {
   if (process.getuid?.() !== 0) return undefined;
   const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
   const entry = passwd.split('\n').find((line) => line.startsWith(`${POSTGRES_USER}:`))?.split(':');
-  if (!entry) return `there is no user ${POSTGRES_USER} to run PostgreSQL as (apt-get install postgresql creates it)`;
-  const [uid, gid] = [Number(entry[2]), Number(entry[3])];
-  for (let parent = path.dirname(path.resolve(dir)); ; parent = path.dirname(parent)) {
-    const info = await stat(parent).catch(() => undefined);
-    if (info) {
-      const bit = info.uid === uid ? 0o100 : info.gid === gid ? 0o010 : 0o001;
-      if ((info.mode & bit) === 0) return `${parent} is closed to the user ${POSTGRES_USER}, which PostgreSQL runs as when the server runs as root`;
-    }
-    if (parent === path.dirname(parent)) return undefined;
+  if (!entry) throw new StoreRefusal(`there is no user ${POSTGRES_USER} to run PostgreSQL as (it refuses to run as root)`, ['apt-get install postgresql   (creates the user)', 'EMBEDDED_STORE=sqlite npm start   (FerretDB on SQLite: slow as data grows)']);
+  return { name: POSTGRES_USER, uid: Number(entry[2]), gid: Number(entry[3]) };
+}
+
+/**
+ * The first directory on the way to `dir` (or to its nearest existing ancestor, when `dir` is yet to
+ * be made) that `user` cannot enter, or undefined when it gets through. Tried as that user, with its
+ * primary group only, as PostgreSQL is run (server/store/ferretdb/postgres.go): ACLs count.
+ */
+export async function closedOnTheWay(dir: string, user: UnixUser): Promise<string | undefined> {
+  const target = await nearestExisting(path.resolve(dir));
+  if (await canEnter(target, user)) return undefined;
+  const chain = [target];
+  while (path.dirname(chain[0]!) !== chain[0]) chain.unshift(path.dirname(chain[0]!));
+  for (const step of chain) if (!(await canEnter(step, user))) return step;
+  return target;
+}
+
+async function nearestExisting(dir: string): Promise<string> {
+  for (let candidate = dir; ; candidate = path.dirname(candidate)) {
+    if ((await exists(candidate)) || candidate === path.dirname(candidate)) return candidate;
   }
+}
+
+function canEnter(dir: string, user: UnixUser): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', 'cd -- "$1"', 'sh', dir], { uid: user.uid, gid: user.gid, cwd: '/', stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
 }

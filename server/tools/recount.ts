@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   let store: RunningStore | undefined;
   if (!config.MONGO_URL) {
-    store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port: 0 }, logger);
+    store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, clustersDir: config.EMBEDDED_CLUSTERS_DIR, port: 0 }, logger);
   }
   try {
     await openDatabase(config.MONGO_URL ?? `${store!.url}douyin`);

@@ -18,6 +18,6 @@ export async function openToolStore(config: Config, logger: Logger): Promise<Too
   if (config.MONGO_URL) return { url: config.MONGO_URL, description: 'the store at MONGO_URL', stop: nothingToStop };
   const running = await announcedStore(config.DATA_DIR);
   if (running) return { url: running, description: `the running server's store under ${config.DATA_DIR}`, stop: nothingToStop };
-  const store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, port: 0 }, logger);
+  const store = await startEmbeddedStore({ mode: config.EMBEDDED_STORE, dataDir: config.DATA_DIR, clustersDir: config.EMBEDDED_CLUSTERS_DIR, port: 0 }, logger);
   return { url: `${store.url}douyin`, description: store.description, stop: () => store.stop() };
 }

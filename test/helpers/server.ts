@@ -108,9 +108,11 @@ async function followFile(file: string, onLine: (line: string) => void, done: ()
   }
 }
 
-/** Runs the server entry point to completion, for start-up refusals. */
-export async function runServerToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+/** Runs the server entry point to completion, for start-up refusals; one that starts instead is killed after `timeoutMs`. */
+export async function runServerToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  child.once('exit', () => clearTimeout(timer));
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
