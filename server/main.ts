@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const sweep = sweepOrphanMedia(media, config.ORPHAN_MEDIA_AGE_S * 1000, logger);
   atShutdown('the sweep of media without a record', async () => sweep.stop());
   const covers = await coverMaker(media, logger, sweep.first);
-  atShutdown('covers being made', () => covers.idle());
+  atShutdown('covers being made', () => covers.stop());
 
   const redis = config.REDIS_URL ? { urls: config.REDIS_URL, cluster: config.REDIS_CLUSTER === 'on' } : undefined;
   if (redis) atShutdown('the cache relay\'s Redis connections', relayCacheChanges(redis, logger));

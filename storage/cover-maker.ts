@@ -26,6 +26,7 @@ export async function storeCover(storage: MediaStorage, videoKey: string, coverK
 export class CoverMaker {
   private readonly limit = pLimit(2);
   private readonly checks = pLimit(2);
+  private stopped = false;
 
   constructor(
     private readonly storage: MediaStorage,
@@ -36,7 +37,7 @@ export class CoverMaker {
 
   /** Starts making the cover of `videoKey`; resolves when it exists or after `waitMs`, whichever is first. */
   async start(videoKey: string, coverKey: string, waitMs: number): Promise<void> {
-    if (!this.enabled) return;
+    if (!this.enabled || this.stopped) return;
     if (this.limit.pendingCount >= MAX_WAITING) {
       this.onError(new Error(`${MAX_WAITING} covers are waiting already: this one stays a placeholder`), videoKey);
       return;
@@ -55,7 +56,7 @@ export class CoverMaker {
       await this.onMade(videoKey);
     } catch (error) {
       const delay = RETRY_DELAYS_MS[retry];
-      if (delay === undefined) return this.onError(error, videoKey);
+      if (delay === undefined || this.stopped) return this.onError(error, videoKey);
       setTimeout(() => void this.attempt(videoKey, coverKey, retry + 1), delay).unref();
     }
   }
@@ -72,8 +73,13 @@ export class CoverMaker {
     return this.enabled ? this.checks(() => checkPlayable(file)) : { playable: true };
   }
 
-  /** Resolves when every cover started so far is done (for shutdown). */
-  async idle(): Promise<void> {
-    while (this.limit.activeCount + this.limit.pendingCount > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  /**
+   * For shutdown: drops the covers still waiting (the next start makes them: `catchUp`), takes no new
+   * ones, and resolves once those being made are done, at most two ffmpeg runs however long the queue.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.limit.clearQueue();
+    while (this.limit.activeCount > 0) await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
