@@ -14,7 +14,7 @@ import { trackPresence } from './presence.js';
 import { redisPresence } from './presence-store.js';
 import { memoryWindow } from './typing.js';
 import { adapterClients } from './redis.js';
-import type { RedisTarget } from './redis-connection.js';
+import { closeConnection, connectRedis, REDIS_COMMAND_TIMEOUT_MS, type RedisTarget } from './redis-connection.js';
 import { listen, type TransportKind } from './transport.js';
 import { loadUws } from './uws-binaries.js';
 import { userRoom, type GatewayServer } from './types.js';
@@ -104,9 +104,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const budget = eventBudget(() => options.onRateLimited?.('socketEvents'));
   const inFlight = new Set<Promise<void>>();
   const views = { mediaBase: options.publicUrl ?? options.fallbackMediaBase, formatDate: options.formatDate };
+  // Its own connection, with a queue: a socket connecting while Redis is being reached waits for it (1 s at most).
+  const presenceRedis = options.redis ? connectRedis(options.redis, { maxRetriesPerRequest: 1, commandTimeout: REDIS_COMMAND_TIMEOUT_MS }) : undefined;
+  presenceRedis?.on('error', () => undefined); // the adapter's connections log outages
   const presence = trackPresence(io, {
     logger,
-    ...(redis && { shared: redisPresence(redis.pub, PROCESS_ID) }),
+    ...(presenceRedis && { shared: redisPresence(presenceRedis, PROCESS_ID) }),
     ...(options.onPresenceAnnounced && { onAnnounced: options.onPresenceAnnounced }),
   });
   const typing = {
@@ -163,6 +166,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await new Promise<void>((resolve) => io.close(() => resolve()));
       decideOnline(undefined);
       await presence.close();
+      if (presenceRedis) await closeConnection(presenceRedis);
       await redis?.close();
     },
   };
