@@ -32,7 +32,7 @@ export interface Changes {
   likes?: readonly number[];
   /** Videos whose comments changed. */
   comments?: readonly number[];
-  /** Conversations (pair keys) with a new latest message. */
+  /** Conversations (pair keys) with a new latest message or read position. */
   conversations?: readonly string[];
   /** A video was published. */
   published?: boolean;
@@ -99,7 +99,7 @@ export async function cachedConversations(pairs: readonly string[]): Promise<Map
     const pending = pendingLatest(pair);
     // Conversations stored before `latest` existed have none.
     const storedId = (stored.get(pair)?.latest as { id: number } | undefined)?.id ?? 0;
-    if (pending && pending.id > storedId) stored.set(pair, { _id: pair, latest: pending });
+    if (pending && pending.id > storedId) stored.set(pair, { ...stored.get(pair), _id: pair, latest: pending });
   }
   return stored;
 }

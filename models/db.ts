@@ -13,6 +13,7 @@ import { PendingChange, startWriteBehind, stopWriteBehind } from './write-behind
 import { useEqualityQueries } from './lookups.js';
 import { Conversation, Message } from './message.js';
 import { fileUnfiledMessages } from './messages.js';
+import { nameConversationUsers } from './reads.js';
 import { fileUsernameSkeletons } from './look-alikes.js';
 import { upgradeOnce } from './upgrades.js';
 import { User } from './user.js';
@@ -56,6 +57,7 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   await Promise.all(models.map((model) => model.createIndexes()));
   await upgradeOnce('feed-hours', fileUnfiledVideos);
   await upgradeOnce('message-hours', fileUnfiledMessages);
+  await upgradeOnce('conversation-users', nameConversationUsers);
   await startIds();
   const ferretdb = await isFerretdb();
   useReadModifyWriteUpdates(ferretdb);

@@ -14,6 +14,8 @@ export interface DomainEvents {
   'notification:created': [{ notification: NotificationDoc; origin: Origin }];
   /** A stored notification taken back (unlike, unfollow, comment deleted): screens that show it drop it. */
   'notification:withdrawn': [{ recipientId: number; notificationId: number; origin: Origin }];
+  /** A reader's position in a conversation moved forward: the peer's messages up to `upToId` were seen. */
+  'message:read': [{ readerId: number; peerId: number; upToId: number; readTime: number; origin: Origin }];
 }
 
 /**

@@ -16,3 +16,5 @@ export * as caches from './caches.js';
 export * as writeBehind from './write-behind.js';
 export { decideAudience, domainEvents, type DomainEvents, type MessageRecord } from './events.js';
 export * as inbox from './inbox.js';
+export * as reads from './reads.js';
+export { decideOnline } from './presence.js';

@@ -38,12 +38,37 @@ const conversationSchema = new Schema(
       type: new Schema({ id: { type: Number, required: true }, fromUserId: { type: Number, required: true }, content: { type: String, required: true } }, { _id: false }),
       required: true,
     },
+    /** The two users, smaller id first: a user's conversations are found by equality on either. */
+    a: { type: Number },
+    b: { type: Number },
+    /**
+     * How far each user has read (by user id): `{ id, at }`, the last message read and when. Only moves
+     * forward: written with `$max`, the higher `id` (the first field) wins.
+     */
+    read: { type: Schema.Types.Mixed },
   },
   { versionKey: false, collection: 'conversations' },
 );
+conversationSchema.index({ a: 1 });
+conversationSchema.index({ b: 1 });
 export type ConversationDoc = InferSchemaType<typeof conversationSchema>;
+export interface ReadPosition {
+  id: number;
+  at: number;
+}
+
+/** How far `userId` has read the conversation (0: nothing). */
+export function readIdOf(conversation: ConversationDoc | undefined, userId: number): number {
+  return (conversation?.read as Record<string, ReadPosition> | undefined)?.[String(userId)]?.id ?? 0;
+}
 export const Conversation = mongoose.model('Conversation', conversationSchema);
 
 export function pairKey(a: number, b: number): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
+}
+
+/** The two users of a pair key. */
+export function pairUsers(pair: string): [number, number] {
+  const [a, b] = pair.split(':').map(Number);
+  return [a!, b!];
 }

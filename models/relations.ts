@@ -5,8 +5,10 @@ import { Follow } from './follow.js';
 import { nextId } from './ids.js';
 import { inTurn } from './in-turn.js';
 import { followeesOf, followersOf } from './lists.js';
-import { pairKey } from './message.js';
+import { pairKey, readIdOf } from './message.js';
 import { pageOf, type ListCursor, type ListPage } from './owner-lists.js';
+import { onlineAmong } from './presence.js';
+import { unreadWith } from './reads.js';
 import { recordAsLeft, userExists, userViews } from './users.js';
 import { followChanged } from './notifications.js';
 import type { FriendView, UserView } from './views.js';
@@ -79,18 +81,47 @@ async function usersPage(ids: number[], nextCursor: number, viewerId: number, me
 export async function friendList(viewerId: number, cursor: Cursor, mediaBase: string): Promise<{ users: FriendView[]; nextCursor: number }> {
   const { entries, nextCursor } = await friendEdges(viewerId, cursor);
   const friends = entries.map((edge) => edge.followeeId);
-  const [views, conversations] = await Promise.all([
+  const [views, conversations, online] = await Promise.all([
     userViews(friends, viewerId, mediaBase),
     cachedConversations(friends.map((id) => pairKey(viewerId, id))),
+    onlineAmong(friends),
   ]);
+  // Conversations stored before `latest` existed have none until their next message.
+  const lastOf = (id: number) => conversations.get(pairKey(viewerId, id))?.latest as { id: number; content: string; fromUserId: number } | undefined;
+  const readId = (reader: number, peer: number) => readIdOf(conversations.get(pairKey(reader, peer)), reader);
+  const unread = await unreadWith(viewerId, friends.map((id) => ({ peerId: id, latestId: lastOf(id)?.id ?? 0, readId: readId(viewerId, id) })));
   const users = friends.flatMap((id): FriendView[] => {
     const view = views.get(id);
     if (!view) return [];
-    // Conversations stored before `latest` existed have none until their next message.
-    const last = conversations.get(pairKey(viewerId, id))?.latest as { content: string; fromUserId: number } | undefined;
-    return [{ ...view, message: last?.content ?? '', msgType: last?.fromUserId === viewerId ? 1 : 0 }];
+    const last = lastOf(id);
+    return [{
+      ...view,
+      message: last?.content ?? '',
+      msgType: last?.fromUserId === viewerId ? 1 : 0,
+      unread_count: unread.get(id) ?? 0,
+      peer_read_id: readId(id, viewerId),
+      is_online: online.has(id),
+    }];
   });
   return { users, nextCursor };
+}
+
+/** The ids of `userId`'s friends (mutual follows), all of them: from the owners' lists, without a query per friend. */
+export async function friendIds(userId: number): Promise<number[]> {
+  const followees = (await followeesOf.get(userId))?.map((edge) => edge.followeeId) ?? (await allFollowees(userId));
+  const back = await followersOf.among(userId, followees);
+  return followees.filter((id) => back.has(id));
+}
+
+/** Whom a user too big to keep in memory follows, page by page. */
+async function allFollowees(userId: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let cursor: Cursor = { limit: 10_000 }; ;) {
+    const page = await followeesOf.page(userId, cursor);
+    ids.push(...page.entries.map((edge) => edge.followeeId));
+    if (page.nextCursor === 0 || page.entries.length === 0) return ids;
+    cursor = { limit: 10_000, before: page.nextCursor };
+  }
 }
 
 /** The viewer's follow edges whose followee follows back; for a viewer with too many to keep, pages may come short. */

@@ -53,6 +53,12 @@ export interface FriendView extends UserView {
   message: string;
   /** 0: the viewer received `message`; 1: the viewer sent it. */
   msgType: 0 | 1;
+  /** Messages from this friend after the viewer's read position. */
+  unread_count: number;
+  /** The id up to which this friend has read the viewer's messages (0: none). */
+  peer_read_id: number;
+  /** Whether this friend has a socket connected now, on any process. */
+  is_online: boolean;
 }
 
 export interface CommentView {

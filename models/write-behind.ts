@@ -3,7 +3,7 @@ import { forget, type Changes as CacheChanges } from './caches.js';
 import { recountTargets, recountWhenShared } from './counters.js';
 import { foldExclusively } from './fold-gate.js';
 import { isGone, nextId, PROCESS_ID } from './ids.js';
-import { Conversation, Message } from './message.js';
+import { Conversation, Message, pairUsers } from './message.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 import { batchedInserts, bulkWrite, MAX_STATEMENTS } from './write-batch.js';
@@ -324,7 +324,11 @@ async function keepLatest(latest: ReadonlyMap<string, Latest>, { verify = false 
     entries = entries.filter((_, i) => stored[i] !== null);
   }
   const operations = entries.map(([pair, message]) => ({
-    updateOne: { filter: { _id: pair }, update: { $max: { latest: { id: message.id, fromUserId: message.fromUserId, content: message.content } } }, upsert: true },
+    updateOne: {
+      filter: { _id: pair },
+      update: { $max: { latest: { id: message.id, fromUserId: message.fromUserId, content: message.content } }, $set: usersOf(pair) },
+      upsert: true,
+    },
   }));
   if (operations.length === 0) return;
   try {
@@ -334,6 +338,20 @@ async function keepLatest(latest: ReadonlyMap<string, Latest>, { verify = false 
     if ((error as { code?: number }).code !== 11000 && !String(error).includes('E11000')) throw error;
     await bulkWrite(Conversation, operations);
   }
+}
+
+function usersOf(pair: string): { a: number; b: number } {
+  const [a, b] = pairUsers(pair);
+  return { a, b };
+}
+
+/** Conversations of `userId` with a message recorded lately, here or elsewhere, which the store may not have yet. */
+export function pendingPairsOf(userId: number): string[] {
+  const pairs = new Set<string>();
+  for (const generation of [...history, ...unfolded, ...remote.values()]) {
+    for (const pair of generation.latest.keys()) if (pairUsers(pair).includes(userId)) pairs.add(pair);
+  }
+  return [...pairs];
 }
 
 /**

@@ -41,6 +41,45 @@ export interface ServerToClientEvents {
   'notification:new': (notification: NotificationView) => void;
   /** A notification withdrawn (unlike, unfollow, comment deleted), to all of the recipient's sockets: screens drop it. */
   'notification:removed': (event: { id: number }) => void;
+  /** A reader's position moved: to the peer (their messages up to `up_to_id` were seen) and the reader's other sockets. */
+  'message:read': (event: ReadEvent) => void;
+  /** The user `from_user_id` is typing to the recipient; at most one a second per pair. */
+  typing: (event: { from_user_id: number }) => void;
+  /** A friend's first socket connected (online) or last one disconnected (offline), on any process. */
+  presence: (event: PresenceEvent) => void;
+}
+
+export interface ReadEvent {
+  reader_id: number;
+  peer_id: number;
+  up_to_id: number;
+  /** Epoch ms, digits. */
+  read_time: string;
+}
+
+export interface PresenceEvent {
+  user_id: number;
+  online: boolean;
+  /** Epoch ms, digits: when the user came online or went offline. */
+  last_seen: string;
+}
+
+export interface ReadRequest {
+  to_user_id: number;
+  up_to_id: number;
+}
+
+export interface ReadAck extends Envelope {
+  /** Unread messages over all the caller's conversations. */
+  unread_count: number;
+}
+
+export interface TypingRequest {
+  to_user_id: number;
+}
+
+export interface PresenceListAck extends Envelope {
+  online_user_ids: number[];
 }
 
 export interface SendRequest {
@@ -78,6 +117,9 @@ export interface ClientToServerEvents {
   'message:send': (request: SendRequest, ack: (answer: SendAck) => void) => void;
   'message:sync': (request: SyncRequest, ack: (answer: SyncAck) => void) => void;
   'notification:sync': (request: NotificationSyncRequest, ack: (answer: NotificationSyncAck) => void) => void;
+  'message:read': (request: ReadRequest, ack: (answer: ReadAck) => void) => void;
+  typing: (request: TypingRequest, ack: (answer: Envelope) => void) => void;
+  'presence:list': (request: Record<string, never>, ack: (answer: PresenceListAck) => void) => void;
 }
 
 /** What the gateway keeps on each socket. */

@@ -74,6 +74,16 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
       io.to(userRoom(recipientId)).emit('notification:removed', { id: notificationId });
       delivered('notification:removed');
     },
+    async 'message:read'({ readerId, peerId, upToId, readTime, origin }) {
+      const event = { reader_id: readerId, peer_id: peerId, up_to_id: upToId, read_time: String(readTime) };
+      const rooms = [userRoom(peerId), userRoom(readerId)];
+      for (const target of options.packetPerRoom ? rooms.map((room) => [room]) : [rooms]) {
+        // The reader's other devices clear their badge; the socket that marked has its ack.
+        const operator = io.to(target);
+        (origin.socketId ? operator.except(origin.socketId) : operator).emit('message:read', event);
+      }
+      delivered('message:read');
+    },
   };
 
   const stops = [
@@ -83,6 +93,7 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
     subscribe('comment:added', handlers['comment:added'], options.logger),
     subscribe('notification:created', handlers['notification:created'], options.logger),
     subscribe('notification:withdrawn', handlers['notification:withdrawn'], options.logger),
+    subscribe('message:read', handlers['message:read'], options.logger),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { Deadlines } from '../models/deadline.js';
-import { decideAudience, type Sessions } from '../models/index.js';
+import { decideAudience, decideOnline, type Sessions } from '../models/index.js';
+import { PROCESS_ID } from '../models/ids.js';
 import { redisAdapter, type RedisAdapterKind } from './adapter.js';
 import { admission } from './admission.js';
 import { authenticate } from './auth.js';
@@ -9,8 +10,11 @@ import { deliverDomainEvents } from './delivery.js';
 import { registerHandlers } from './handlers.js';
 import { eventBudget } from './limits.js';
 import { closeLoggedOutSockets } from './logouts.js';
+import { trackPresence } from './presence.js';
+import { redisPresence } from './presence-store.js';
+import { memoryWindow } from './typing.js';
 import { adapterClients } from './redis.js';
-import type { RedisTarget } from './redis-connection.js';
+import { closeConnection, connectRedis, REDIS_COMMAND_TIMEOUT_MS, type RedisTarget } from './redis-connection.js';
 import { listen, type TransportKind } from './transport.js';
 import { loadUws } from './uws-binaries.js';
 import { userRoom, type GatewayServer } from './types.js';
@@ -35,6 +39,10 @@ export interface GatewayOptions {
   messageLimit: { consume(userId: number): Promise<void> };
   /** Whether a like's or follow's notification is pushed: the first for its actor and target within a window. */
   notificationRepeats?: { first(key: string): Promise<boolean> };
+  /** Whether a typing event of a pair is the first within a second, on all processes; in memory when not given. */
+  typingWindow?: { first(key: string): Promise<boolean> };
+  /** Counts the friends each presence announcement reaches. */
+  onPresenceAnnounced?: (friends: number) => void;
   /** Origins allowed to connect from a browser; `*` for any. */
   corsOrigins: string[];
   publicUrl: string | undefined;
@@ -96,12 +104,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const budget = eventBudget(() => options.onRateLimited?.('socketEvents'));
   const inFlight = new Set<Promise<void>>();
   const views = { mediaBase: options.publicUrl ?? options.fallbackMediaBase, formatDate: options.formatDate };
+  // Its own connection, with a queue: a socket connecting while Redis is being reached waits for it (1 s at most).
+  const presenceRedis = options.redis ? connectRedis(options.redis, { maxRetriesPerRequest: 1, commandTimeout: REDIS_COMMAND_TIMEOUT_MS }) : undefined;
+  presenceRedis?.on('error', () => undefined); // the adapter's connections log outages
+  const presence = trackPresence(io, {
+    logger,
+    ...(presenceRedis && { shared: redisPresence(presenceRedis, PROCESS_ID) }),
+    ...(options.onPresenceAnnounced && { onAnnounced: options.onPresenceAnnounced }),
+  });
+  const typing = {
+    typingWindow: options.typingWindow ?? memoryWindow(1_000),
+    forwardTyping: (from: number, to: number) => {
+      io.to(userRoom(to)).emit('typing', { from_user_id: from });
+      options.onDelivered?.('typing');
+    },
+    online: presence.online,
+  };
   io.use(authenticate(options.sessions, options.deadlines));
   io.on('connection', (socket) => {
-    void socket.join(userRoom(socket.data.userId));
-    registerHandlers(socket, { budget, deadlines: options.deadlines, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit, views });
-    socket.on('disconnect', () => budget.forget(socket));
+    const { userId } = socket.data;
+    void socket.join(userRoom(userId));
+    presence.connected(userId);
+    registerHandlers(socket, { budget, deadlines: options.deadlines, inFlight, logger, requireFriendship: options.requireFriendship, messageLimit: options.messageLimit, views, ...typing });
+    socket.on('disconnect', () => {
+      budget.forget(socket);
+      presence.disconnected(userId);
+    });
   });
+  decideOnline(presence.online);
   const stopDelivery = deliverDomainEvents(io, { ...options, packetPerRoom: redis !== undefined && options.redisAdapter === 'sharded' });
   const stopLogouts = closeLoggedOutSockets(io);
   // Alone, this process holds every socket there is: nobody else can listen. Scaled out, anyone may.
@@ -134,6 +164,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       for (const socket of io.of('/').sockets.values()) socket.conn.close();
       await Promise.allSettled([...inFlight]);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      decideOnline(undefined);
+      await presence.close();
+      if (presenceRedis) await closeConnection(presenceRedis);
       await redis?.close();
     },
   };

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Deadlines } from '../models/deadline.js';
-import { inbox, isStoreUnavailable, messages, Refusal, Status } from '../models/index.js';
+import { inbox, isStoreUnavailable, messages, reads, Refusal, relations, Status } from '../models/index.js';
 import type { CommentFormat } from '../models/comments.js';
 import { exactInteger } from '../models/integer-spelling.js';
 import { CLIENT_MSG_ID, isAcceptableText, MESSAGE_MAX_LENGTH, textRule } from '../models/text.js';
-import type { Envelope, NotificationSyncAck, SendAck, SyncAck } from './contract.js';
+import type { Envelope, NotificationSyncAck, PresenceListAck, ReadAck, SendAck, SyncAck } from './contract.js';
 import type { eventBudget } from './limits.js';
 import type { GatewaySocket } from './types.js';
 
@@ -33,6 +33,15 @@ const notificationSyncRequest = z.object({
   after_id: integer('must be a notification id (0 for everything)'),
 });
 
+const readRequest = z.object({
+  to_user_id: userId,
+  up_to_id: integer('must be a message id'),
+});
+
+const typingRequest = z.object({ to_user_id: userId });
+
+const presenceListRequest = z.object({}).optional();
+
 export interface HandlerDeps {
   budget: ReturnType<typeof eventBudget>;
   /** The time an event is acknowledged within, as REST requests are answered, and the bound on waiting ones. */
@@ -44,6 +53,12 @@ export interface HandlerDeps {
   messageLimit: { consume(userId: number): Promise<void> };
   /** How views in acknowledgements render media URLs and comment dates. */
   views: CommentFormat;
+  /** Whether a typing event of a pair is the first within its second (on all processes). */
+  typingWindow: { first(key: string): Promise<boolean> };
+  /** Tells `toUserId`'s sockets, on every process, that `fromUserId` is typing. */
+  forwardTyping: (fromUserId: number, toUserId: number) => void;
+  /** Which of these users are online now. */
+  online: (userIds: readonly number[]) => Promise<Set<number>>;
 }
 
 /** The client → server events of the contract. Every one needs an acknowledgement callback. */
@@ -76,6 +91,33 @@ export function registerHandlers(socket: GatewaySocket, deps: HandlerDeps): void
       const { after_id } = parse(notificationSyncRequest, request);
       const page = await inbox.syncNotifications(me, after_id, SYNC_PAGE_SIZE, deps.views);
       return { ...success, notification_list: page.notifications, has_more: page.hasMore, unread_count: page.unreadCount };
+    }),
+  );
+
+  socket.on('message:read', (request, ack) =>
+    handle(socket, deps, ack, { unread_count: 0 }, async (): Promise<ReadAck> => {
+      const { to_user_id, up_to_id } = parse(readRequest, request);
+      const unread = await reads.markRead(me, to_user_id, up_to_id, { requireFriendship: deps.requireFriendship, origin: { socketId: socket.id } });
+      return { ...success, unread_count: unread };
+    }),
+  );
+
+  // Not stored: checked by the chat rule, then forwarded at most once a second per pair.
+  socket.on('typing', (request, ack) =>
+    handle(socket, deps, ack, {}, async (): Promise<Envelope> => {
+      const { to_user_id } = parse(typingRequest, request);
+      await reads.checkChatRule(me, to_user_id, deps.requireFriendship);
+      if (await deps.typingWindow.first(`${me}>${to_user_id}`)) deps.forwardTyping(me, to_user_id);
+      return success;
+    }),
+  );
+
+  socket.on('presence:list', (request, ack) =>
+    handle(socket, deps, ack, { online_user_ids: [] }, async (): Promise<PresenceListAck> => {
+      parse(presenceListRequest, request);
+      const friends = await relations.friendIds(me);
+      const online = await deps.online(friends);
+      return { ...success, online_user_ids: friends.filter((id) => online.has(id)) };
     }),
   );
 }

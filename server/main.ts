@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     sessions, logger, formatDate, deadlines,
     messageLimit: limits.messagesPerUser,
     notificationRepeats: limits.repeats,
+    typingWindow: limits.typing,
     corsOrigins: config.CORS_ORIGINS,
     requireFriendship: config.CHAT_REQUIRES_FRIENDSHIP,
     publicUrl: config.PUBLIC_URL,

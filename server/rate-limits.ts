@@ -34,7 +34,8 @@ export interface RepeatWindow {
   first(key: string): Promise<boolean>;
 }
 
-export type RateLimits = Record<LimitName, Limit> & { repeats: RepeatWindow; close(): Promise<void> };
+/** `typing`: one typing event per pair and second is forwarded, on all processes (the contract's rule, on whatever RATE_LIMITS says). */
+export type RateLimits = Record<LimitName, Limit> & { repeats: RepeatWindow; typing: RepeatWindow; close(): Promise<void> };
 
 export interface RateLimitOptions {
   redis: RedisTarget | undefined;
@@ -62,7 +63,8 @@ export function createRateLimits(options: RateLimitOptions): RateLimits {
     }),
   ) as Record<LimitName, Limit>;
   const repeats = repeatWindow(options.repeatWindowS ?? 0, redis);
-  return { ...limits, repeats, close: async () => void (redis && (await closeConnection(redis))) };
+  const typing = repeatWindow(1, redis, 'typing');
+  return { ...limits, repeats, typing, close: async () => void (redis && (await closeConnection(redis))) };
 }
 
 function limit(name: LimitName, points: number, redis: RedisConnection | undefined, enabled: boolean, onRefusal: () => void): Limit {
@@ -89,9 +91,9 @@ function limit(name: LimitName, points: number, redis: RedisConnection | undefin
  * One point per key and window, shared by the processes through Redis like the limits (a repeat on
  * another process is one too). Not a limit on the user, so RATE_LIMITS=off leaves it on.
  */
-function repeatWindow(seconds: number, redis: RedisConnection | undefined): RepeatWindow {
+function repeatWindow(seconds: number, redis: RedisConnection | undefined, name = 'repeats'): RepeatWindow {
   if (seconds === 0) return { first: async () => true };
-  const limiter = limiterOf('repeats', 1, seconds, redis);
+  const limiter = limiterOf(name, 1, seconds, redis);
   return {
     async first(key) {
       try {

@@ -1,6 +1,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { closeDatabase } from '../models/db.js';
 import { useEqualityQueries } from '../models/lookups.js';
+import { friendList } from '../models/relations.js';
 import { feed } from '../models/videos.js';
 import type { RunningStore } from '../server/store/embedded.js';
 import { countCommands, LISTS, seedRoundTripData, type RoundTripData } from './helpers/round-trips.js';
@@ -38,6 +39,12 @@ for (const [shape, equalityQueries] of [['equality queries', true], ['$in querie
     });
   }
 }
+
+test('friend list entries carry unread counts, read positions and presence, from the same round trips', async (t) => {
+  const { users } = await friendList(t.context.prolific, { limit: 100 }, 'http://media.test');
+  t.true(users.length >= 30);
+  t.true(users.every((user) => user.unread_count === 1 && user.peer_read_id === 0 && user.is_online === false));
+});
 
 test('the flags in a long feed are right, so the batching does not trade correctness', async (t) => {
   const { videos } = await feed({ limit: 30 }, t.context.viewer, 'http://media.test');

@@ -6,6 +6,7 @@ import favoriteList from './favorite-list.js';
 import feed from './feed.js';
 import messageAction from './message-action.js';
 import messageChat from './message-chat.js';
+import messageRead from './message-read.js';
 import notificationList from './notification-list.js';
 import notificationRead from './notification-read.js';
 import publishAction from './publish-action.js';
@@ -19,7 +20,7 @@ import userLogin from './user-login.js';
 import userLogout from './user-logout.js';
 import userRegister from './user-register.js';
 
-/** Every REST endpoint, in the order of douyin-api.md, then the extensions (notifications, logout). */
+/** Every REST endpoint, in the order of douyin-api.md, then the extensions (notifications, logout, read receipts). */
 export const endpoints: Endpoint[] = [
   userRegister, userLogin, userInfo,
   publishAction, feed, publishList,
@@ -28,4 +29,5 @@ export const endpoints: Endpoint[] = [
   messageChat, messageAction,
   notificationList, notificationRead,
   userLogout,
+  messageRead,
 ];

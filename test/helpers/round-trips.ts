@@ -60,6 +60,9 @@ export async function seedRoundTripData(mongoUrl: string): Promise<RoundTripData
   await follow(single, authors[0]!, 1);
   await follow(authors[0]!, single, 1);
   await sendMessage(single, viewer, 'hello', { requireFriendship: false });
+  // Unread messages in friends' chats: the friend list counts them (and each entry's read positions).
+  await sendMessage(authors[0]!, single, 'unread', { requireFriendship: false });
+  for (const other of [...authors, viewer]) await sendMessage(other, prolific, `unread from ${other}`, { requireFriendship: false });
   await Favorite.create(videoIds.slice(0, 30).map((videoId) => ({ _id: nextId(), userId: prolific, videoId, authorId: viewer })));
   await Favorite.create({ _id: nextId(), userId: single, videoId: videoIds[0], authorId: viewer });
   const [busyVideo, quietVideo] = [videoIds[0]!, videoIds[1]!];

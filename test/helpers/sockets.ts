@@ -80,6 +80,11 @@ export class Recorder {
     return this.socket.timeout(5_000).emitWithAck('notification:sync', payload as never) as Promise<Record<string, any>>;
   }
 
+  /** Emits a client event and waits for its acknowledgement. */
+  ask(event: 'message:read' | 'typing' | 'presence:list', payload: unknown): Promise<Record<string, any>> {
+    return this.socket.timeout(5_000).emitWithAck(event, payload as never) as Promise<Record<string, any>>;
+  }
+
   close(): void {
     this.socket.disconnect();
   }
