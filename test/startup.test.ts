@@ -78,6 +78,7 @@ test('if its PostgreSQL dies, its FerretDB stops too; the server answers 50001 m
   const user = await client(server.baseUrl).newUser('orphan');
   const before = storeProcessesUsing(dataDir);
   execFileSync('pkill', ['-KILL', '-f', `postgres -D ${dataDir}`]);
+  t.deepEqual(await settled(() => before.filter((pid) => storeProcessesUsing(dataDir).includes(pid))), [], 'FerretDB exits with its PostgreSQL');
   const answers = new Set<number>();
   const login = () => client(server.baseUrl).post('/douyin/user/login/', { username: user.username, password: 'correct-horse' });
   for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
@@ -88,7 +89,6 @@ test('if its PostgreSQL dies, its FerretDB stops too; the server answers 50001 m
   }
   t.deepEqual([...answers].filter((code) => code !== 0 && code !== 50001), [], 'only 50001 while the store is down');
   t.true(answers.has(0), 'served again');
-  t.deepEqual(before.filter((pid) => storeProcessesUsing(dataDir).includes(pid)), [], 'FerretDB exited with its PostgreSQL');
 });
 
 test('a SQLite store of an earlier version is moved to PostgreSQL at the first start, and the old directory kept', async (t) => {
