@@ -13,21 +13,37 @@ const keys = {
   user: (userId: number) => `${PREFIX}user:${userId}`,
   users: (processId: string) => `${PREFIX}process:${processId}`,
   alive: (processId: string) => `${PREFIX}alive:${processId}`,
+  left: (userId: number) => `${PREFIX}left:${userId}`,
 };
+
+/**
+ * A user whose last socket closed is announced offline only if still offline this much later: a
+ * reconnect, or a switch to another device (on another process), within it announces nothing.
+ */
+export const OFFLINE_GRACE_MS = 2_000;
 
 /** How long a process counts as alive after its last heartbeat. */
 export const HEARTBEAT_TTL_MS = 15_000;
 
+// KEYS: online, user, process's users, user's "left lately"; ARGV: process, user, grace ms.
 const ARRIVE = `
 redis.call('HSET', KEYS[2], ARGV[1], 1)
 redis.call('SADD', KEYS[3], ARGV[2])
-if redis.call('HLEN', KEYS[2]) == 1 then redis.call('SADD', KEYS[1], ARGV[2]) return 1 end
+if redis.call('HLEN', KEYS[2]) == 1 then
+  redis.call('SADD', KEYS[1], ARGV[2])
+  if redis.call('DEL', KEYS[4]) == 1 then return 0 end
+  return 1
+end
 return 0`;
 
 const LEAVE = `
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('SREM', KEYS[3], ARGV[2])
-if redis.call('HLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[1], ARGV[2]) return 1 end
+if redis.call('HLEN', KEYS[2]) == 0 then
+  redis.call('SREM', KEYS[1], ARGV[2])
+  redis.call('SET', KEYS[4], 1, 'PX', ARGV[3])
+  return 1
+end
 return 0`;
 
 /** Takes the users of processes whose heartbeat expired off; returns those who are offline now. */
@@ -50,9 +66,9 @@ end
 return gone`;
 
 export interface PresenceStore {
-  /** This process holds a first socket of `userId`: true when no process held one before. */
+  /** This process holds a first socket of `userId`: true when no process held one before, nor within OFFLINE_GRACE_MS. */
   arrive(userId: number): Promise<boolean>;
-  /** This process closed its last socket of `userId`: true when no process holds one now. */
+  /** This process closed its last socket of `userId`: true when no process holds one now (announce it if still so after OFFLINE_GRACE_MS). */
   leave(userId: number): Promise<boolean>;
   heartbeat(): Promise<void>;
   /** Users of processes that died (no heartbeat), now offline: each is returned to one process only. */
@@ -64,7 +80,7 @@ export interface PresenceStore {
 
 export function redisPresence(redis: RedisConnection, processId: string): PresenceStore {
   const change = async (script: string, userId: number) =>
-    (await redis.eval(script, 3, keys.online, keys.user(userId), keys.users(processId), processId, String(userId))) === 1;
+    (await redis.eval(script, 4, keys.online, keys.user(userId), keys.users(processId), keys.left(userId), processId, String(userId), OFFLINE_GRACE_MS)) === 1;
   return {
     arrive: (userId) => change(ARRIVE, userId),
     leave: (userId) => change(LEAVE, userId),

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { relations } from '../models/index.js';
-import type { PresenceStore } from './presence-store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OFFLINE_GRACE_MS, type PresenceStore } from './presence-store.js';
 import { userRoom, type GatewayServer } from './types.js';
 
 /** How often a process renews its heartbeat and looks for processes that died. */
@@ -31,6 +32,8 @@ export function trackPresence(io: GatewayServer, options: PresenceOptions): Pres
   const { logger, shared } = options;
   const sockets = new Map<number, number>();
   const turns = new Map<number, Promise<void>>();
+  /** Users who left this process lately, not announced offline yet (without a shared store). */
+  const leaving = new Set<number>();
 
   const announce = async (userId: number, online: boolean, at = Date.now()) => {
     const friends = await relations.friendIds(userId);
@@ -58,22 +61,33 @@ export function trackPresence(io: GatewayServer, options: PresenceOptions): Pres
     timer.unref();
   }
 
+  /** Announces `userId` offline unless back (anywhere) within OFFLINE_GRACE_MS. */
+  const offlineUnlessBack = async (userId: number, leftAt: number) => {
+    await sleep(OFFLINE_GRACE_MS, undefined, { ref: false });
+    const back = shared ? (await shared.online([userId])).has(userId) : !leaving.has(userId);
+    leaving.delete(userId);
+    if (!back) await announce(userId, false, leftAt);
+  };
+
   return {
     connected(userId) {
       const count = (sockets.get(userId) ?? 0) + 1;
       sockets.set(userId, count);
       if (count > 1) return;
       inTurn(userId, async () => {
-        if (!shared || (await shared.arrive(userId))) await announce(userId, true);
+        if (shared ? await shared.arrive(userId) : !leaving.delete(userId)) await announce(userId, true);
       });
     },
     disconnected(userId) {
       const count = (sockets.get(userId) ?? 1) - 1;
       if (count > 0) return void sockets.set(userId, count);
       sockets.delete(userId);
+      const leftAt = Date.now();
       inTurn(userId, async () => {
         if (sockets.has(userId)) return; // back already
-        if (!shared || (await shared.leave(userId))) await announce(userId, false);
+        if (shared && !(await shared.leave(userId))) return;
+        if (!shared) leaving.add(userId);
+        void offlineUnlessBack(userId, leftAt).catch((error: unknown) => logger.warn({ err: error, userId }, 'presence: could not announce offline'));
       });
     },
     async online(userIds) {

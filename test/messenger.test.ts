@@ -3,6 +3,8 @@ import { client, type Client } from './helpers/api.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
 import { connect, settle, type Recorder } from './helpers/sockets.js';
+import { FOLD_MS } from '../models/write-behind.js';
+import { OFFLINE_GRACE_MS } from '../realtime/presence-store.js';
 import { startTestStore } from './helpers/store.js';
 import type { RunningStore } from '../server/store/embedded.js';
 
@@ -138,7 +140,7 @@ test('typing reaches the recipient on the other process at most once a second pe
   const { a, live: { b } } = t.context;
   const [erin, finn] = await friends(a, 'erin', 'finn');
   const [erinOnA, erinOnB, finnOnB] = [await socketOn(t, a, erin!), await socketOn(t, b, erin!), await socketOn(t, b, finn!)];
-  await settle(500);
+  await settle(FOLD_MS + 1_000); // the counters of earlier writes (these users' follows) are folded: their updates are not typing's
   const writesBefore = (await writesOf(a)) + (await writesOf(b));
   for (let i = 0; i < 5; i += 1) {
     t.like(await erinOnA.ask('typing', { to_user_id: finn!.id }), { status_code: 0 });
@@ -192,6 +194,22 @@ test('presence follows a user\'s sockets on both processes and only friends hear
   t.like(await ivanOnB.ask('presence:list', {}), { online_user_ids: [] });
   t.false((await friendEntry(a, ivan!, hana!.id)).is_online);
   t.is(strangerOnB.received('presence').length, 0, 'a follower who is not a friend hears nothing');
+});
+
+test('a reconnect within the offline grace announces nothing: no offline-online flicker for friends', async (t) => {
+  const { a, live: { b } } = t.context;
+  const [lea, max] = await friends(a, 'lea', 'max');
+  const maxOnB = await socketOn(t, b, max!);
+  const first = await socketOn(t, a, lea!);
+  t.like((await maxOnB.waitFor('presence'))[0], { user_id: lea!.id, online: true });
+  first.close();
+  await settle(300);
+  await socketOn(t, a, lea!); // the same process, a dropped connection coming back
+  await settle(300);
+  await socketOn(t, b, lea!); // and another device on the other process
+  await settle(OFFLINE_GRACE_MS + 1_000);
+  t.is(maxOnB.received('presence').length, 1, 'only the first online');
+  t.like(await maxOnB.ask('presence:list', {}), { online_user_ids: [lea!.id] });
 });
 
 test('a process that is SIGKILLed takes its users offline within 30 s', async (t) => {
