@@ -7,10 +7,13 @@ const commentSchema = new Schema(
     userId: { type: Number, required: true },
     content: { type: String, required: true },
     createdAt: { type: Number, required: true },
+    /** `<videoId>:<k>`: its shelf in the video's comments (shelves.ts). */
+    shelf: { type: String },
   },
   { versionKey: false, collection: 'comments' },
 );
 commentSchema.index({ videoId: 1, _id: -1 }); // comment list, newest first; recount
+commentSchema.index({ shelf: 1 }); // a page of a popular video
 
 export type CommentDoc = InferSchemaType<typeof commentSchema>;
 export const Comment = mongoose.model('Comment', commentSchema);

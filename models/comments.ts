@@ -13,7 +13,7 @@ import { commentAdded, commentDeleted } from './notifications.js';
 import { batchedInserts } from './write-batch.js';
 import { changing, pendingCount } from './write-behind.js';
 
-const insertComment = batchedInserts<CommentDoc & { _id: number }>(Comment);
+const insertComment = batchedInserts<CommentDoc & { _id: number; shelf: string }>(Comment);
 const counted = (videoId: number, step: 1 | -1) => ({ counters: [{ target: `videos:${videoId}` as const, field: 'commentCount', step }] });
 
 export interface CommentFormat {
@@ -25,8 +25,10 @@ export interface CommentFormat {
 export async function addComment(userId: number, videoId: number, content: string, format: CommentFormat): Promise<CommentView> {
   const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
-  const comment = { _id: nextId(), videoId, userId, content, createdAt: Date.now() };
+  const id = nextId();
+  const comment = { _id: id, videoId, userId, content, createdAt: Date.now(), shelf: await commentsOf.shelfKey(videoId, id) };
   await changing(counted(videoId, 1), async () => (await insertComment(comment)) === 'inserted', { comments: [videoId] });
+  commentsOf.added(videoId);
   if (userId !== video.authorId && mayListen(video.authorId)) {
     const stored = (await cachedVideos([videoId])).get(videoId);
     const commentCount = stored ? stored.commentCount + pendingCount(`videos:${videoId}`, 'commentCount', foldsIn(stored)) : 0;

@@ -15,6 +15,8 @@ import { Conversation, Message } from './message.js';
 import { fileUnfiledMessages } from './messages.js';
 import { fileUsernameSkeletons } from './look-alikes.js';
 import { upgradeOnce } from './upgrades.js';
+import { fileUnshelvedEntries } from './shelved-upgrade.js';
+import { startShelves, stopShelves } from './shelves.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 import { Notification } from './notification.js';
@@ -56,6 +58,8 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   await Promise.all(models.map((model) => model.createIndexes()));
   await upgradeOnce('feed-hours', fileUnfiledVideos);
   await upgradeOnce('message-hours', fileUnfiledMessages);
+  await upgradeOnce('owner-shelves', fileUnshelvedEntries);
+  await startShelves();
   await startIds();
   const ferretdb = await isFerretdb();
   useReadModifyWriteUpdates(ferretdb);
@@ -75,6 +79,7 @@ async function isFerretdb(): Promise<boolean> {
 
 export async function closeDatabase(): Promise<void> {
   stopRevocations();
+  stopShelves();
   await Promise.all([stopWriteBehind().then(flush), settleNotifications()]);
   await stopIds().catch(() => undefined);
   await mongoose.disconnect();
