@@ -131,13 +131,19 @@ export async function shelfKey(list: ListName, owner: number, id: number): Promi
 export async function beginShelf(list: ListName, owner: number, k: number): Promise<void> {
   const key = keyOf(list, owner);
   const now = Date.now();
+  const shelf = { _id: `${key}:${k}`, key, k, from: idFloor(now + GRACE_MS), tick: tickOf(now) };
   try {
-    await Shelf.create({ _id: `${key}:${k}`, key, k, from: idFloor(now + GRACE_MS), tick: tickOf(now) });
+    await Shelf.create(shelf);
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
+    // Begun elsewhere, from an id we do not know yet: one point lookup, not the owner's whole directory.
+    const begun = await Shelf.findById(shelf._id).lean<ShelfDoc>();
+    if (begun) learn(begun);
+    else directories.delete(key);
+    return;
   }
-  shelved.add(key);
-  directories.delete(key);
+  // Added to a directory in memory rather than forgetting it: a popular owner's directory is long.
+  learn(shelf);
 }
 
 /** Files shelves of existing entries (the upgrade): shelf k from `froms[k - 1]`, already in the past. */
