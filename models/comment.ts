@@ -9,11 +9,14 @@ const commentSchema = new Schema(
     createdAt: { type: Number, required: true },
     /** "author:client_comment_id" when the client gave one: a retry finds the original instead of commenting twice. */
     dedupeKey: { type: String },
+    /** `<videoId>:<k>`: its shelf in the video's comments (shelves.ts). */
+    shelf: { type: String },
   },
   { versionKey: false, collection: 'comments' },
 );
 commentSchema.index({ videoId: 1, _id: -1 }); // comment list, newest first; recount
 commentSchema.index({ dedupeKey: 1 }, { unique: true, sparse: true });
+commentSchema.index({ shelf: 1 }); // a page of a popular video
 
 export type CommentDoc = InferSchemaType<typeof commentSchema>;
 export const Comment = mongoose.model('Comment', commentSchema);

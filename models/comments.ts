@@ -13,7 +13,7 @@ import { commentAdded, commentDeleted } from './notifications.js';
 import { batchedInserts } from './write-batch.js';
 import { changing, pendingCount } from './write-behind.js';
 
-const insertComment = batchedInserts<CommentDoc & { _id: number }>(Comment);
+const insertComment = batchedInserts<CommentDoc & { _id: number; shelf: string }>(Comment);
 const counted = (videoId: number, step: 1 | -1) => ({ counters: [{ target: `videos:${videoId}` as const, field: 'commentCount', step }] });
 
 export interface CommentFormat {
@@ -30,9 +30,11 @@ export async function addComment(userId: number, videoId: number, content: strin
   const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const dedupeKey = clientCommentId === undefined ? undefined : `${userId}:${clientCommentId}`;
-  const comment = { _id: nextId(), videoId, userId, content, createdAt: Date.now(), ...(dedupeKey && { dedupeKey }) };
+  const id = nextId();
+  const comment = { _id: id, videoId, userId, content, createdAt: Date.now(), shelf: await commentsOf.shelfKey(videoId, id), ...(dedupeKey && { dedupeKey }) };
   const inserted = await changing(counted(videoId, 1), async () => (await insertComment(comment)) === 'inserted', { comments: [videoId] });
   if (!inserted) return (await commentViews([await originalOf(dedupeKey)], userId, format))[0]!;
+  commentsOf.added(videoId);
   if (userId !== video.authorId && mayListen(video.authorId)) {
     const stored = (await cachedVideos([videoId])).get(videoId);
     const commentCount = stored ? stored.commentCount + pendingCount(`videos:${videoId}`, 'commentCount', foldsIn(stored)) : 0;

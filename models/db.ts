@@ -16,6 +16,8 @@ import { fileUnfiledMessages } from './messages.js';
 import { nameConversationUsers } from './reads.js';
 import { fileUsernameSkeletons } from './look-alikes.js';
 import { upgradeOnce } from './upgrades.js';
+import { fileUnshelvedEntries } from './shelved-upgrade.js';
+import { startShelves, stopShelves } from './shelves.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 import { Notification } from './notification.js';
@@ -58,6 +60,8 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   await upgradeOnce('feed-hours', fileUnfiledVideos);
   await upgradeOnce('message-hours', fileUnfiledMessages);
   await upgradeOnce('conversation-users', nameConversationUsers);
+  await upgradeOnce('owner-shelves', fileUnshelvedEntries);
+  await startShelves();
   await startIds();
   const ferretdb = await isFerretdb();
   useReadModifyWriteUpdates(ferretdb);
@@ -77,6 +81,7 @@ async function isFerretdb(): Promise<boolean> {
 
 export async function closeDatabase(): Promise<void> {
   stopRevocations();
+  stopShelves();
   await Promise.all([stopWriteBehind().then(flush), settleNotifications()]);
   await stopIds().catch(() => undefined);
   await mongoose.disconnect();

@@ -7,6 +7,8 @@ const favoriteSchema = new Schema(
     videoId: { type: Number, required: true },
     /** The video's author, so that total_favorited can be recounted without a join. */
     authorId: { type: Number, required: true },
+    /** `<userId>:<k>`: its shelf in the user's likes (shelves.ts). */
+    shelf: { type: String },
   },
   { versionKey: false, collection: 'favorites' },
 );
@@ -15,6 +17,7 @@ favoriteSchema.index({ userId: 1, videoId: 1 }, { unique: true });
 favoriteSchema.index({ userId: 1, _id: -1 }); // favorite list, newest like first
 favoriteSchema.index({ videoId: 1 }); // recount of a video's favorite_count
 favoriteSchema.index({ authorId: 1 }); // recount of an author's total_favorited
+favoriteSchema.index({ shelf: 1 }); // a page of a user with many likes
 
 export const Favorite = mongoose.model('Favorite', favoriteSchema);
 

@@ -14,7 +14,7 @@ import type { VideoView } from './views.js';
 import { batchedInserts } from './write-batch.js';
 import { changing, pendingCount, type CounterChange } from './write-behind.js';
 
-const insertLike = batchedInserts<{ _id: number; userId: number; videoId: number; authorId: number }>(Favorite);
+const insertLike = batchedInserts<{ _id: number; userId: number; videoId: number; authorId: number; shelf: string }>(Favorite);
 
 /** Likes (actionType 1) or unlikes (2) a video. Idempotent: repeating either changes nothing and succeeds. */
 export async function favorite(userId: number, videoId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
@@ -27,7 +27,7 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
     { target: `users:${userId}`, field: 'favoriteCount', step },
     { target: `users:${authorId}`, field: 'totalFavorited', step },
   ];
-  const write = async () => (actionType === 1 ? (await insertLike({ _id: nextId(), userId, videoId, authorId })) === 'inserted' : removeLike(userId, videoId));
+  const write = async () => (actionType === 1 ? addLike(userId, videoId, authorId) : removeLike(userId, videoId));
   // A like and an unlike at once (a double tap) change the edge and its notification in turn.
   const changed = await inTurn(`favorites:${userId}>${videoId}`, async () => {
     if (!(await changing({ counters }, write, { likes: [userId] }))) return false;
@@ -42,6 +42,13 @@ async function reportLike(userId: number, videoId: number, authorId: number, ori
   const video = liked.get(videoId);
   const favoriteCount = video ? video.favoriteCount + pendingCount(`videos:${videoId}`, 'favoriteCount', foldsIn(video)) : 0;
   if (user) domainEvents.emit('favorite:added', { videoId, user, authorId, favoriteCount, origin });
+}
+
+async function addLike(userId: number, videoId: number, authorId: number): Promise<boolean> {
+  const id = nextId();
+  if ((await insertLike({ _id: id, userId, videoId, authorId, shelf: await likesOf.shelfKey(userId, id) })) !== 'inserted') return false;
+  likesOf.added(userId);
+  return true;
 }
 
 async function removeLike(userId: number, videoId: number): Promise<boolean> {

@@ -4,6 +4,7 @@ export { openDatabase, closeDatabase, isStoreUnavailable, pingDatabase, storeCom
 export { createSessions, type Sessions, type TokenClaims } from './sessions.js';
 export * as revocations from './revocations.js';
 export { nextId } from './ids.js';
+export { sizeOwnerLists } from './shelves.js';
 export { linkMediaThrough, type MediaLinker } from './media-links.js';
 export * as users from './users.js';
 export * as videos from './videos.js';

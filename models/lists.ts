@@ -8,8 +8,10 @@ import { ownerLists } from './owner-lists.js';
 
 /** A user's likes, newest first. */
 export const likesOf = ownerLists<{ _id: number; videoId: number }>({
+  list: 'likes',
   model: Favorite,
   owner: 'userId',
+  shelf: 'shelf',
   to: 'videoId',
   projection: { videoId: 1 },
   budget: 500_000,
@@ -17,8 +19,10 @@ export const likesOf = ownerLists<{ _id: number; videoId: number }>({
 
 /** Whom a user follows, most recent first. */
 export const followeesOf = ownerLists<{ _id: number; followeeId: number }>({
+  list: 'follows',
   model: Follow,
   owner: 'followerId',
+  shelf: 'followShelf',
   to: 'followeeId',
   projection: { followeeId: 1 },
   budget: 250_000,
@@ -26,8 +30,10 @@ export const followeesOf = ownerLists<{ _id: number; followeeId: number }>({
 
 /** Who follows a user, most recent first. */
 export const followersOf = ownerLists<{ _id: number; followerId: number }>({
+  list: 'followers',
   model: Follow,
   owner: 'followeeId',
+  shelf: 'followerShelf',
   to: 'followerId',
   projection: { followerId: 1 },
   budget: 250_000,
@@ -35,8 +41,10 @@ export const followersOf = ownerLists<{ _id: number; followerId: number }>({
 
 /** A video's comments, newest first; a comment weighs by its length. */
 export const commentsOf = ownerLists<CommentDoc & { _id: number }>({
+  list: 'comments',
   model: Comment,
   owner: 'videoId',
+  shelf: 'shelf',
   to: 'userId',
   budget: 250_000,
   size: (comment) => 1 + Math.ceil(comment.content.length / 64),

@@ -1,20 +1,23 @@
 import { LRUCache } from 'lru-cache';
 import type { Model } from 'mongoose';
 import { findIn } from './lookups.js';
+import { beginShelf, shelfKey, shelfOf, shelvesOf, shelveAt, sizes, type ListName } from './shelves.js';
 
 /**
- * Owners' whole lists in memory, newest first: a user's likes, whom a user follows, a user's followers,
- * a video's comments. FerretDB cannot page a list (it applies sort and limit in Go to every entry the
- * owner has), so every page used to read all of the owner's entries; here they are read once, with
- * one equality query, and every page, flag and friendship test of that owner is answered from memory.
+ * Owners' lists, newest first: a user's likes, whom a user follows, a user's followers, a video's
+ * comments. A list of at most `sizes.maxEntries` entries is read whole, once, with one equality query,
+ * and every page, flag and friendship test of that owner is answered from memory. A longer list is
+ * read by shelves (shelves.ts): a page reads the one or two shelves it needs, each kept in memory once
+ * read, and flags are point lookups of the owner and the target; the store never reads it whole.
  *
  * A write forgets the owners it changed at once on its process and, through `cacheEvents` and Redis,
  * on the others; writes behind the server's back (a shell, a recount) are seen within OWNER_LIST_TTL_MS.
- * Owners with more than OWNER_LIST_MAX_ENTRIES entries are not kept: their pages and flags are queried.
  */
 export const OWNER_LIST_TTL_MS = 30_000;
-export const OWNER_LIST_MAX_ENTRIES = 10_000;
+export { OWNER_LIST_MAX_ENTRIES } from './shelves.js';
 
+/** A writer asks for a count of an owner's newest shelf after this many of its inserts into that list. */
+const COUNT_EVERY = 32;
 
 /** An entry's id orders the list (ids grow with time). */
 export interface Entry {
@@ -34,9 +37,12 @@ export interface ListPage<T> {
 }
 
 interface Spec<T> {
+  list: ListName;
   model: Model<any>;
   /** The field naming the owner. */
   owner: string;
+  /** The field holding an entry's shelf key in this list. */
+  shelf: string;
   /** The field naming what an entry points at, for `among`. */
   to: keyof T & string;
   projection?: Record<string, 1>;
@@ -55,18 +61,27 @@ export interface OwnerLists<T extends Entry> {
   has(owner: number, value: number): Promise<boolean>;
   /** The same from a list in memory only: undefined when the owner's list is not kept. */
   peek(owner: number, value: number): boolean | undefined;
+  /** The shelf key of the owner's new entry `id`. */
+  shelfKey(owner: number, id: number): Promise<string>;
+  /** An entry of the owner was stored: now and then its newest shelf is counted (shelves.ts). */
+  added(owner: number): void;
   forget(owner: number): void;
   forgetAll(): void;
 }
 
+type Kept<T> = { entries: readonly T[] | undefined };
+
 export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
   const size = spec.size ?? (() => 1);
-  const kept = new LRUCache<number, { entries: readonly T[] | undefined }>({
+  // Whole lists under `owner`, shelves under `owner:k`: one budget for both.
+  const kept = new LRUCache<string, Kept<T>>({
     maxSize: spec.budget,
     sizeCalculation: ({ entries }) => 1 + (entries?.reduce((sum, entry) => sum + size(entry), 0) ?? 0),
     ttl: OWNER_LIST_TTL_MS,
   });
-  const loading = new Map<number, Promise<readonly T[] | undefined>>();
+  const loading = new Map<string, Promise<readonly T[] | undefined>>();
+  const shelvesRead = new Map<number, Set<string>>();
+  const counts = new LRUCache<number, number>({ max: 100_000 });
 
   const inList = (entries: readonly T[], values: readonly number[]) => {
     const present = valuesOf(entries, spec.to);
@@ -78,33 +93,82 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
   };
   const pageQuery = (owner: number, cursor: ListCursor) => {
     const filter = cursor.before === undefined ? { [spec.owner]: owner } : { [spec.owner]: owner, _id: { $lt: cursor.before } };
-    return spec.model.find(filter, spec.projection).sort({ _id: -1 }).limit(cursor.limit).lean<T[]>();
+    return spec.model.find(filter, spec.projection && { ...spec.projection, [spec.shelf]: 1 }).sort({ _id: -1 }).limit(cursor.limit).lean<T[]>();
   };
+  const shelfQuery = (owner: number, k: number) =>
+    spec.model.find({ [spec.shelf]: `${owner}:${k}` }, spec.projection).lean<T[]>().then((entries) => entries.sort((a, b) => b._id - a._id));
 
-  function get(owner: number): Promise<readonly T[] | undefined> {
-    const found = kept.get(owner);
+  /** Loads `name` once however many ask at once; a write that forgot it meanwhile keeps the result out. */
+  function load(name: string, read: () => Promise<T[]>, keep: (loaded: T[]) => readonly T[] | undefined): Promise<readonly T[] | undefined> {
+    const found = kept.get(name);
     if (found) return Promise.resolve(found.entries);
-    return loading.get(owner) ?? startLoading(owner);
-  }
-
-  function startLoading(owner: number): Promise<readonly T[] | undefined> {
-    const pending = pageQuery(owner, { limit: OWNER_LIST_MAX_ENTRIES + 1 }).then(
+    const inFlight = loading.get(name);
+    if (inFlight) return inFlight;
+    const pending = read().then(
       (loaded) => {
-        const entries = loaded.length > OWNER_LIST_MAX_ENTRIES ? undefined : Object.freeze(loaded);
-        // A write that forgot this owner meanwhile may be missing from what was read: keep nothing then.
-        if (loading.get(owner) === pending) {
-          loading.delete(owner);
-          kept.set(owner, { entries });
+        const entries = keep(loaded);
+        if (loading.get(name) === pending) {
+          loading.delete(name);
+          kept.set(name, { entries });
         }
         return entries;
       },
       (error: unknown) => {
-        if (loading.get(owner) === pending) loading.delete(owner);
+        if (loading.get(name) === pending) loading.delete(name);
         throw error;
       },
     );
-    loading.set(owner, pending);
+    loading.set(name, pending);
     return pending;
+  }
+
+  async function get(owner: number): Promise<readonly T[] | undefined> {
+    const froms = await shelvesOf(spec.list, owner);
+    if (froms && (froms.length + 1) * sizes.shelf > sizes.maxEntries) return undefined;
+    return load(String(owner), () => pageQuery(owner, { limit: sizes.maxEntries + 1 }), (loaded) => {
+      // Entries stored without a shelf (by an older version, behind the server's back) keep an owner unshelved.
+      const shelvable = loaded.every((entry) => (entry as Record<string, unknown>)[spec.shelf] !== undefined);
+      if (!froms && loaded.length >= shelveAt() && shelvable) void beginShelf(spec.list, owner, 1).catch(() => undefined);
+      return loaded.length > sizes.maxEntries ? undefined : Object.freeze(loaded);
+    });
+  }
+
+  async function shelf(owner: number, k: number, open: boolean): Promise<readonly T[]> {
+    const name = `${owner}:${k}`;
+    if (!shelvesRead.has(owner)) shelvesRead.set(owner, new Set());
+    shelvesRead.get(owner)!.add(name);
+    const entries = await load(name, () => shelfQuery(owner, k), (loaded) => Object.freeze(loaded));
+    if (open && entries!.length >= sizes.shelf) void beginShelf(spec.list, owner, k + 1).catch(() => undefined);
+    return entries!;
+  }
+
+  /** Newest first from the shelf holding `before` down, until the page is full. */
+  async function shelvedPage(owner: number, froms: readonly number[], cursor: ListCursor): Promise<ListPage<T>> {
+    const before = cursor.before ?? Infinity;
+    const found: T[] = [];
+    for (let k = before === Infinity ? froms.length : shelfOf(froms, before - 1); k >= 0 && found.length < cursor.limit; k -= 1) {
+      for (const entry of await shelf(owner, k, k === froms.length)) if (entry._id < before) found.push(entry);
+    }
+    return pageWithCursor(found.slice(0, cursor.limit), cursor.limit);
+  }
+
+  async function countNewest(owner: number): Promise<void> {
+    const froms = await shelvesOf(spec.list, owner);
+    if (!froms) {
+      if ((await spec.model.countDocuments({ [spec.owner]: owner })) >= shelveAt()) await beginShelf(spec.list, owner, 1);
+      return;
+    }
+    if ((await spec.model.countDocuments({ [spec.shelf]: `${owner}:${froms.length}` })) >= sizes.shelf) await beginShelf(spec.list, owner, froms.length + 1);
+  }
+
+  function forget(owner: number): void {
+    kept.delete(String(owner));
+    loading.delete(String(owner));
+    for (const name of shelvesRead.get(owner) ?? []) {
+      kept.delete(name);
+      loading.delete(name);
+    }
+    shelvesRead.delete(owner);
   }
 
   return {
@@ -112,6 +176,8 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
     async page(owner, cursor) {
       const entries = await get(owner);
       if (entries) return pageOf(entries, cursor);
+      const froms = await shelvesOf(spec.list, owner);
+      if (froms) return shelvedPage(owner, froms, cursor);
       return pageWithCursor(await pageQuery(owner, cursor), cursor.limit);
     },
     async among(owner, values) {
@@ -121,20 +187,25 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
     async has(owner, value) {
       // One question (the actor of a pushed event) costs less asked directly than by reading a list
       // nobody has asked for lately.
-      const entries = kept.get(owner)?.entries ?? (loading.has(owner) ? await get(owner) : undefined);
+      const name = String(owner);
+      const entries = kept.get(name)?.entries ?? (loading.has(name) ? await get(owner) : undefined);
       return (entries ? inList(entries, [value]) : await query(owner, [value])).has(value);
     },
     peek(owner, value) {
-      const entries = kept.get(owner)?.entries;
+      const entries = kept.get(String(owner))?.entries;
       return entries && inList(entries, [value]).has(value);
     },
-    forget(owner) {
-      kept.delete(owner);
-      loading.delete(owner);
+    shelfKey: (owner, id) => shelfKey(spec.list, owner, id),
+    added(owner) {
+      const count = (counts.get(owner) ?? 0) + 1;
+      counts.set(owner, count % COUNT_EVERY);
+      if (count === COUNT_EVERY) void countNewest(owner).catch(() => undefined);
     },
+    forget,
     forgetAll() {
       kept.clear();
       loading.clear();
+      shelvesRead.clear();
     },
   };
 }

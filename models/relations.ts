@@ -15,7 +15,7 @@ import type { FriendView, UserView } from './views.js';
 import { batchedInserts } from './write-batch.js';
 import { changing } from './write-behind.js';
 
-const insertEdge = batchedInserts<{ _id: number; followerId: number; followeeId: number }>(Follow);
+const insertEdge = batchedInserts<{ _id: number; followerId: number; followeeId: number; followShelf: string; followerShelf: string }>(Follow);
 
 /** Follows (actionType 1) or unfollows (2). Idempotent: repeating either changes nothing and succeeds. */
 export async function follow(followerId: number, followeeId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
@@ -26,7 +26,7 @@ export async function follow(followerId: number, followeeId: number, actionType:
     { target: `users:${followerId}`, field: 'followCount', step },
     { target: `users:${followeeId}`, field: 'followerCount', step },
   ] as const;
-  const write = async () => (actionType === 1 ? (await insertEdge({ _id: nextId(), followerId, followeeId })) === 'inserted' : removeEdge(followerId, followeeId));
+  const write = async () => (actionType === 1 ? addEdge(followerId, followeeId) : removeEdge(followerId, followeeId));
   // A follow and an unfollow at once change the edge and its notification in turn.
   const changed = await inTurn(`follows:${followerId}>${followeeId}`, async () => {
     if (!(await changing({ counters }, write, { pair: [followerId, followeeId] }))) return false;
@@ -39,6 +39,15 @@ export async function follow(followerId: number, followeeId: number, actionType:
   const followedBack = async () => followersOf.peek(followerId, followeeId) ?? followeesOf.has(followeeId, followerId);
   const [isFriend, follower] = await Promise.all([actionType === 1 && followedBack(), recordAsLeft(followerId)]);
   if (follower) domainEvents.emit('follow:changed', { follower, followeeId, actionType, isFriend, origin });
+}
+
+async function addEdge(followerId: number, followeeId: number): Promise<boolean> {
+  const id = nextId();
+  const [followShelf, followerShelf] = await Promise.all([followeesOf.shelfKey(followerId, id), followersOf.shelfKey(followeeId, id)]);
+  if ((await insertEdge({ _id: id, followerId, followeeId, followShelf, followerShelf })) !== 'inserted') return false;
+  followeesOf.added(followerId);
+  followersOf.added(followeeId);
+  return true;
 }
 
 async function removeEdge(followerId: number, followeeId: number): Promise<boolean> {

@@ -93,6 +93,10 @@ const environment = z.object({
   FOLLOWS_PER_MINUTE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(30),
   /** A like or follow of the same target again within this many seconds of its last push is stored but not pushed; 0: push each. */
   NOTIFICATION_REPEAT_WINDOW_S: z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(0, 'must be at least 0').max(7 * 86_400, 'must be at most 604800 (7 days)').default(600),
+  /** An owner's list (comments, likes, follows, followers) of at most this many entries is kept whole in memory; longer ones are read by shelves (models/shelves.ts). */
+  OWNER_LIST_MAX_ENTRIES: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(64, 'must be at least 64').max(1_000_000, 'must be at most 1000000').default(10_000),
+  /** Entries of one shelf of an owner's list: what a page of a popular owner reads. */
+  OWNER_SHELF_SIZE: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(16, 'must be at least 16').max(4_096, 'must be at most 4096').default(128),
   /** The budget of every REST request and socket event, in ms (models/deadline.ts). */
   REQUEST_DEADLINE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').min(2_000, 'must be at least 2000').max(120_000, 'must be at most 120000').default(5_000),
   /** Requests (REST and socket events) a process works on at once; beyond, refused at once with 50001. */

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { createDeadlines, OVERDUE_MS } from '../models/deadline.js';
-import { closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, storeCommands, videos } from '../models/index.js';
+import { sizeOwnerLists, closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, storeCommands, videos } from '../models/index.js';
 import { defaultConnectionCeiling, openFilesLimit } from '../realtime/descriptors.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   if (!config.JWT_SECRET) logger.info(`JWT_SECRET is not set: tokens are signed with the random secret kept in ${source} (NODE_ENV=production requires JWT_SECRET)`);
   onShutdown(logger, config.SHUTDOWN_DEADLINE_MS);
 
+  sizeOwnerLists({ shelf: config.OWNER_SHELF_SIZE, maxEntries: config.OWNER_LIST_MAX_ENTRIES });
   await openDatabase(await databaseUrl(config, logger), { monitorCommands: true });
   atShutdown('the store connection', closeDatabase);
 
