@@ -78,7 +78,8 @@ function progressBars(): Progress {
     stop() {
       bar?.stop();
       const seconds = (performance.now() - step.started) / 1000;
-      if (step.done > 0) console.log(`${step.name}: ${step.done} in ${seconds.toFixed(1)} s (${Math.round(step.done / seconds)}/s)`);
+      const rate = step.done / seconds;
+      if (step.done > 0) console.log(`${step.name}: ${step.done} in ${seconds.toFixed(1)} s (${rate < 10 ? rate.toFixed(1) : Math.round(rate)}/s)`);
     },
   };
 }
