@@ -47,8 +47,10 @@ async function main(): Promise<void> {
     await openDatabase(store.url);
     const lease = await waitForWorldLease(`npm run seed (pid ${process.pid})`, (heldBy) => console.log(`waiting for ${heldBy} to finish building`));
     try {
+      const started = performance.now();
       const world = await buildWorld(size, { media, timeZone: config.TIME_ZONE, progress: progressBars() });
-      console.log(`seeded ${world.users} users (seed_001... password "${SEED_PASSWORD}") and ${world.videos} videos`);
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      console.log(`seeded ${world.users} users (seed_001... password "${SEED_PASSWORD}") and ${world.videos} videos in ${seconds} s`);
     } finally {
       await lease.release();
     }
@@ -59,16 +61,26 @@ async function main(): Promise<void> {
   }
 }
 
-/** A progress bar per step (plain periodic lines when stdout is not a terminal). */
+/** A progress bar per step (plain periodic lines when stdout is not a terminal), then the step's time and rate. */
 function progressBars(): Progress {
   let bar: SingleBar | undefined;
+  let step = { name: '', started: 0, done: 0 };
   return {
-    start(step, total) {
-      bar = new SingleBar({ format: `${step.padEnd(9)} {bar} {value}/{total}`, noTTYOutput: !process.stdout.isTTY, hideCursor: true }, Presets.shades_classic);
+    start(name, total) {
+      step = { name, started: performance.now(), done: 0 };
+      bar = new SingleBar({ format: `${name.padEnd(9)} {bar} {value}/{total}`, noTTYOutput: !process.stdout.isTTY, hideCursor: true }, Presets.shades_classic);
       bar.start(total, 0);
     },
-    tick: () => bar?.increment(),
-    stop: () => bar?.stop(),
+    tick() {
+      step.done += 1;
+      bar?.increment();
+    },
+    stop() {
+      bar?.stop();
+      const seconds = (performance.now() - step.started) / 1000;
+      const rate = step.done / seconds;
+      if (step.done > 0) console.log(`${step.name}: ${step.done} in ${seconds.toFixed(1)} s (${rate < 10 ? rate.toFixed(1) : Math.round(rate)}/s)`);
+    },
   };
 }
 

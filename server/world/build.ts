@@ -1,5 +1,7 @@
+import pLimit from 'p-limit';
 import { comments, favorites, messages, relations, users } from '../../models/index.js';
 import { Comment } from '../../models/comment.js';
+import { hashPassword } from '../../models/passwords.js';
 import { User, usernameKey } from '../../models/user.js';
 import { Video } from '../../models/video.js';
 import type { MediaStorage } from '../../storage/media-storage.js';
@@ -35,9 +37,19 @@ export interface WorldOptions {
   progress?: Progress;
   /** Stops the build between two items. */
   signal?: AbortSignal;
+  /** Items of a step in progress at once (DEFAULT_CONCURRENCY). */
+  concurrency?: number;
 }
 
-type Step = <T>(name: string, items: readonly T[], work: (item: T, index: number) => Promise<unknown>) => Promise<void>;
+/**
+ * Enough operations in flight for the store's group commits (models/write-batch.ts) to carry many
+ * writes per command: one at a time, a large world takes hours; beyond this, only queues grow.
+ */
+export const DEFAULT_CONCURRENCY = 64;
+/** Clips are made by ffmpeg, a core each. */
+const CLIP_CONCURRENCY = 2;
+
+type Step = <T>(name: string, items: readonly T[], work: (item: T, index: number) => Promise<unknown>, concurrency?: number) => Promise<void>;
 
 /**
  * Makes a small world through the domain operations: users `seed_001`... (password `seed-password`),
@@ -52,32 +64,45 @@ export async function buildWorld(size: WorldSizes, options: WorldOptions): Promi
   await step('follows', pairs(ids, size.follows).flatMap(([a, b]) => [[a, b], [b, a]] as const), ([a, b]) => relations.follow(a, b, 1));
   await step('likes', pairs(ids, size.likes, videoIds), ([user, video]) => favorites.favorite(user, video, 1));
   const format = { mediaBase: '', formatDate: monthDayFormatter(options.timeZone) };
-  await step('comments', videoIds, (video, i) => seedComments(video, ids, i, size.comments, format));
+  const missing = await missingComments(videoIds, size.comments);
+  await step('comments', missing, ([video, index, k]) => comments.addComment(ids[(index + k + 1) % ids.length]!, video, `Comment ${k + 1} on clip #${index + 1}`, format));
+  // A conversation's messages go one after another (in order, as people chat); conversations at once.
   await step('chats', ids, (user, i) => seedChat(user, ids[(i + 1) % ids.length]!, size.messages));
   return { users: ids.length, videos: videoIds.length };
 }
 
-function stepper({ progress, signal }: WorldOptions): Step {
-  return async (name, items, work) => {
+/** Runs a step's items `concurrency` at a time; after a failure (or an abort) the rest are skipped, and it throws once those in flight settle. */
+function stepper({ progress, signal, concurrency = DEFAULT_CONCURRENCY }: WorldOptions): Step {
+  return async (name, items, work, atOnce = concurrency) => {
     progress?.start(name, items.length);
+    const limit = pLimit(atOnce);
+    let failure: { error: unknown } | undefined;
     try {
-      for (const [index, item] of items.entries()) {
-        signal?.throwIfAborted();
-        await work(item, index);
-        progress?.tick();
-      }
+      await Promise.all(items.map((item, index) => limit(async () => {
+        if (failure) return;
+        try {
+          signal?.throwIfAborted();
+          await work(item, index);
+          progress?.tick();
+        } catch (error) {
+          failure ??= { error };
+        }
+      })));
     } finally {
       progress?.stop();
     }
+    if (failure) throw failure.error;
   };
 }
 
 async function seedUsers(count: number, step: Step): Promise<number[]> {
   const names = Array.from({ length: count }, (_, i) => seedUsername(i));
   const ids: number[] = [];
-  await step('users', names, async (name) => {
+  // Every seed user has the same password: argon2 (~50 ms of CPU by design) runs once, not per user.
+  const password = { hash: await hashPassword(SEED_PASSWORD) };
+  await step('users', names, async (name, i) => {
     const existing = await User.findOne({ usernameKey: usernameKey(name) }, { _id: 1 }).lean();
-    ids.push(existing?._id ?? (await users.register(name, SEED_PASSWORD)));
+    ids[i] = existing?._id ?? (await users.register(name, password));
   });
   return ids;
 }
@@ -88,8 +113,8 @@ async function seedVideos(count: number, authors: readonly number[], step: Step,
   await step('videos', titles, async (title, i) => {
     const authorId = authors[i % authors.length]!;
     const existing = await Video.findOne({ authorId, title }, { _id: 1 }).lean();
-    ids.push(existing?._id ?? (await publishClip(title, authorId, i, media)));
-  });
+    ids[i] = existing?._id ?? (await publishClip(title, authorId, i, media));
+  }, CLIP_CONCURRENCY);
   return ids;
 }
 
@@ -100,11 +125,10 @@ function pairs(ids: readonly number[], per: number, targets: readonly number[] =
   ).filter(([a, b]) => a !== b);
 }
 
-async function seedComments(videoId: number, ids: readonly number[], index: number, count: number, format: comments.CommentFormat): Promise<void> {
-  const have = await Comment.countDocuments({ videoId });
-  for (let k = have; k < count; k += 1) {
-    await comments.addComment(ids[(index + k + 1) % ids.length]!, videoId, `Comment ${k + 1} on clip #${index + 1}`, format);
-  }
+/** [video, its index, comment number] of each comment a video still lacks (comments have no key to find them by). */
+async function missingComments(videoIds: readonly number[], count: number): Promise<Array<[number, number, number]>> {
+  const have = await Promise.all(videoIds.map((videoId) => Comment.countDocuments({ videoId })));
+  return videoIds.flatMap((video, index) => Array.from({ length: Math.max(0, count - have[index]!) }, (_, j) => [video, index, have[index]! + j] as [number, number, number]));
 }
 
 async function seedChat(a: number, b: number, count: number): Promise<void> {
