@@ -4,6 +4,7 @@ import { startTestRedis, type TestRedis } from './helpers/redis.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
 import { connect, settle, type Recorder } from './helpers/sockets.js';
 import { FOLD_MS } from '../models/write-behind.js';
+import { eventually } from './helpers/faults.js';
 import { OFFLINE_GRACE_MS } from '../realtime/presence-store.js';
 import { startTestStore } from './helpers/store.js';
 import type { RunningStore } from '../server/store/embedded.js';
@@ -123,7 +124,9 @@ test('unread counts are exact after a burst on both processes, a reconnect and a
   t.context.live.b = await startServer(env);
   t.is((await friendEntry(t.context.live.b, dan!, carol!.id)).unread_count, 20);
   t.like(await api(t.context.live.b).post('/douyin/message/read/', { token: dan!.token, to_user_id: carol!.id, up_to_id: ids[29] }), { body: { unread_count: 0 } });
-  t.is((await friendEntry(a, dan!, carol!.id)).unread_count, 0);
+  // Another process sees a change within a second (its caches are told through Redis, which the
+  // restarted process may not have joined yet when it marks).
+  t.true(await eventually(async () => (await friendEntry(a, dan!, carol!.id)).unread_count === 0, 1_500), 'read everywhere within a second');
   t.is((await friendEntry(a, carol!, dan!.id)).peer_read_id, ids[29]);
 });
 
