@@ -1,5 +1,3 @@
-import { readdir, readlink } from 'node:fs/promises';
-import path from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { client } from './helpers/api.js';
 import { removeDataDir, temporaryDir } from './helpers/dirs.js';
@@ -8,6 +6,7 @@ import { tinyVideo } from './helpers/media.js';
 import { startTestS3, type TestS3 } from './helpers/s3-server.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
 import { startTestStore } from './helpers/store.js';
+import { openUnder, spooled } from './helpers/held-files.js';
 import type { RunningStore } from '../server/store/embedded.js';
 
 /**
@@ -122,19 +121,6 @@ function rightAnswer(outcome: Outcome): boolean {
   if (outcome.what === 'GET feed') return outcome.code === 0 && outcome.httpStatus === 200;
   if (outcome.what === 'GET /media/') return outcome.httpStatus === 302 || (outcome.httpStatus === 503 && outcome.code === 50003 && outcome.retryAfter !== null);
   return (outcome.code === 0 && outcome.httpStatus === 200) || (outcome.code === 50003 && outcome.httpStatus === 503 && outcome.retryAfter === '2');
-}
-
-/** Every file under the server's upload spool (DATA_DIR/uploads). */
-async function spooled(dataDir: string): Promise<string[]> {
-  const entries = await readdir(path.join(dataDir, 'uploads'), { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
-}
-
-/** The files under `dir` that a server process holds open. */
-async function openUnder(server: ServerProcess, dir: string): Promise<string[]> {
-  const fds = `/proc/${server.child.pid!}/fd`;
-  const targets = await Promise.all((await readdir(fds)).map((fd) => readlink(path.join(fds, fd)).catch(() => '')));
-  return targets.filter((target) => target.startsWith(dir));
 }
 
 test('the bucket frozen: publishes refused with 50003 within 5.5 s, reads go on, /readyz fails within 5 s and recovers, nothing lost', (t) => {

@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import {
@@ -18,6 +18,7 @@ import { decodeImage, fixtureDir, makeVideo, slowCoverFfmpeg } from './helpers/m
 import { startTestS3, type TestS3 } from './helpers/s3-server.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
 import { startTestStore } from './helpers/store.js';
+import { openUnder, spooled } from './helpers/held-files.js';
 import type { RunningStore } from '../server/store/embedded.js';
 
 /**
@@ -86,19 +87,6 @@ async function storedVideos(t: ExecutionContext<Context>): Promise<string[]> {
 async function pendingMultipartUploads(t: ExecutionContext<Context>): Promise<number> {
   const { s3 } = t.context;
   return (await s3.client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket }))).Uploads?.length ?? 0;
-}
-
-/** Every file under the server's upload spool (DATA_DIR/uploads). */
-async function spooled(dataDir: string): Promise<string[]> {
-  const entries = await readdir(path.join(dataDir, 'uploads'), { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
-}
-
-/** The files under `dir` that a server process holds open. */
-async function openUnder(server: ServerProcess, dir: string): Promise<string[]> {
-  const fds = `/proc/${server.child.pid!}/fd`;
-  const targets = await Promise.all((await readdir(fds)).map((fd) => readlink(path.join(fds, fd)).catch(() => '')));
-  return targets.filter((target) => target.startsWith(dir));
 }
 
 /** A publish over a raw socket, sent up to the start of the file: the test writes (or withholds) the rest. */
