@@ -41,7 +41,7 @@ export async function superviseStore(
       if (stopping) return;
       try {
         store = await start(samePort);
-        logger.error({ store: store.description, downMs: Date.now() - diedAt }, `the store is running again, ${Date.now() - diedAt} ms after it exited`);
+        logger.warn({ store: store.description, downMs: Date.now() - diedAt }, `the store is running again, ${Date.now() - diedAt} ms after it exited`);
         return watch();
       } catch (error) {
         logger.error({ err: error }, 'the store could not be started again');
