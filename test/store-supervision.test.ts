@@ -82,29 +82,22 @@ async function nothingLost(t: ExecutionContext, server: ServerProcess, token: st
   t.deepEqual(acknowledged.filter((content) => !stored.has(content)), [], 'every acknowledged message is stored');
 }
 
-test('FerretDB killed: the server starts it again, serves within seconds, and loses nothing acknowledged', async (t) => {
+/** Kills one store process (FerretDB or its postmaster) under a little chat traffic; the server must start it again and lose nothing. */
+async function killedUnderTraffic(t: ExecutionContext, victim: 'ferretdb' | 'postmaster'): Promise<void> {
   const { server, alice, bob } = await embeddedServer(t);
-  const { ferretdb } = storeOf(server);
+  const killed = storeOf(server)[victim];
   const stop = messagesThrough(server, alice.token, bob.id);
   await sleep(1_000);
   const diedAt = Date.now();
-  process.kill(ferretdb, 'SIGKILL');
+  process.kill(killed, 'SIGKILL');
   await servedAgain(t, server, alice.token, bob.id, diedAt);
   await nothingLost(t, server, alice.token, bob.id, await stop());
-  t.not(storeOf(server).ferretdb, ferretdb, 'a new FerretDB');
-});
+  t.not(storeOf(server)[victim], killed, `a new ${victim}`);
+}
 
-test('PostgreSQL killed under FerretDB: the store is started again with it', async (t) => {
-  const { server, alice, bob } = await embeddedServer(t);
-  const { postmaster } = storeOf(server);
-  const stop = messagesThrough(server, alice.token, bob.id);
-  await sleep(1_000);
-  const diedAt = Date.now();
-  process.kill(postmaster, 'SIGKILL');
-  await servedAgain(t, server, alice.token, bob.id, diedAt);
-  await nothingLost(t, server, alice.token, bob.id, await stop());
-  t.not(storeOf(server).postmaster, postmaster, 'a new PostgreSQL');
-});
+test('FerretDB killed: the server starts it again, serves within seconds, and loses nothing acknowledged', (t) => killedUnderTraffic(t, 'ferretdb'));
+
+test('PostgreSQL killed under FerretDB: the store is started again with it', (t) => killedUnderTraffic(t, 'postmaster'));
 
 test('a store that keeps dying: the server logs why and exits non-zero, for its supervisor to act', async (t) => {
   const { server } = await embeddedServer(t);
