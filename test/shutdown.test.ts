@@ -45,15 +45,20 @@ async function someTraffic(server: ServerProcess): Promise<() => void> {
   return () => socket.close();
 }
 
-test('SIGTERM with Redis unreachable: the process stops cleanly within the deadline', async (t) => {
-  const nothing = await freePort(); // nothing listens there: every connection is refused
-  const server = await startServer({ MONGO_URL: `${t.context.store.url}unreachable`, REDIS_URL: `redis://127.0.0.1:${nothing}` });
-  t.teardown(await someTraffic(server));
+/** SIGTERM ends the process with code 0 within STOPPED_WITHIN_MS, every step undone. */
+async function stopsCleanly(t: ExecutionContext, server: ServerProcess): Promise<void> {
   const { code, ms } = await terminate(t, server);
   t.log(`exit code ${code} after ${ms} ms`);
   t.true(ms < STOPPED_WITHIN_MS, `stopped in ${ms} ms`);
   t.is(code, 0, server.output.slice(-5).join('\n'));
   t.true(server.output.some((line) => line.includes('"msg":"stopped"')), 'every step was undone');
+}
+
+test('SIGTERM with Redis unreachable: the process stops cleanly within the deadline', async (t) => {
+  const nothing = await freePort(); // nothing listens there: every connection is refused
+  const server = await startServer({ MONGO_URL: `${t.context.store.url}unreachable`, REDIS_URL: `redis://127.0.0.1:${nothing}` });
+  t.teardown(await someTraffic(server));
+  await stopsCleanly(t, server);
 });
 
 test('SIGTERM with Redis frozen (SIGSTOP): the process stops cleanly within the deadline', async (t) => {
@@ -65,11 +70,7 @@ test('SIGTERM with Redis frozen (SIGSTOP): the process stops cleanly within the 
   const server = await startServer({ MONGO_URL: `${t.context.store.url}frozen`, REDIS_URL: redis.url });
   t.teardown(await someTraffic(server));
   redis.pause();
-  const { code, ms } = await terminate(t, server);
-  t.log(`exit code ${code} after ${ms} ms`);
-  t.true(ms < STOPPED_WITHIN_MS, `stopped in ${ms} ms`);
-  t.is(code, 0, server.output.slice(-5).join('\n'));
-  t.true(server.output.some((line) => line.includes('"msg":"stopped"')), 'every step was undone');
+  await stopsCleanly(t, server);
 });
 
 test('SIGTERM with the store frozen: the deadline ends the process with code 1 and says what it waited for', async (t) => {
