@@ -161,8 +161,9 @@ export async function underFault(t: ExecutionContext, db: string, fault: Fault):
     last = await rest(base, 'GET', '/douyin/user/', { token: alice.token }).catch((error: Error) => error.message);
     return (last as { body?: { status_code?: number } }).body?.status_code === 0;
   }, 30_000);
-  t.true(served, `served again once the store is back (last answer: ${JSON.stringify(last)}; pending ${await metric(base, 'requests_pending').catch(() => '?')})`);
+  // Logged before asserting: a failed assertion ends the test.
   if (!served) server.output.filter((line) => /"level":(40|50)/.test(line)).slice(-3).forEach((line) => t.log(line.slice(0, 500)));
+  t.true(served, `served again once the store is back (last answer: ${JSON.stringify(last)}; pending ${await metric(base, 'requests_pending').catch(() => '?')})`);
   await sleep(1_000);
   const outcomes = await load.stop();
   const samples = await readiness.stop();
@@ -205,8 +206,8 @@ export async function underFault(t: ExecutionContext, db: string, fault: Fault):
   t.is(me.follow_count, list.length, 'the follow count agrees with the follows: no follow was left half-done');
 
   const drained = await eventually(async () => (await metric(base, 'requests_pending')) === 0, 40_000);
-  t.true(drained, 'no request left running in the server');
   if (!drained) server.output.filter((line) => /still running/.test(line)).slice(-5).forEach((line) => t.log(line.slice(0, 500)));
+  t.true(drained, 'no request left running in the server');
   // Connections the store's pool opened while requests waited stay in it (bounded by its size); nothing else stays.
   const settled = await eventually(() => held().other.length <= before.other.length + FD_SLACK, 10_000);
   const after = held();
