@@ -10,9 +10,9 @@ import { bulkWrite } from './write-batch.js';
  * so its count of messages per recipient is written on its directory entry (`n`) the first time
  * anyone needs it, once for all processes and for good. An unread count is then: the messages after
  * the read position in its own hour (and the one before, for ids stamped near an hour's end), the
- * counts of the closed hours after it, and the messages of the open hours around now. A request
- * reads at most a few hours of one conversation, which the per-user message limit bounds, and one
- * directory entry per hour the conversation has messages in; never its history.
+ * counts of the closed hours after it, and the messages of its open hours. A request reads at most
+ * a few hours of one conversation, which the per-user message limit bounds, and one directory entry
+ * per hour the conversation has messages in; never its history.
  */
 
 /** An hour is closed this long after its end: late inserts (a slow batch, a write past its deadline) land before. */
@@ -39,26 +39,24 @@ const pairHours = (pair: string) => `pair:${pair}`;
 const isClosed = (hour: number, now: number) => (hour + 1) * HOUR_MS + CLOSE_AFTER_MS <= now;
 
 /**
- * Unread messages of each conversation, by peer. One round trip for any number of conversations (their
- * hour entries, and the hours that are always read: the read position's and the open ones), and a
- * second only when a closed hour after a read position has no count yet (once per hour, ever).
+ * Unread messages of each conversation, by peer. Two round trips for any number of conversations: their
+ * hour entries, then the hours that must be read message by message (the read position's, the open
+ * ones, and a closed hour after the position that has no count yet, once per hour, ever). The entries
+ * are complete: a message's hour is filed before the message is stored (fileHour), so an hour without
+ * an entry has no message and is not read.
  */
 export async function unreadCounts(queries: readonly UnreadQuery[]): Promise<Map<number, number>> {
   const counts = new Map<number, number>(queries.map((query) => [query.peerId, 0]));
   if (queries.length === 0) return counts;
   const now = Date.now();
-  const fixed = queries.map((query) => ({ query, pair: pairKey(query.readerId, query.peerId), hours: fixedHours(query, now) }));
-  const [entries, fixedDocs] = await Promise.all([
-    findIn<HourDoc>(HourEntry, 'key', fixed.map(({ pair }) => pairHours(pair))),
-    readHours(fixed.flatMap(({ pair, hours }) => hours.map((hour) => ({ pair, hour })))),
-  ]);
-  const byKey = groupBy(entries, (entry) => entry.key);
-  const plans = fixed.map(({ query, pair, hours }) => plan(query, pair, hours, byKey.get(pairHours(pair)) ?? [], now));
-  const byHour = new Map([...fixedDocs, ...(await readHours(plans.flatMap((p) => p.more.map((hour) => ({ pair: p.pair, hour })))))]);
+  const pairs = queries.map((query) => ({ query, pair: pairKey(query.readerId, query.peerId) }));
+  const entries = groupBy(await findIn<HourDoc>(HourEntry, 'key', pairs.map(({ pair }) => pairHours(pair))), (entry) => entry.key);
+  const plans = pairs.map(({ query, pair }) => plan(query, pair, entries.get(pairHours(pair)) ?? [], now));
+  const byHour = await readHours(plans.flatMap((p) => p.read.map((hour) => ({ pair: p.pair, hour }))));
   const closing: Array<{ id: string; n: Record<string, number> }> = [];
   for (const p of plans) {
     let unread = p.counted;
-    for (const hour of [...p.fixed, ...p.more]) {
+    for (const hour of p.read) {
       const found = byHour.get(`${p.pair}:${hour}`) ?? [];
       unread += found.filter((doc) => doc.toUserId === p.query.readerId && doc._id > p.query.readId).length;
       if (p.toClose.has(hour)) closing.push({ id: `${pairHours(p.pair)}:${hour}`, n: perRecipient(p.pair, found) });
@@ -69,40 +67,30 @@ export async function unreadCounts(queries: readonly UnreadQuery[]): Promise<Map
   return counts;
 }
 
-/**
- * The hours read whatever the directory says: the read position's hour and the one before (an id is
- * stamped just before its message's time, which may fall in the next hour), and the open hours around now.
- */
-function fixedHours(query: UnreadQuery, now: number): number[] {
-  const current = hourOf(now);
-  // Hours not closed yet (the one before the last is, ten minutes into this one), and the next (a time a little ahead).
-  const open = [current - 2, current - 1, current, current + 1];
-  if (query.readId === 0) return open;
-  const from = hourOf(idTime(query.readId)) - 1;
-  return [...new Set([from, from + 1, ...open.filter((hour) => hour >= from)])];
-}
-
 /** The messages of these hours of these conversations, by `pair:hour`. */
 async function readHours(hours: ReadonlyArray<{ pair: string; hour: number }>): Promise<Map<string, Counted[]>> {
   const docs = await findAny<Counted>(Message, hours, { _id: 1, toUserId: 1, hour: 1, pair: 1 });
   return groupBy(docs, (doc) => `${doc.pair}:${doc.hour}`);
 }
 
-/** What the closed hours between the fixed ones say, and which of them must be read (no count yet). */
-function plan(query: UnreadQuery, pair: string, fixed: number[], entries: readonly HourDoc[], now: number) {
+/**
+ * Which hours of a conversation to read, and what the closed ones after the read position add. The
+ * read position's hour and the one before are read (an id is stamped just before its message's time,
+ * which may fall in the next hour), as are hours not closed yet and closed ones without a count.
+ */
+function plan(query: UnreadQuery, pair: string, entries: readonly HourDoc[], now: number) {
   const from = query.readId === 0 ? -Infinity : hourOf(idTime(query.readId)) - 1;
-  const more: number[] = [];
+  const read: number[] = [];
   const toClose = new Set<number>();
   let counted = 0;
   for (const { hour, n } of entries) {
-    if (!isClosed(hour, now)) continue; // open hours are fixed ones
-    // Counted only from a full read of the hour (below, for the hours read).
-    if (!n) toClose.add(hour);
-    if (hour < from || fixed.includes(hour)) continue;
-    if (n) counted += n[String(query.readerId)] ?? 0;
-    else more.push(hour);
+    if (hour < from) continue;
+    const closed = isClosed(hour, now);
+    if (closed && !n) toClose.add(hour); // counted only from a full read of the hour
+    if (closed && n && hour > from + 1) counted += n[String(query.readerId)] ?? 0;
+    else read.push(hour);
   }
-  return { query, pair, fixed, more, toClose, counted };
+  return { query, pair, read, toClose, counted };
 }
 
 function perRecipient(pair: string, docs: readonly Counted[]): Record<string, number> {

@@ -2,6 +2,7 @@ import anyTest, { type TestFn } from 'ava';
 import { closeDatabase } from '../models/db.js';
 import { useEqualityQueries } from '../models/lookups.js';
 import { friendList } from '../models/relations.js';
+import { unreadCounts } from '../models/unread.js';
 import { feed } from '../models/videos.js';
 import type { RunningStore } from '../server/store/embedded.js';
 import { countCommands, LISTS, seedRoundTripData, type RoundTripData } from './helpers/round-trips.js';
@@ -44,6 +45,15 @@ test('friend list entries carry unread counts, read positions and presence, from
   const { users } = await friendList(t.context.prolific, { limit: 100 }, 'http://media.test');
   t.true(users.length >= 30);
   t.true(users.every((user) => user.unread_count === 1 && user.peer_read_id === 0 && user.is_online === false));
+});
+
+test('unread counts read each conversation\'s hour entries and then only its hours with messages: two queries a conversation, not one per open hour', async (t) => {
+  const { users } = await friendList(t.context.prolific, { limit: 100 }, 'http://media.test');
+  const queries = users.map((user) => ({ readerId: t.context.prolific, peerId: user.id, readId: 0 }));
+  const counted = await countCommands(() => unreadCounts(queries));
+  t.deepEqual([...counted.result.values()], users.map(() => 1));
+  t.is(counted.commands, 2, 'round trips');
+  t.true(counted.queries <= 2 * users.length, `${counted.queries} queries for ${users.length} conversations`);
 });
 
 test('the flags in a long feed are right, so the batching does not trade correctness', async (t) => {

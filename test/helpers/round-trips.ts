@@ -30,6 +30,8 @@ export interface RoundTripData {
 const BASE = 'http://media.test';
 const format = { mediaBase: BASE, formatDate: () => '01-01' };
 let commands = 0;
+/** Commands sent, each counted (equality queries sent together too). */
+let queries = 0;
 const HOUSEKEEPING = new Set(['worker_leases', 'pending_changes', 'revoked_tokens']);
 
 /** Opens `mongoUrl` with command monitoring and fills it. */
@@ -38,7 +40,9 @@ export async function seedRoundTripData(mongoUrl: string): Promise<RoundTripData
   // The id worker's lease renewal, the folding of counters and the reading of logged-out tokens are this process's housekeeping, not part of any list.
   // So is the look for shelves begun lately (models/shelves.ts), once a second.
   mongoose.connection.getClient().on('commandStarted', (event) => {
-    if (!HOUSEKEEPING.has(event.command[event.commandName]) && event.command.filter?.tick === undefined) commands += 1;
+    if (HOUSEKEEPING.has(event.command[event.commandName]) || event.command.filter?.tick !== undefined) return;
+    commands += 1;
+    queries += 1;
   });
   const viewer = await register('viewer', 'secret-1');
   const prolific = await register('prolific', 'secret-1');
@@ -77,12 +81,13 @@ export async function seedRoundTripData(mongoUrl: string): Promise<RoundTripData
 // The equality queries a lookup sends at once on FerretDB (models/lookups.ts) travel together: one round trip.
 lookupEvents.on('batch', (queries) => (commands -= queries - 1));
 
-/** Runs `work`, with empty caches (the worst case) unless `warm`, and counts its round trips to the store. */
-export async function countCommands<T>(work: () => Promise<T>, { warm = false } = {}): Promise<{ result: T; commands: number }> {
+/** Runs `work`, with empty caches (the worst case) unless `warm`, and counts its round trips to the store and the commands they carried. */
+export async function countCommands<T>(work: () => Promise<T>, { warm = false } = {}): Promise<{ result: T; commands: number; queries: number }> {
   if (!warm) forgetEverything();
   commands = 0;
+  queries = 0;
   const result = await work();
-  return { result, commands };
+  return { result, commands, queries };
 }
 
 export type Owner = 'single' | 'prolific';
