@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Model } from 'mongoose';
 import { videosBefore } from './feed-hours.js';
 import { forgetHours } from './hour-index.js';
+import { forgetUnreadCounts } from './unread.js';
 import { commentsOf, followeesOf, followersOf, likesOf } from './lists.js';
 import { findIn } from './lookups.js';
 import { Conversation, type ConversationDoc } from './message.js';
@@ -170,5 +171,6 @@ export function forgetEverything(): void {
   conversations.loader.clearAll();
   for (const lists of [likesOf, followeesOf, followersOf, commentsOf]) lists.forgetAll();
   forgetHours();
+  forgetUnreadCounts();
   head = undefined;
 }

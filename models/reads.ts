@@ -70,7 +70,7 @@ async function moveForward(readerId: number, pair: string, upTo: number): Promis
  * positions: only conversations whose latest message is past the position are counted.
  */
 export async function unreadWith(readerId: number, peers: ReadonlyArray<{ peerId: number; latestId: number; readId: number }>): Promise<Map<number, number>> {
-  const counting = peers.filter((peer) => peer.latestId > peer.readId).map((peer) => ({ readerId, peerId: peer.peerId, readId: peer.readId }));
+  const counting = peers.filter((peer) => peer.latestId > peer.readId).map((peer) => ({ readerId, ...peer }));
   const counts = await unreadCounts(counting);
   return new Map(peers.map((peer) => [peer.peerId, counts.get(peer.peerId) ?? 0]));
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { HOUR_MS, HourEntry, hourOf } from './hour-index.js';
 import { idTime } from './ids.js';
 import { findAny, findIn } from './lookups.js';
@@ -23,6 +24,23 @@ export interface UnreadQuery {
   peerId: number;
   /** The read position: messages from the peer with a larger id are unread. */
   readId: number;
+  /** The conversation's latest message, when known: a count is then kept a while for the same position and latest message. */
+  latestId?: number;
+}
+
+/**
+ * Counts kept for RECENT_MS by reader, peer, read position and latest message: a friend list polled
+ * every few seconds counts a conversation again only when a message arrives or the reader reads.
+ * Messages are never deleted, so a count changes for the same four only when a message stored late
+ * (its write slower than a later one's) lands among them: it shows within RECENT_MS.
+ */
+const RECENT_MS = 10_000;
+const recent = new LRUCache<string, number>({ max: 50_000, ttl: RECENT_MS });
+const recentKey = (query: UnreadQuery) => `${query.readerId}:${query.peerId}:${query.readId}:${query.latestId}`;
+
+/** Forgets the counts kept (a test measuring cold caches). */
+export function forgetUnreadCounts(): void {
+  recent.clear();
 }
 
 interface HourDoc {
@@ -46,10 +64,11 @@ const isClosed = (hour: number, now: number) => (hour + 1) * HOUR_MS + CLOSE_AFT
  * an entry has no message and is not read.
  */
 export async function unreadCounts(queries: readonly UnreadQuery[]): Promise<Map<number, number>> {
-  const counts = new Map<number, number>(queries.map((query) => [query.peerId, 0]));
-  if (queries.length === 0) return counts;
+  const counts = new Map<number, number>(queries.map((query) => [query.peerId, recent.get(recentKey(query)) ?? 0]));
+  const counting = queries.filter((query) => query.latestId === undefined || !recent.has(recentKey(query)));
+  if (counting.length === 0) return counts;
   const now = Date.now();
-  const pairs = queries.map((query) => ({ query, pair: pairKey(query.readerId, query.peerId) }));
+  const pairs = counting.map((query) => ({ query, pair: pairKey(query.readerId, query.peerId) }));
   const entries = groupBy(await findIn<HourDoc>(HourEntry, 'key', pairs.map(({ pair }) => pairHours(pair))), (entry) => entry.key);
   const plans = pairs.map(({ query, pair }) => plan(query, pair, entries.get(pairHours(pair)) ?? [], now));
   const byHour = await readHours(plans.flatMap((p) => p.read.map((hour) => ({ pair: p.pair, hour }))));
@@ -62,6 +81,7 @@ export async function unreadCounts(queries: readonly UnreadQuery[]): Promise<Map
       if (p.toClose.has(hour)) closing.push({ id: `${pairHours(p.pair)}:${hour}`, n: perRecipient(p.pair, found) });
     }
     counts.set(p.query.peerId, unread);
+    if (p.query.latestId !== undefined) recent.set(recentKey(p.query), unread);
   }
   if (closing.length > 0) void closeHours(closing).catch(() => undefined); // counted again next time
   return counts;

@@ -56,6 +56,14 @@ test('unread counts read each conversation\'s hour entries and then only its hou
   t.true(counted.queries <= 2 * users.length, `${counted.queries} queries for ${users.length} conversations`);
 });
 
+test('a friend list polled again counts no conversation whose read position and latest message stayed the same', async (t) => {
+  const cold = await countCommands(() => friendList(t.context.prolific, { limit: 100 }, 'http://media.test'));
+  const again = await countCommands(() => friendList(t.context.prolific, { limit: 100 }, 'http://media.test'), { warm: true });
+  t.true(cold.queries > 0);
+  t.is(again.queries, 0, 'everything from the caches');
+  t.deepEqual(again.result.users.map((user) => user.unread_count), cold.result.users.map((user) => user.unread_count));
+});
+
 test('the flags in a long feed are right, so the batching does not trade correctness', async (t) => {
   const { videos } = await feed({ limit: 30 }, t.context.viewer, 'http://media.test');
   t.true(videos.some((video) => video.is_favorite));

@@ -86,15 +86,15 @@ async function publishVideos(count: number): Promise<number[]> {
 }
 
 type Costs = ReturnType<typeof perWrite>;
-type Sample = { p50: number; p99: number; rate: number; failures: number; costs?: Costs };
+type Sample = { p50: number; p99: number; rate: number; failures: number; costs: Costs };
 function serverProcess() {
   return { pid: server.child.pid!, baseUrl: server.baseUrl };
 }
 /** The costs of a phase of writes: sampled before, and after the fold that follows it (counters are written behind). */
-async function costOf(run: () => Promise<number>): Promise<Costs> {
+async function costOf(run: () => Promise<number>, { writes: folding = true } = {}): Promise<Costs> {
   const before = await spent(serverProcess(), store.pid!);
   const writes = await run();
-  await new Promise((resolve) => setTimeout(resolve, FOLD_MS + 300));
+  if (folding) await new Promise((resolve) => setTimeout(resolve, FOLD_MS + 300));
   return perWrite(before, await spent(serverProcess(), store.pid!), writes);
 }
 
@@ -137,9 +137,9 @@ async function measure(label: string): Promise<Map<string, Sample>> {
       });
       return result.requests.total;
     };
-    const costs = name.endsWith(' action') ? await costOf(run) : (await run(), undefined);
+    const costs = await costOf(run, { writes: name.endsWith(' action') });
     results.set(name, { p50: result.latency.p50, p99: result.latency.p99, rate: result.requests.average, failures, costs });
-    console.log(`${label}: ${name}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.average} req/s${failures ? `, ${failures} failures` : ''}${costs ? `; per write: ${describeCosts(costs)}` : ''}`);
+    console.log(`${label}: ${name}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.average} req/s${failures ? `, ${failures} failures` : ''}; per request: ${describeCosts(costs)}`);
   }
   return results;
 }
@@ -225,21 +225,21 @@ function report(): void {
   const rows = [...small].map(([name, before]) => {
     const after = grown.get(name)!;
     const ratio = after.p50 / Math.max(before.p50, 1);
-    return `| ${name} | ${before.p50} / ${before.p99} | ${after.p50} / ${after.p99} | ${ratio.toFixed(2)}× | ${after.rate} |${after.failures + before.failures ? ` ${after.failures + before.failures} failures` : ''}`;
+    return `| ${name} | ${before.p50} / ${before.p99} | ${after.p50} / ${after.p99} | ${ratio.toFixed(2)}× | ${after.rate} | ${after.costs.commands.toFixed(1)} | ${after.costs.total.toFixed(2)} |${after.failures + before.failures ? ` ${after.failures + before.failures} failures` : ''}`;
   });
   console.log([
     '',
     `${store.description}; ${options.users} users, ${videos.length} videos; ${options.connections} concurrent clients, ${options.seconds} s per request`,
     '',
-    '| request | small world p50 / p99 ms | grown world p50 / p99 ms | p50 growth | grown req/s |',
-    '| --- | --- | --- | --- | --- |',
+    '| request | small world p50 / p99 ms | grown world p50 / p99 ms | p50 growth | grown req/s | grown: store commands / request | grown: CPU ms / request (all) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     `growing: ${growth.writes} writes in ${growth.seconds.toFixed(0)} s = ${(growth.writes / growth.seconds).toFixed(0)} writes/s (${growth.failures} failures); per write: ${describeCosts(growth.costs)}`,
     '',
     '| write (grown world) | store commands / write | CPU ms / write: server | FerretDB | PostgreSQL | all | req/s |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...[...grown].flatMap(([name, { costs, rate }]) => (costs ? [`| ${name} | ${costs.commands.toFixed(2)} | ${costs.server.toFixed(2)} | ${costs.ferretdb.toFixed(2)} | ${costs.postgres.toFixed(2)} | ${costs.total.toFixed(2)} | ${rate} |`] : [])),
+    ...[...grown].flatMap(([name, { costs, rate }]) => (name.endsWith(' action') ? [`| ${name} | ${costs.commands.toFixed(2)} | ${costs.server.toFixed(2)} | ${costs.ferretdb.toFixed(2)} | ${costs.postgres.toFixed(2)} | ${costs.total.toFixed(2)} | ${rate} |`] : [])),
     `push on the grown world, ${options.sockets} sockets, ${options.rate} msg/s: p50 ${push.p50.toFixed(1)} ms, p99 ${push.p99.toFixed(1)} ms, delivered ${push.delivered}/${push.sent}`,
   ].join('\n'));
 }
