@@ -64,8 +64,13 @@ const isClosed = (hour: number, now: number) => (hour + 1) * HOUR_MS + CLOSE_AFT
  * an entry has no message and is not read.
  */
 export async function unreadCounts(queries: readonly UnreadQuery[]): Promise<Map<number, number>> {
-  const counts = new Map<number, number>(queries.map((query) => [query.peerId, recent.get(recentKey(query)) ?? 0]));
-  const counting = queries.filter((query) => query.latestId === undefined || !recent.has(recentKey(query)));
+  const counts = new Map<number, number>();
+  const counting: UnreadQuery[] = [];
+  for (const query of queries) {
+    const kept = query.latestId === undefined ? undefined : recent.get(recentKey(query));
+    counts.set(query.peerId, kept ?? 0);
+    if (kept === undefined) counting.push(query);
+  }
   if (counting.length === 0) return counts;
   const now = Date.now();
   const pairs = counting.map((query) => ({ query, pair: pairKey(query.readerId, query.peerId) }));
