@@ -21,6 +21,13 @@ export interface SendOptions {
   origin?: Origin;
 }
 
+/** The refusals of sending a message to `otherId`; read marks and typing follow the same rule. */
+export async function checkChatRule(userId: number, otherId: number, requireFriendship: boolean): Promise<void> {
+  if (userId === otherId) throw new Refusal('CANNOT_MESSAGE_SELF');
+  if (!(await userExists(otherId))) throw new Refusal('USER_NOT_FOUND');
+  if (requireFriendship && !(await areFriends(userId, otherId))) throw new Refusal('FRIENDS_ONLY');
+}
+
 /** Persists a message, then reports it; `created` is false when a retry found the original. */
 export async function sendMessage(
   fromUserId: number,
@@ -28,10 +35,8 @@ export async function sendMessage(
   content: string,
   options: SendOptions,
 ): Promise<{ message: MessageRecord; created: boolean }> {
-  if (fromUserId === toUserId) throw new Refusal('CANNOT_MESSAGE_SELF');
+  await checkChatRule(fromUserId, toUserId, options.requireFriendship);
   const dedupeKey = options.clientMsgId === undefined ? undefined : `${fromUserId}:${options.clientMsgId}`;
-  if (!(await userExists(toUserId))) throw new Refusal('USER_NOT_FOUND');
-  if (options.requireFriendship && !(await areFriends(fromUserId, toUserId))) throw new Refusal('FRIENDS_ONLY');
 
   const id = nextId();
   const pair = pairKey(fromUserId, toUserId);

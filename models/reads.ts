@@ -1,12 +1,10 @@
 import { cachedConversations, forget } from './caches.js';
-import { Refusal } from './errors.js';
 import { domainEvents, type Origin } from './events.js';
 import { storeLooksShared } from './ids.js';
 import { inTurn } from './in-turn.js';
+import { checkChatRule } from './messages.js';
 import { Conversation, pairKey, pairUsers, readIdOf, type ConversationDoc, type ReadPosition } from './message.js';
-import { areFriends } from './relations.js';
 import { unreadCounts } from './unread.js';
-import { userExists } from './users.js';
 import { betweenFolds, pendingPairsOf } from './write-behind.js';
 
 export interface ReadOptions {
@@ -28,13 +26,6 @@ export async function markRead(readerId: number, peerId: number, upToId: number,
   const moved = upTo > 0 && (await inTurn(`read:${readerId}:${pair}`, () => moveForward(readerId, pair, upTo)));
   if (moved) domainEvents.emit('message:read', { readerId, peerId, upToId: upTo, readTime: moved.at, origin: options.origin ?? {} });
   return unreadTotal(readerId);
-}
-
-/** The refusals of sending a message, for read marks and typing. */
-export async function checkChatRule(userId: number, otherId: number, requireFriendship: boolean): Promise<void> {
-  if (userId === otherId) throw new Refusal('CANNOT_MESSAGE_SELF');
-  if (!(await userExists(otherId))) throw new Refusal('USER_NOT_FOUND');
-  if (requireFriendship && !(await areFriends(userId, otherId))) throw new Refusal('FRIENDS_ONLY');
 }
 
 /**

@@ -106,7 +106,7 @@ export function registerHandlers(socket: GatewaySocket, deps: HandlerDeps): void
   socket.on('typing', (request, ack) =>
     handle(socket, deps, ack, {}, async (): Promise<Envelope> => {
       const { to_user_id } = parse(typingRequest, request);
-      await reads.checkChatRule(me, to_user_id, deps.requireFriendship);
+      await messages.checkChatRule(me, to_user_id, deps.requireFriendship);
       if (await deps.typingWindow.first(`${me}>${to_user_id}`)) deps.forwardTyping(me, to_user_id);
       return success;
     }),
