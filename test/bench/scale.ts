@@ -90,12 +90,18 @@ type Sample = { p50: number; p99: number; rate: number; failures: number; costs:
 function serverProcess() {
   return { pid: server.child.pid!, baseUrl: server.baseUrl };
 }
-/** The costs of a phase of writes: sampled before, and after the fold that follows it (counters are written behind). */
-async function costOf(run: () => Promise<number>, { writes: folding = true } = {}): Promise<Costs> {
+/** Whether a measured request is a write (its costs include the fold that follows it). */
+const isWrite = (name: string) => name.endsWith(' action');
+
+/**
+ * The costs of a phase of requests, per request: sampled before, and after the phase, or for writes
+ * after the fold that follows it (counters are written behind).
+ */
+async function costOf(run: () => Promise<number>, { folds = true } = {}): Promise<Costs> {
   const before = await spent(serverProcess(), store.pid!);
-  const writes = await run();
-  if (folding) await new Promise((resolve) => setTimeout(resolve, FOLD_MS + 300));
-  return perWrite(before, await spent(serverProcess(), store.pid!), writes);
+  const requests = await run();
+  if (folds) await new Promise((resolve) => setTimeout(resolve, FOLD_MS + 300));
+  return perWrite(before, await spent(serverProcess(), store.pid!), requests);
 }
 
 /** The hot requests, each for `seconds` at `connections` concurrent clients, with random users and videos. */
@@ -137,7 +143,7 @@ async function measure(label: string): Promise<Map<string, Sample>> {
       });
       return result.requests.total;
     };
-    const costs = await costOf(run, { writes: name.endsWith(' action') });
+    const costs = await costOf(run, { folds: isWrite(name) });
     results.set(name, { p50: result.latency.p50, p99: result.latency.p99, rate: result.requests.average, failures, costs });
     console.log(`${label}: ${name}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.average} req/s${failures ? `, ${failures} failures` : ''}; per request: ${describeCosts(costs)}`);
   }
@@ -239,7 +245,7 @@ function report(): void {
     '',
     '| write (grown world) | store commands / write | CPU ms / write: server | FerretDB | PostgreSQL | all | req/s |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...[...grown].flatMap(([name, { costs, rate }]) => (name.endsWith(' action') ? [`| ${name} | ${costs.commands.toFixed(2)} | ${costs.server.toFixed(2)} | ${costs.ferretdb.toFixed(2)} | ${costs.postgres.toFixed(2)} | ${costs.total.toFixed(2)} | ${rate} |`] : [])),
+    ...[...grown].flatMap(([name, { costs, rate }]) => (isWrite(name) ? [`| ${name} | ${costs.commands.toFixed(2)} | ${costs.server.toFixed(2)} | ${costs.ferretdb.toFixed(2)} | ${costs.postgres.toFixed(2)} | ${costs.total.toFixed(2)} | ${rate} |`] : [])),
     `push on the grown world, ${options.sockets} sockets, ${options.rate} msg/s: p50 ${push.p50.toFixed(1)} ms, p99 ${push.p99.toFixed(1)} ms, delivered ${push.delivered}/${push.sent}`,
   ].join('\n'));
 }
