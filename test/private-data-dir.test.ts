@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { client } from './helpers/api.js';
 import { removeDataDir, temporaryDir } from './helpers/dirs.js';
 import { runServerToExit, startServer, TEST_JWT_SECRET } from './helpers/server.js';
@@ -16,16 +16,16 @@ const test = (process.getuid?.() === 0 ? anyTest.serial : anyTest.skip) as TestF
 
 const ON_POSTGRES = /"msg":"store: FerretDB 1\.24\.2 on PostgreSQL/;
 
-/** A fresh directory closed to everyone but root, as `mktemp -d` makes them. */
-function privateDir(prefix: string): string {
+/** A fresh directory closed to everyone but root, as `mktemp -d` makes them; removed after the test. */
+function privateDir(t: ExecutionContext, prefix: string): string {
   const dir = temporaryDir(prefix);
   chmodSync(dir, 0o700);
+  t.teardown(() => removeDataDir(dir));
   return dir;
 }
 
 test('a DATA_DIR closed to the user postgres gets PostgreSQL, its cluster in /var/lib/douyin, found again at the next start', async (t) => {
-  const closed = privateDir('douyin-private-');
-  t.teardown(() => removeDataDir(closed));
+  const closed = privateDir(t, 'douyin-private-');
   const dataDir = path.join(closed, 'data');
   const first = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info' });
   t.teardown(() => first.stop('SIGKILL'));
@@ -52,8 +52,7 @@ test('a DATA_DIR closed to the user postgres gets PostgreSQL, its cluster in /va
 });
 
 test('the SQLite store the old fallback made in such a DATA_DIR is moved to PostgreSQL at the next start', async (t) => {
-  const closed = privateDir('douyin-private-old-');
-  t.teardown(() => removeDataDir(closed));
+  const closed = privateDir(t, 'douyin-private-old-');
   const dataDir = path.join(closed, 'data');
   const old = await startServer({ DATA_DIR: dataDir, EMBEDDED_STORE: 'sqlite' });
   t.teardown(() => old.stop('SIGKILL'));
@@ -71,8 +70,7 @@ test('the SQLite store the old fallback made in such a DATA_DIR is moved to Post
 });
 
 test('where the cluster can go nowhere the user postgres reaches, the server refuses to start and says what to run', async (t) => {
-  const closed = privateDir('douyin-nowhere-');
-  t.teardown(() => removeDataDir(closed));
+  const closed = privateDir(t, 'douyin-nowhere-');
   mkdirSync(path.join(closed, 'clusters'));
   const { code, output } = await runServerToExit({
     DATA_DIR: path.join(closed, 'data'), EMBEDDED_CLUSTERS_DIR: path.join(closed, 'clusters'),
