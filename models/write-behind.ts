@@ -208,6 +208,17 @@ export function rememberRemote(changes: CacheChanges): void {
   remote.set(counted.generation, entry);
 }
 
+/**
+ * The latest messages other processes recorded and have not folded, read from their records: a
+ * process that joins them (its cache relay) learns what they announced before it listened. Without
+ * it, a read marked here within FOLD_MS of a message would stop short of it. (Their counters show
+ * at their fold: records of writes that changed nothing, a repeated like, are not told apart.)
+ */
+export async function learnUnfoldedElsewhere(): Promise<void> {
+  const records = await PendingChange.find({ o: { $ne: PROCESS_ID }, l: { $exists: true } }, { g: 1, l: 1 }).lean<Array<Pick<PendingDoc, 'g' | 'l'>>>();
+  for (const { g, l } of records) rememberRemote({ counted: { generation: g, latest: l! } });
+}
+
 /** Starts folding every FOLD_MS and looking for what dead processes left; recovers what is left now. */
 export async function startWriteBehind(): Promise<void> {
   await recoverOrphans();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { caches, revocations, writeBehind } from '../models/index.js';
@@ -29,13 +30,23 @@ const announcement = z.object({
   }).optional(),
 });
 
+export interface CacheRelay {
+  /**
+   * Settles once this process hears the others and can tell them (subscribed, publisher ready), and
+   * has read what they announced before (their latest messages not folded): writes served before that
+   * would leave other processes' caches stale until they expire.
+   */
+  joined: Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * Tells the other processes what this one's writes made stale, and forgets what theirs did, over a
  * Redis channel. While Redis is down nothing is relayed and caches elsewhere expire on their own.
  * Logouts travel the same way: a token logged out here is refused everywhere within a Redis hop
  * (while Redis is down, within revocations.RELOAD_MS, when the others read the store).
  */
-export function relayCacheChanges(redis: RedisTarget, logger: Logger): () => Promise<void> {
+export function relayCacheChanges(redis: RedisTarget, logger: Logger): CacheRelay {
   const { pub, sub, close } = adapterClients(redis, logger, 'cross-process cache invalidations');
   const me = randomUUID();
   sub.on('message', (_channel: string, raw: string) => {
@@ -47,16 +58,22 @@ export function relayCacheChanges(redis: RedisTarget, logger: Logger): () => Pro
     caches.forget(changes as caches.Changes, { relayed: true });
     writeBehind.rememberRemote(changes as caches.Changes);
   });
-  // Not awaited: with Redis down at start the subscription is made when it comes back.
-  sub.subscribe(CHANNEL).catch(() => undefined);
+  // With Redis down at start the subscription is made when it comes back.
+  const subscribed = sub.subscribe(CHANNEL).catch(() => undefined);
+  const publisherReady = pub.status === 'ready' ? undefined : once(pub, 'ready').catch(() => undefined);
   const announce = (changes: caches.Changes) => void pub.publish(CHANNEL, JSON.stringify({ from: me, changes }));
   caches.cacheEvents.on('forgotten', announce);
   const announceLogout = (revocation: revocations.Revocation) => void pub.publish(CHANNEL, JSON.stringify({ from: me, revoked: [revocation] }));
   revocations.revocationEvents.on('announced', announceLogout);
-  return async () => {
-    caches.cacheEvents.off('forgotten', announce);
-    revocations.revocationEvents.off('announced', announceLogout);
-    await close();
+  return {
+    joined: Promise.all([subscribed, publisherReady]).then(() => writeBehind.learnUnfoldedElsewhere().catch((error: Error) => {
+      logger.warn({ err: error.message }, 'the other processes\' latest messages not folded yet could not be read: they show at their fold');
+    })),
+    async close() {
+      caches.cacheEvents.off('forgotten', announce);
+      revocations.revocationEvents.off('announced', announceLogout);
+      await close();
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'koa';
@@ -6,6 +7,7 @@ import type { Logger } from 'pino';
 import { createDeadlines, OVERDUE_MS } from '../models/deadline.js';
 import { sizeOwnerLists, closeDatabase, createSessions, linkMediaThrough, openDatabase, pingDatabase, storeCommands, videos } from '../models/index.js';
 import { defaultConnectionCeiling, openFilesLimit } from '../realtime/descriptors.js';
+import type { RedisTarget } from '../realtime/redis-connection.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
@@ -40,6 +42,16 @@ function atShutdown(what: string, run: () => Promise<unknown>): void {
   cleanups.unshift({ what, run });
 }
 
+/** How long a start waits for Redis before it serves without hearing the other processes' cache changes. */
+const RELAY_JOIN_MS = 5_000;
+
+async function joinCacheRelay(redis: RedisTarget, logger: Logger): Promise<void> {
+  const relay = relayCacheChanges(redis, logger);
+  atShutdown('the cache relay\'s Redis connections', () => relay.close());
+  const joined = await Promise.race([relay.joined.then(() => true), sleep(RELAY_JOIN_MS, false, { ref: false })]);
+  if (!joined) logger.warn(`Redis not reached within ${RELAY_JOIN_MS / 1000} s: serving without the other processes' cache changes until it is (caches expire on their own)`);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
@@ -61,7 +73,7 @@ async function main(): Promise<void> {
   atShutdown('covers being made', () => covers.stop());
 
   const redis = config.REDIS_URL ? { urls: config.REDIS_URL, cluster: config.REDIS_CLUSTER === 'on' } : undefined;
-  if (redis) atShutdown('the cache relay\'s Redis connections', relayCacheChanges(redis, logger));
+  if (redis) await joinCacheRelay(redis, logger);
 
   const sessions = createSessions(secret, config.TOKEN_TTL);
   const formatDate = monthDayFormatter(config.TIME_ZONE);
