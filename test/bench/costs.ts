@@ -10,7 +10,8 @@ export interface Spent {
   server: number;
   ferretdb: number;
   postgres: number;
-  commands: number;
+  /** Store commands by "command collection". */
+  commands: Map<string, number>;
 }
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
@@ -42,13 +43,14 @@ export function storeCpu(root: number): { own: number; postgres: number } {
   return { own: stat(root)?.cpu ?? 0, postgres };
 }
 
-async function storeCommands(baseUrl: string): Promise<number> {
+/** The server's store commands so far by "command collection", less the id lease renewals. */
+async function storeCommands(baseUrl: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  let total = 0;
-  for (const match of text.matchAll(/^store_commands_total\{([^}]*)\} (\d+)$/gm)) {
-    if (!match[1]!.includes('collection="worker_leases"')) total += Number(match[2]);
+  const counts = new Map<string, number>();
+  for (const [, command, collection, value] of text.matchAll(/^store_commands_total\{command="(\w+)",collection="([^"]*)"\} (\d+)$/gm)) {
+    if (collection !== 'worker_leases') counts.set(`${command} ${collection}`, Number(value));
   }
-  return total;
+  return counts;
 }
 
 export async function spent(server: { pid: number; baseUrl: string }, storePid: number): Promise<Spent> {
@@ -59,7 +61,14 @@ export async function spent(server: { pid: number; baseUrl: string }, storePid: 
 /** Per-write costs between two samples: CPU ms of each part and store commands. */
 export function perWrite(before: Spent, after: Spent, writes: number) {
   const ms = (key: 'server' | 'ferretdb' | 'postgres') => ((after[key] - before[key]) * 1000) / writes;
-  return { server: ms('server'), ferretdb: ms('ferretdb'), postgres: ms('postgres'), total: ms('server') + ms('ferretdb') + ms('postgres'), commands: (after.commands - before.commands) / writes };
+  const byKind = new Map([...after.commands].map(([kind, count]) => [kind, (count - (before.commands.get(kind) ?? 0)) / writes] as const).filter(([, count]) => count > 0));
+  const commands = [...byKind.values()].reduce((sum, count) => sum + count, 0);
+  return { server: ms('server'), ferretdb: ms('ferretdb'), postgres: ms('postgres'), total: ms('server') + ms('ferretdb') + ms('postgres'), commands, byKind };
+}
+
+/** The kinds of store commands that made up at least `share` of them, most first: "0.50 insert favorites, …". */
+export function describeCommands(costs: ReturnType<typeof perWrite>, share = 0.05): string {
+  return [...costs.byKind].filter(([, count]) => count >= costs.commands * share).sort((a, b) => b[1] - a[1]).map(([kind, count]) => `${count.toFixed(2)} ${kind}`).join(', ');
 }
 
 export function describeCosts(costs: ReturnType<typeof perWrite>): string {

@@ -17,7 +17,7 @@ import { temporaryDir } from '../helpers/dirs.js';
 import { percentile, seedUsers, type BenchUser } from './fixtures.js';
 import { timeByPackage } from './profile.js';
 import { awaitDeliveries, connectRecipients, sendAtRate, type PushProbe } from './push.js';
-import { describeCosts, perWrite, spent } from './costs.js';
+import { describeCommands, describeCosts, perWrite, spent } from './costs.js';
 import { FOLD_MS } from '../../models/write-behind.js';
 
 const { values } = parseArgs({
@@ -91,7 +91,9 @@ function serverProcess() {
   return { pid: server.child.pid!, baseUrl: server.baseUrl };
 }
 /** Whether a measured request is a write (its costs include the fold that follows it). */
-const isWrite = (name: string) => name.endsWith(' action');
+function isWrite(name: string): boolean {
+  return name.endsWith(' action');
+}
 
 /**
  * The costs of a phase of requests, per request: sampled before, and after the phase, or for writes
@@ -145,7 +147,7 @@ async function measure(label: string): Promise<Map<string, Sample>> {
     };
     const costs = await costOf(run, { folds: isWrite(name) });
     results.set(name, { p50: result.latency.p50, p99: result.latency.p99, rate: result.requests.average, failures, costs });
-    console.log(`${label}: ${name}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.average} req/s${failures ? `, ${failures} failures` : ''}; per request: ${describeCosts(costs)}`);
+    console.log(`${label}: ${name}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${result.requests.average} req/s${failures ? `, ${failures} failures` : ''}; per request: ${describeCosts(costs)} (${describeCommands(costs)})`);
   }
   return results;
 }
@@ -188,7 +190,7 @@ async function grow(records: number): Promise<{ writes: number; seconds: number;
     return plan.length;
   });
   clearInterval(progress);
-  console.log(`grown by ${plan.length} writes in ${seconds.toFixed(0)} s: ${(plan.length / seconds).toFixed(0)} writes/s, ${failures} failures; per write: ${describeCosts(costs)}`);
+  console.log(`grown by ${plan.length} writes in ${seconds.toFixed(0)} s: ${(plan.length / seconds).toFixed(0)} writes/s, ${failures} failures; per write: ${describeCosts(costs)} (${describeCommands(costs)})`);
   return { writes: plan.length, seconds, failures, costs };
 }
 
