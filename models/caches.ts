@@ -12,16 +12,56 @@ import { OWNER_LIST_TTL_MS } from './owner-lists.js';
 import { User, type UserDoc } from './user.js';
 import { Video, type VideoDoc } from './video.js';
 import { countedRead } from './fold-gate.js';
+import { storeLooksShared } from './ids.js';
 import { pendingLatest, type Changes as WriteBehindChanges } from './write-behind.js';
 
 /**
- * Read caches for the hot paths: user records and the newest page of the feed, and the owners' lists
- * of lists.ts (which live longer: owner-lists.ts). Every entry here lives at most CACHE_TTL_MS. A write forgets what it changed at once on the process that
- * made it, and `cacheEvents` lets other processes forget it too (server/cache-relay.ts carries it over
- * Redis), so a reader elsewhere sees the write within a Redis hop, and within CACHE_TTL_MS if Redis is
- * down. Concurrent misses are coalesced: one query answers every request waiting for the same records.
+ * Read caches for the hot paths: user and video records and the newest page of the feed, and the
+ * owners' lists of lists.ts (which live longer: owner-lists.ts). A write forgets what it changed at
+ * once on the process that made it, and `cacheEvents` lets other processes forget it too
+ * (server/cache-relay.ts carries it over Redis), so a reader elsewhere sees the write within a Redis
+ * hop. Records live HEARD_TTL_MS while every change to them is heard of (see `changesHeard`), and
+ * CACHE_TTL_MS otherwise (processes sharing a store without Redis: the others' changes show once they
+ * fold them and the entry expires). The feed's head lives CACHE_TTL_MS. Concurrent misses are
+ * coalesced: one query answers every request waiting for the same records.
  */
 export const CACHE_TTL_MS = 1_000;
+/** Not longer than write-behind's HISTORY_MS: a record must not outlive the folds it is shown with. */
+export const HEARD_TTL_MS = 20_000;
+
+/** Whether this process hears through Redis what the others change (cache-relay.ts says). */
+let relayListening = false;
+/** Whether other processes were writing to the store when records were last read. */
+let sharedBefore = false;
+
+/**
+ * Every change to a record is heard of here when no other process writes to the store, or when the
+ * others' changes arrive through the relay.
+ */
+function changesHeard(): boolean {
+  return relayListening || !storeLooksShared();
+}
+
+/**
+ * Drops the records cached while this process was alone once another one writes to the store too
+ * (noticed within ids.SHARING_CHECK_MS, before that one folds its first changes).
+ */
+function watchSharing(): void {
+  const shared = storeLooksShared();
+  if (shared && !sharedBefore) forgetRecords();
+  sharedBefore = shared;
+}
+
+/** The relay started or stopped hearing the other processes; what was cached may have missed a change. */
+export function hearingOthers(listening: boolean): void {
+  if (relayListening && !listening) forgetRecords();
+  relayListening = listening;
+}
+
+function forgetRecords(): void {
+  users.loader.clearAll();
+  videos.loader.clearAll();
+}
 
 /** What a write changed, as far as the caches are concerned. */
 export interface Changes {
@@ -61,8 +101,21 @@ function oneQueryAtATime() {
   };
 }
 
+/** DataLoader's cache map over an LRU whose entries each live `ttl()` from when they are set. */
+function expiringMap<K extends {}, V extends {}>(ttl: () => number) {
+  const entries = new LRUCache<K, V>({ max: 50_000, ttl: CACHE_TTL_MS });
+  return {
+    get: (key: K) => entries.get(key),
+    set: (key: K, value: V) => entries.set(key, value, { ttl: ttl() }),
+    delete: (key: K) => entries.delete(key),
+    clear: () => entries.clear(),
+  };
+}
+
+const recordTtl = () => (changesHeard() ? HEARD_TTL_MS : CACHE_TTL_MS);
+
 /** Records of one collection by id, missing ones absent; misses cost one round trip for any number of ids. */
-function recordsById<T extends { _id: K }, K extends number | string = number>(model: Model<any>, { ttl = CACHE_TTL_MS, counted = false } = {}) {
+function recordsById<T extends { _id: K }, K extends number | string = number>(model: Model<any>, { ttl = recordTtl, counted = false }: { ttl?: () => number; counted?: boolean } = {}) {
   const queries = oneQueryAtATime();
   const loader = new DataLoader<K, T | null>(async (ids) => {
     const find = () => findIn<T>(model, '_id', ids);
@@ -71,9 +124,10 @@ function recordsById<T extends { _id: K }, K extends number | string = number>(m
     return ids.map((id) => byId.get(id) ?? null);
   }, {
     batchScheduleFn: queries.batchScheduleFn,
-    cacheMap: new LRUCache<K, Promise<T | null>>({ max: 50_000, ttl }),
+    cacheMap: expiringMap<K, Promise<T | null>>(ttl),
   });
   async function get(ids: readonly K[]): Promise<Map<K, T>> {
+    watchSharing();
     const docs = await loader.loadMany(ids);
     const found = new Map<K, T>();
     docs.forEach((doc, i) => {
@@ -88,10 +142,10 @@ function recordsById<T extends { _id: K }, K extends number | string = number>(m
 const users = recordsById<UserDoc>(User, { counted: true });
 const videos = recordsById<VideoDoc>(Video, { counted: true });
 export const cachedUsers = users.get;
-/** Video records by id, with their counters as of at most CACHE_TTL_MS ago. */
+/** Video records by id; their counters with the changes not folded yet (fold-gate.ts, write-behind.ts). */
 export const cachedVideos = videos.get;
 /** Conversations (the latest message of each) by pair key; they change with every message, which forgets them. */
-const conversations = recordsById<ConversationDoc, string>(Conversation, { ttl: OWNER_LIST_TTL_MS });
+const conversations = recordsById<ConversationDoc, string>(Conversation, { ttl: () => OWNER_LIST_TTL_MS });
 
 /** The latest message of each conversation, with what this process sent and has not written behind yet. */
 export async function cachedConversations(pairs: readonly string[]): Promise<Map<string, ConversationDoc>> {

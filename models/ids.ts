@@ -14,6 +14,8 @@ export const WORKER_SLOTS = 2 ** WORKER_BITS;
 const SEQUENCE_SIZE = 2 ** SEQUENCE_BITS;
 const LEASE_MS = 60_000;
 const RENEW_MS = 15_000;
+/** How often a process looks whether others write to its store too (a process joining it). */
+const SHARING_CHECK_MS = 2_000;
 
 const WorkerLease = mongoose.model(
   'WorkerLease',
@@ -63,7 +65,7 @@ export function idFloor(epochMs: number): number {
 }
 
 let generator: IdGenerator | undefined;
-let lease: { slot: number; owner: string; timer: NodeJS.Timeout } | undefined;
+let lease: { slot: number; owner: string; timers: NodeJS.Timeout[] } | undefined;
 
 /** This process, as the owner of its id lease and of what it leaves pending in the store: `host/pid/uuid`. */
 export const PROCESS_ID = `${hostname()}/${process.pid}/${randomUUID()}`;
@@ -79,8 +81,11 @@ export async function startIds(): Promise<number> {
   const slots = [...Array(WORKER_SLOTS).keys()].sort(() => Math.random() - 0.5);
   for (const slot of slots) {
     if (await claim(slot, owner)) {
-      const timer = setInterval(() => void renew(slot, owner).then(othersShareStore).catch(() => undefined), RENEW_MS).unref();
-      lease = { slot, owner, timer };
+      const timers = [
+        setInterval(() => void renew(slot, owner).catch(() => undefined), RENEW_MS).unref(),
+        setInterval(() => void othersShareStore().catch(() => undefined), SHARING_CHECK_MS).unref(),
+      ];
+      lease = { slot, owner, timers };
       generator = new IdGenerator(slot);
       await othersShareStore();
       return slot;
@@ -99,7 +104,7 @@ export async function othersShareStore(): Promise<boolean> {
 
 let shared = false;
 
-/** othersShareStore as of the last lease renewal (every RENEW_MS) or the last time it was asked. */
+/** othersShareStore as of the last look (every SHARING_CHECK_MS) or the last time it was asked. */
 export function storeLooksShared(): boolean {
   return shared;
 }
@@ -127,7 +132,7 @@ function isRunning(pid: number): boolean {
 
 export async function stopIds(): Promise<void> {
   if (!lease) return;
-  clearInterval(lease.timer);
+  lease.timers.forEach(clearInterval);
   await WorkerLease.deleteOne({ _id: lease.slot, owner: lease.owner });
   lease = undefined;
   generator = undefined;

@@ -86,7 +86,8 @@ interface Generation {
 
 /**
  * Folded generations, kept a while: a record read before a fold (in a cache, or in a request that
- * read it just before) is shown with the changes that fold made.
+ * read it just before) is shown with the changes that fold made. At least as long as a record is
+ * cached (caches.HEARD_TTL_MS).
  */
 const HISTORY_MS = 30_000;
 const history: Generation[] = [];

@@ -58,8 +58,11 @@ export function relayCacheChanges(redis: RedisTarget, logger: Logger): CacheRela
     caches.forget(changes as caches.Changes, { relayed: true });
     writeBehind.rememberRemote(changes as caches.Changes);
   });
-  // With Redis down at start the subscription is made when it comes back.
-  const subscribed = sub.subscribe(CHANNEL).catch(() => undefined);
+  // With Redis down at start the subscription is made when it comes back (ioredis subscribes again
+  // by itself after each reconnection). Meanwhile records are cached briefly (caches.ts).
+  const subscribed = sub.subscribe(CHANNEL).then(() => caches.hearingOthers(true), () => undefined);
+  sub.on('close', () => caches.hearingOthers(false));
+  sub.on('ready', () => void subscribed.then(() => caches.hearingOthers(true)));
   const publisherReady = pub.status === 'ready' ? undefined : once(pub, 'ready').catch(() => undefined);
   const announce = (changes: caches.Changes) => void pub.publish(CHANNEL, JSON.stringify({ from: me, changes }));
   caches.cacheEvents.on('forgotten', announce);
@@ -70,6 +73,7 @@ export function relayCacheChanges(redis: RedisTarget, logger: Logger): CacheRela
       logger.warn({ err: error.message }, 'the other processes\' latest messages not folded yet could not be read: they show at their fold');
     })),
     async close() {
+      caches.hearingOthers(false);
       caches.cacheEvents.off('forgotten', announce);
       revocations.revocationEvents.off('announced', announceLogout);
       await close();
