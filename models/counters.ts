@@ -8,7 +8,7 @@ import { countEach, findIn } from './lookups.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 import { bulkWrite } from './write-batch.js';
-import { betweenFolds, idsOf, pendingForRecount, type CounterTarget, type PendingDoc } from './write-behind.js';
+import { betweenFolds, idsOf, pendingForRecount, type CounterTarget, type PendingDoc, type Unfolded } from './write-behind.js';
 
 /**
  * Counters are written behind (write-behind.ts): each process folds the changes its writes made into
@@ -52,13 +52,37 @@ export function flush(): Promise<void> {
   const videos = [...pending.videos];
   pending.users.clear();
   pending.videos.clear();
-  const recount = async () => (users.length + videos.length > 0 && (await othersShareStore()) ? Promise.all([recountUsers(users), recountVideos(videos)]) : [[], []]);
+  const nothing = { fixed: {}, later: {} };
+  const recount = async () => (users.length + videos.length > 0 && (await othersShareStore()) ? recountSettled(users, videos) : nothing);
   return betweenFolds(recount).then(
-    // A fold elsewhere between a recount's reads and its write is overwritten by it: whatever a
-    // recount fixed is looked at once more after a quiet while, until a look finds nothing to fix.
-    ([fixedUsers, fixedVideos]) => recountWhenShared({ users: fixedUsers, videos: fixedVideos }),
+    ({ fixed, later }) => {
+      // A fold elsewhere between a recount's reads and its write is overwritten by it: whatever a
+      // recount fixed is looked at once more after a quiet while, until a look finds nothing to fix.
+      recountWhenShared(fixed);
+      recountWhenShared(later);
+    },
     () => recountWhenShared({ users, videos }), // the store is away: try again later
   );
+}
+
+/**
+ * Recounts the targets no other process has changes to fold for (a record of theirs may be of a write
+ * that changed nothing, a repeated like: subtracting it would leave the counter one short); the others
+ * are left for later, once those processes have folded.
+ */
+async function recountSettled(users: readonly number[], videos: readonly number[]) {
+  const unfolded = await pendingForRecount(() => false);
+  const [readyUsers, laterUsers] = partition(users, (id) => !unfolded.elsewhere.has(`users:${id}`));
+  const [readyVideos, laterVideos] = partition(videos, (id) => !unfolded.elsewhere.has(`videos:${id}`));
+  const [fixedUsers, fixedVideos] = await Promise.all([
+    recount(User, 'users', readyUsers, USER_COUNTERS, unfolded),
+    recount(Video, 'videos', readyVideos, VIDEO_COUNTERS, unfolded),
+  ]);
+  return { fixed: { users: fixedUsers, videos: fixedVideos }, later: { users: laterUsers, videos: laterVideos } };
+}
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
 }
 
 /** Recounts the counters of these targets; `resolving`: pending records this recount settles (not subtracted). */
@@ -95,7 +119,7 @@ export async function recountVideos(ids: readonly number[]): Promise<number[]> {
  * Sets the counters that differ from their edges, less the changes still to be folded into them (whose
  * edges may be counted already); returns the ids it fixed.
  */
-async function recount(target: Model<any>, kind: 'users' | 'videos', ids: readonly number[], specs: Record<string, CountSpec>, unfolded: Awaited<ReturnType<typeof pendingForRecount>>): Promise<number[]> {
+async function recount(target: Model<any>, kind: 'users' | 'videos', ids: readonly number[], specs: Record<string, CountSpec>, { totals: unfolded }: Unfolded): Promise<number[]> {
   if (ids.length === 0) return [];
   const fields = Object.keys(specs);
   const [current, ...counts] = await Promise.all([

@@ -386,23 +386,38 @@ export async function recoverOrphans(): Promise<number> {
   return orphans.length;
 }
 
+export interface Unfolded {
+  /** By target and field: what a recount subtracts from the edges it counts. */
+  totals: Totals;
+  /** Targets that other processes' records name (not being resolved). */
+  elsewhere: Set<CounterTarget>;
+}
+
 /**
  * The changes to counters still to be folded, by target and field, that a recount subtracts from the
  * edges it counts (their writes may be counted already; their folds will add them again): other
  * processes' records in the store, except those being resolved, and this process's own in memory
- * (its records in the store include changes its writes did not make).
+ * (its records in the store include changes its writes did not make, as do the others': so a
+ * recount that can wait leaves the targets in `elsewhere` for later).
  */
-export async function pendingForRecount(resolving: (doc: PendingDoc) => boolean): Promise<Totals> {
+export async function pendingForRecount(resolving: (doc: PendingDoc) => boolean): Promise<Unfolded> {
   const totals: Totals = new Map();
+  const elsewhere = new Set<CounterTarget>();
   const others = await PendingChange.find({ o: { $ne: PROCESS_ID } }).lean<PendingDoc[]>();
-  for (const doc of others) if (!resolving(doc)) for (const { t, f, n } of doc.c) addTo(totals, t, f, n);
+  for (const doc of others) {
+    if (resolving(doc)) continue;
+    for (const { t, f, n } of doc.c) {
+      addTo(totals, t, f, n);
+      elsewhere.add(t);
+    }
+  }
   for (const generation of unfolded) {
     if (generation.folded) continue; // in the store already; its records are being removed
     for (const counts of [generation.made, generation.inflight]) {
       for (const [target, fields] of counts) for (const [field, total] of fields) addTo(totals, target, field, total);
     }
   }
-  return totals;
+  return { totals, elsewhere };
 }
 
 export type { PendingDoc };

@@ -169,6 +169,27 @@ test('counters survive hundreds of simultaneous likes, follows and comments on t
   t.is(negatives, 0);
 });
 
+test('a recount leaves alone what another process has still to fold: its records of repeated likes, which changed nothing, are not subtracted', async (t) => {
+  const { apis: [onA, onB], servers: [, b], db } = t.context as Context & { apis: [Client, Client]; servers: [ServerProcess, ServerProcess] };
+  const [author, early, late] = await Promise.all(['author', 'early', 'late'].map((name) => onA.newUser(name)));
+  const videoId = await onA.publish(author!.token, 'repeated', await tinyVideo());
+  const like = (api: Client, user: User) => api.post('/douyin/favorite/action/', { token: user.token, video_id: videoId, action_type: 1 });
+  t.is((await like(onB, early!)).body.status_code, 0);
+  await new Promise((resolve) => setTimeout(resolve, FOLD_MS + 1_000)); // B has folded it
+
+  // Repeats change nothing, but each leaves B a record until its next fold, which B, frozen, does not make.
+  for (let i = 0; i < 3; i += 1) t.is((await like(onB, early!)).body.status_code, 0);
+  b.child.kill('SIGSTOP');
+  t.teardown(() => b.child.kill('SIGCONT'));
+  t.is((await like(onA, late!)).body.status_code, 0);
+  await new Promise((resolve) => setTimeout(resolve, FOLD_MS + 4_000)); // A folds, and would recount after a quiet second
+  const stored = await db.collection('videos').findOne({ _id: videoId as never });
+  t.is(stored?.favoriteCount, 2, 'two likes stored, whatever B has not folded');
+
+  b.child.kill('SIGCONT');
+  t.deepEqual(await eventually(() => drift(db), FOLD_MS / 1000 + 10), []);
+});
+
 test('on a store it has to itself, a process serves every counter exact as soon as the requests have answered, and stores it within a fold, FerretDB too', async (t) => {
   const mongoUrl = `${t.context.store.url}counters-alone`;
   const server = await startServer({ MONGO_URL: mongoUrl, ...UNHURRIED });
