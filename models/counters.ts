@@ -106,13 +106,13 @@ const VIDEO_COUNTERS: Record<string, CountSpec> = {
   commentCount: { model: Comment, field: 'commentCount', groupBy: 'videoId' },
 };
 
-/** Sets the counters of these users from their edges; a fixed number of round trips for any number of ids. Answers the ids it fixed. */
-export async function recountUsers(ids: readonly number[]): Promise<number[]> {
-  return recount(User, 'users', ids, USER_COUNTERS, await pendingForRecount(() => false));
+/** Sets the counters of these users from their edges; a fixed number of round trips for any number of ids. */
+export async function recountUsers(ids: readonly number[]): Promise<number> {
+  return (await recount(User, 'users', ids, USER_COUNTERS, await pendingForRecount(() => false))).length;
 }
 
-export async function recountVideos(ids: readonly number[]): Promise<number[]> {
-  return recount(Video, 'videos', ids, VIDEO_COUNTERS, await pendingForRecount(() => false));
+export async function recountVideos(ids: readonly number[]): Promise<number> {
+  return (await recount(Video, 'videos', ids, VIDEO_COUNTERS, await pendingForRecount(() => false))).length;
 }
 
 /**
@@ -147,12 +147,12 @@ export async function recountAll(batchSize = 500): Promise<{ users: number; vide
 }
 
 /** Walks every id of the collection once (one cursor), handing them to `work` in batches. */
-async function inBatches(model: Model<any>, size: number, work: (ids: number[]) => Promise<number[]>): Promise<number> {
+async function inBatches(model: Model<any>, size: number, work: (ids: number[]) => Promise<number>): Promise<number> {
   let fixed = 0;
   let batch: number[] = [];
   for await (const doc of model.find({}, { _id: 1 }).lean<{ _id: number }>().cursor({ batchSize: size })) {
     batch.push(doc._id);
-    if (batch.length === size) fixed += (await work(batch.splice(0))).length;
+    if (batch.length === size) fixed += await work(batch.splice(0));
   }
-  return batch.length > 0 ? fixed + (await work(batch)).length : fixed;
+  return batch.length > 0 ? fixed + (await work(batch)) : fixed;
 }
