@@ -240,6 +240,20 @@ test('someone who was away finds what happened meanwhile when they log in: the l
   t.deepEqual(pageErrors, []);
 });
 
+test('a visitor whose feed did not load (the store frozen) is told why, and the page looks again by itself until it loads', async (t) => {
+  const { store, api } = t.context;
+  const author = await api.newUser('patient');
+  await api.publish(author.token, 'worth the wait', await tinyVideo());
+  await new Promise((resolve) => setTimeout(resolve, 1_500)); // the feed's cached head has expired
+  process.kill(store.pid!, 'SIGSTOP');
+  t.teardown(() => process.kill(store.pid!, 'SIGCONT'));
+  const page = await visit(t, 'patient visitor');
+  await page.locator('#feed .empty', { hasText: 'did not load' }).waitFor({ timeout: 20_000 });
+  process.kill(store.pid!, 'SIGCONT');
+  await page.locator('article.video', { hasText: 'worth the wait' }).waitFor({ timeout: 20_000 });
+  t.is(await page.locator('#feed .empty').count(), 0);
+});
+
 test('a first start shows a newcomer the demo world: the feed plays for a visitor, and the demo login has friends, chats and notifications', async (t) => {
   const server = await startServer({ HOST: '0.0.0.0', DEMO_WORLD: 'on' });
   t.teardown(() => server.stop());

@@ -11,11 +11,15 @@ let loads = 0;
 
 export async function loadFeed() {
   const load = ++loads;
-  const { video_list: videos } = await api('GET', '/douyin/feed/', { latest_time: Date.now() });
+  const answer = await api('GET', '/douyin/feed/', { latest_time: Date.now() }).catch((error) => error);
   if (load !== loads) return; // a later load (the one after signing in, say) shows the feed
+  const videos = answer instanceof Error ? [] : answer.video_list;
   $('#feed').replaceChildren(...videos.map(videoCard));
   if (videos.length > 0) return;
-  const text = 'No videos yet: a first start makes a demo world within seconds, and this page looks again by itself (or publish one, or run npm run seed).';
+  // A busy or restarting server may refuse a load: looking again is what the reader would do.
+  const text = answer instanceof Error
+    ? `The feed did not load (${answer.message}); this page looks again by itself.`
+    : 'No videos yet: a first start makes a demo world within seconds, and this page looks again by itself (or publish one, or run npm run seed).';
   $('#feed').append(element('p', { className: 'empty', textContent: text }));
   if (emptyLooks++ < EMPTY_LOOKS) setTimeout(() => {
     if ($('#feed .empty')) void loadFeed(); // unless a video was published meanwhile
