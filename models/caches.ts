@@ -12,7 +12,7 @@ import { OWNER_LIST_TTL_MS } from './owner-lists.js';
 import { User, type UserDoc } from './user.js';
 import { Video, type VideoDoc } from './video.js';
 import { countedRead } from './fold-gate.js';
-import { storeLooksShared } from './ids.js';
+import { sharingEvents, storeLooksShared } from './ids.js';
 import { pendingLatest, type Changes as WriteBehindChanges } from './write-behind.js';
 
 /**
@@ -31,8 +31,6 @@ export const HEARD_TTL_MS = 20_000;
 
 /** Whether this process hears through Redis what the others change (cache-relay.ts says). */
 let relayListening = false;
-/** Whether other processes were writing to the store when records were last read. */
-let sharedBefore = false;
 
 /**
  * Every change to a record is heard of here when no other process writes to the store, or when the
@@ -42,15 +40,9 @@ function changesHeard(): boolean {
   return relayListening || !storeLooksShared();
 }
 
-/**
- * Drops the records cached while this process was alone once another one writes to the store too
- * (noticed within ids.SHARING_CHECK_MS, before that one folds its first changes).
- */
-function watchSharing(): void {
-  const shared = storeLooksShared();
-  if (shared && !sharedBefore) forgetRecords();
-  sharedBefore = shared;
-}
+// Records cached while this process was alone are dropped once another one writes to the store too
+// (noticed within ids.SHARING_CHECK_MS, before that one folds its first changes).
+sharingEvents.on('joined', () => forgetRecords());
 
 /** The relay started or stopped hearing the other processes; what was cached may have missed a change. */
 export function hearingOthers(listening: boolean): void {
@@ -127,7 +119,6 @@ function recordsById<T extends { _id: K }, K extends number | string = number>(m
     cacheMap: expiringMap<K, Promise<T | null>>(ttl),
   });
   async function get(ids: readonly K[]): Promise<Map<K, T>> {
-    watchSharing();
     const docs = await loader.loadMany(ids);
     const found = new Map<K, T>();
     docs.forEach((doc, i) => {

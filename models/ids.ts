@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import mongoose, { Schema } from 'mongoose';
 
@@ -98,11 +99,16 @@ export async function startIds(): Promise<number> {
 export async function othersShareStore(): Promise<boolean> {
   if (!lease) return false;
   const others = await WorkerLease.countDocuments({ owner: { $ne: lease.owner }, expiresAt: { $gt: new Date() } });
+  const before = shared;
   shared = others > 0;
+  if (shared && !before) sharingEvents.emit('joined');
   return shared;
 }
 
 let shared = false;
+
+/** `joined`: another process began writing to this store (seen within SHARING_CHECK_MS). */
+export const sharingEvents = new EventEmitter<{ joined: [] }>();
 
 /** othersShareStore as of the last look (every SHARING_CHECK_MS) or the last time it was asked. */
 export function storeLooksShared(): boolean {
