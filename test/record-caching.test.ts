@@ -1,4 +1,4 @@
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { CACHE_TTL_MS } from '../models/caches.js';
 import { FOLD_MS } from '../models/write-behind.js';
 import type { RunningStore } from '../server/store/embedded.js';
@@ -43,30 +43,31 @@ test('alone on its store, a process reads a user record once however often it is
   t.is(await findsOf(server, 'users') - before, 0, 'no user read after the first');
 });
 
-test('processes sharing a store without Redis see each other\'s changes at the fold, however long they could cache', async (t) => {
-  const env = { MONGO_URL: `${t.context.store.url}records-shared` };
-  const [a, b] = await Promise.all([startServer(env), startServer(env)]);
-  t.teardown(() => Promise.all([a.stop(), b.stop()]));
-  const [onA, onB] = [client(a.baseUrl), client(b.baseUrl)];
-  const [fan, star] = await Promise.all([onA.newUser('fan'), onA.newUser('star')]);
+/**
+ * B starts alone on a store and caches a star's profile; A joins the store, `between` runs, `fan`
+ * follows the star on A, and B must show it within a fold and a short cache.
+ */
+async function followSeenOnB(t: ExecutionContext<{ store: RunningStore }>, env: Record<string, string>, between: () => Promise<void> = async () => undefined): Promise<void> {
+  const b = await startServer(env);
+  t.teardown(() => b.stop());
+  const onB = client(b.baseUrl);
+  const [fan, star] = await Promise.all([onB.newUser('fan'), onB.newUser('star')]);
   const followers = async () => (await onB.get('/douyin/user/', { token: fan.token, user_id: star.id })).body.user.follower_count as number;
   t.is(await followers(), 0, 'cached on B');
+  const a = await startServer(env);
+  t.teardown(() => a.stop());
+  const onA = client(a.baseUrl);
+  await between();
   t.is((await onA.post('/douyin/relation/action/', { token: fan.token, to_user_id: star.id, action_type: 1 })).body.status_code, 0);
   t.true(await eventually(async () => (await followers()) === 1, FOLD_MS + 2 * CACHE_TTL_MS + 500), 'B shows the follow within a fold and a short cache');
+}
+
+test('processes sharing a store without Redis see each other\'s changes at the fold, however long they could cache', async (t) => {
+  await followSeenOnB(t, { MONGO_URL: `${t.context.store.url}records-shared` });
 });
 
 test('with Redis gone, processes forget the records they cached while they heard each other, and see changes at the fold', async (t) => {
   const redis = await startTestRedis();
   t.teardown(() => redis.stop());
-  const env = { MONGO_URL: `${t.context.store.url}records-redis-gone`, REDIS_URL: redis.url };
-  const [a, b] = await Promise.all([startServer(env), startServer(env)]);
-  t.teardown(() => Promise.all([a.stop(), b.stop()]));
-  const [onA, onB] = [client(a.baseUrl), client(b.baseUrl)];
-  const [fan, star] = await Promise.all([onA.newUser('fan'), onA.newUser('star')]);
-  const followers = async () => (await onB.get('/douyin/user/', { token: fan.token, user_id: star.id })).body.user.follower_count as number;
-  t.is(await followers(), 0, 'cached on B while it hears A');
-
-  await redis.stop();
-  t.is((await onA.post('/douyin/relation/action/', { token: fan.token, to_user_id: star.id, action_type: 1 })).body.status_code, 0);
-  t.true(await eventually(async () => (await followers()) === 1, FOLD_MS + 2 * CACHE_TTL_MS + 500), 'B shows the follow within a fold and a short cache');
+  await followSeenOnB(t, { MONGO_URL: `${t.context.store.url}records-redis-gone`, REDIS_URL: redis.url }, () => redis.stop());
 });
