@@ -43,6 +43,7 @@ const SEAWEEDFS = {
   buildTime: 'about four minutes on two cores',
 };
 const READY_MS = 60_000;
+const START_ATTEMPTS = 3;
 
 const started = new Set<ChildProcess>();
 process.once('exit', () => started.forEach((child) => child.kill('SIGKILL')));
@@ -51,8 +52,22 @@ export function seaweedfsBinary(): Promise<string> {
   return goBinary(SEAWEEDFS, createLogger('info'));
 }
 
-/** SeaweedFS on free loopback ports with one bucket, and credentials that every request must sign with. */
+/**
+ * SeaweedFS on free loopback ports with one bucket, and credentials that every request must sign with.
+ * A port found free can be taken by a parallel test before weed binds it (weed then exits at once):
+ * such a start is tried again on other ports.
+ */
 export async function startTestS3(bucket = 'media'): Promise<TestS3> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchTestS3(bucket);
+    } catch (error) {
+      if (!(error instanceof EarlyExit) || attempt === START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function launchTestS3(bucket: string): Promise<TestS3> {
   const binary = await seaweedfsBinary();
   const dir = temporaryDir('douyin-s3-');
   const credentials = { accessKeyId: `test${randomBytes(6).toString('hex')}`, secretAccessKey: randomBytes(20).toString('hex') };
@@ -82,9 +97,9 @@ export async function startTestS3(bucket = 'media'): Promise<TestS3> {
       S3_ACCESS_KEY_ID: credentials.accessKeyId, S3_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     },
     async start() {
-      child = spawn(binary, args, { stdio: 'ignore' });
+      child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       started.add(child);
-      await createBucketWhenReady(client, bucket, child);
+      await createBucketWhenReady(client, bucket, child, loggedErrors(child));
     },
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
@@ -107,11 +122,26 @@ export async function startTestS3(bucket = 'media'): Promise<TestS3> {
   return s3;
 }
 
+class EarlyExit extends Error {}
+
+/** The error and fatal lines weed logged (glog's E and F lines on stderr), for saying why it exited. */
+function loggedErrors(child: ChildProcess): () => string {
+  const errors: string[] = [];
+  let partial = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    errors.push(...lines.filter((line) => /^[EF]\d{4} /.test(line)));
+    errors.splice(0, errors.length - 5);
+  });
+  return () => errors.join('\n');
+}
+
 /** The gateway answers before its volume server has joined: the bucket is made (or found) once writes work. */
-async function createBucketWhenReady(client: S3Client, bucket: string, child: ChildProcess): Promise<void> {
+async function createBucketWhenReady(client: S3Client, bucket: string, child: ChildProcess, errors: () => string): Promise<void> {
   const deadline = Date.now() + READY_MS;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`weed exited with ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null) throw new EarlyExit(`weed exited with ${child.exitCode} before it was ready: ${errors() || 'no error logged'}`);
     try {
       await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: unknown) => {
         if ((error as Error).name !== 'BucketAlreadyOwnedByYou' && (error as Error).name !== 'BucketAlreadyExists') throw error;
