@@ -17,8 +17,24 @@ export interface TestRedis {
 const started = new Set<ChildProcess>();
 process.once('exit', () => started.forEach((child) => child.kill('SIGKILL')));
 
-/** A real redis-server on a free loopback port, without persistence; `args` are added to its command line. */
+/**
+ * A real redis-server on a free loopback port, without persistence; `args` are added to its command line.
+ * A port found free can be taken (by a parallel test's outgoing connection) before redis binds it: such
+ * a start is tried again on another port.
+ */
 export async function startTestRedis(args: string[] = []): Promise<TestRedis> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchTestRedis(args);
+    } catch (error) {
+      if (attempt === START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+const START_ATTEMPTS = 3;
+
+async function launchTestRedis(args: string[]): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const redis: TestRedis = {
