@@ -217,6 +217,48 @@ test('two people like, follow and chat in the console and each sees the other li
   t.deepEqual(pageErrors, [], 'no script errors in either page');
 });
 
+test('two friends in the console: unread badges, the online dot, typing, and "Seen" under the last message read', async (t) => {
+  const suffix = Math.random().toString(36).slice(2, 7);
+  const alice = await signUp(t, `alice_${suffix}`);
+  const bob = await signUp(t, `bob_${suffix}`);
+  const [aliceSession, bobSession] = [await sessionOf(alice), await sessionOf(bob)];
+  const api = client(t.context.server.baseUrl);
+  await api.post('/douyin/relation/action/', { token: aliceSession.token, to_user_id: bobSession.id, action_type: 1 });
+  await api.post('/douyin/relation/action/', { token: bobSession.token, to_user_id: aliceSession.id, action_type: 1 });
+  const friendOn = (page: Page, name: RegExp) => page.locator('#friends li', { hasText: name });
+  await alice.click('#refresh-friends');
+  await bob.click('#refresh-friends');
+  await friendOn(bob, /alice_/).locator('.dot.online').waitFor();
+
+  // Messages Bob has not read are counted on Alice's entry as they arrive, without a reload.
+  for (const content of ['one', 'two', 'three']) await api.post('/douyin/message/action/', { token: aliceSession.token, to_user_id: bobSession.id, action_type: 1, content });
+  await friendOn(bob, /alice_/).locator('.badge', { hasText: /^3$/ }).waitFor();
+  await screenshot(bob, '8-unread-badge');
+
+  // Alice has the chat open; Bob opens his: the badge clears, and Alice sees her last message seen.
+  await friendOn(alice, /bob_/).click();
+  await alice.locator('#chat-log li', { hasText: 'three' }).waitFor();
+  t.is(await alice.locator('#chat-log li.seen').count(), 0, 'nothing is seen before Bob opens the chat');
+  await friendOn(bob, /alice_/).click();
+  await bob.locator('#chat-log li', { hasText: 'three' }).waitFor();
+  t.true(await friendOn(bob, /alice_/).locator('.badge').isHidden());
+  await alice.locator('#chat-log li.seen', { hasText: 'three' }).waitFor();
+
+  // Bob types: Alice sees it, until his message arrives.
+  await bob.locator('#chat-form input').pressSequentially('on my way', { delay: 20 });
+  await alice.locator('#typing', { hasText: /bob_\w+ is typing/ }).waitFor();
+  await screenshot(alice, '9-typing-seen');
+  await bob.press('#chat-form input', 'Enter');
+  await alice.locator('#chat-log li', { hasText: 'on my way' }).waitFor();
+  t.true(await alice.locator('#typing').isHidden(), 'a message from the typist ends the typing line');
+  await bob.locator('#chat-log li.seen', { hasText: 'on my way' }).waitFor(); // Alice's open chat read it at once
+
+  // Bob leaves: Alice's dot for him goes out.
+  await bob.context().close();
+  await friendOn(alice, /bob_/).locator('.dot:not(.online)').waitFor();
+  t.deepEqual(pageErrors, [], 'no script errors in either page');
+});
+
 test('someone who was away finds what happened meanwhile when they log in: the list and the unread badge', async (t) => {
   const api = client(t.context.server.baseUrl);
   const [carol, dave] = await Promise.all([api.newUser('carol'), api.newUser('dave')]);

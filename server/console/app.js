@@ -1,7 +1,7 @@
 // The web console: a small client of the public REST API and realtime contract, nothing private.
 // Visitors see the feed; signing in adds likes, comments, follows, publishing, chat and notifications.
 import { $, api, session } from './api.js';
-import { loadFriends } from './chat.js';
+import { loadFriends } from './friends.js';
 import { loadFeed } from './feed.js';
 import { connect, disconnect } from './live.js';
 import { loadNotifications } from './notifications.js';

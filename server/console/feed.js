@@ -1,6 +1,6 @@
 // The feed (open to visitors), with likes, comments and follows once signed in.
 import { $, api, element, session } from './api.js';
-import { loadFriends } from './chat.js';
+import { loadFriends } from './friends.js';
 
 $('#refresh-feed').addEventListener('click', () => void loadFeed());
 

@@ -1,6 +1,7 @@
 // The realtime gateway: one authenticated socket per signed-in tab, and what its events change on the page.
 import { $, note, session } from './api.js';
-import { lastMessageId, loadFriends, showMessage } from './chat.js';
+import { lastMessageId, readOpenChat, receiveMessage, receiveRead, receiveTyping, showMessage } from './chat.js';
+import { loadFriends, updateFriend } from './friends.js';
 import { addNotification, loadNotifications, removeNotification } from './notifications.js';
 
 let live;
@@ -23,7 +24,10 @@ export async function connect() {
     $('#live').textContent = 'live';
     $('#live').className = 'badge online';
     if (lastMessageId > 0) void catchUp();
-    if (connectedBefore) void loadNotifications(); // what happened while the socket was away
+    if (connectedBefore) { // what happened while the socket was away: unread counts and presence too
+      void loadNotifications();
+      void loadFriends();
+    }
     connectedBefore = true;
   });
   live.on('disconnect', () => {
@@ -33,9 +37,10 @@ export async function connect() {
   live.on('connect_error', (error) => {
     if (error.message === 'unauthorized') $('#logout').click();
   });
-  live.on('message:new', (message) => {
-    if (!showMessage(message) && message.from_user_id !== session.userId) note(`New message: ${message.content}`);
-  });
+  live.on('message:new', receiveMessage);
+  live.on('message:read', receiveRead);
+  live.on('typing', receiveTyping);
+  live.on('presence', ({ user_id: id, online }) => updateFriend(id, { online }));
   live.on('relation:follow', ({ action_type: action, user }) => {
     if (action === 2) note(`${user.name} unfollowed you`);
     void loadFriends();
@@ -52,4 +57,5 @@ async function catchUp() {
     page.message_list.forEach(showMessage);
     more = page.has_more && page.message_list.length > 0;
   }
+  readOpenChat();
 }

@@ -9,7 +9,7 @@ const socketIoClient = path.join(path.dirname(require.resolve('socket.io/package
 
 const CONSOLE_DIR = path.join(PROJECT_ROOT, 'server/console');
 const JAVASCRIPT = 'text/javascript; charset=utf-8';
-const MODULES = ['app', 'api', 'feed', 'publish', 'chat', 'notifications', 'live'];
+const MODULES = ['app', 'api', 'feed', 'publish', 'chat', 'friends', 'notifications', 'live'];
 
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: path.join(CONSOLE_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
