@@ -70,7 +70,13 @@ export interface PresenceStore {
   arrive(userId: number): Promise<boolean>;
   /** This process closed its last socket of `userId`: true when no process holds one now (announce it if still so after OFFLINE_GRACE_MS). */
   leave(userId: number): Promise<boolean>;
-  heartbeat(): Promise<void>;
+  /**
+   * Renews this process's heartbeat; false when it had lapsed (Redis lost its data, or was out of
+   * reach so long that other processes swept this one's users): what Redis holds is to be resynced.
+   */
+  heartbeat(): Promise<boolean>;
+  /** The users Redis has on this process. */
+  members(): Promise<number[]>;
   /** Users of processes that died (no heartbeat), now offline: each is returned to one process only. */
   sweep(): Promise<number[]>;
   online(userIds: readonly number[]): Promise<Set<number>>;
@@ -85,7 +91,12 @@ export function redisPresence(redis: RedisConnection, processId: string): Presen
     arrive: (userId) => change(ARRIVE, userId),
     leave: (userId) => change(LEAVE, userId),
     async heartbeat() {
-      await redis.multi().set(keys.alive(processId), '1', 'PX', HEARTBEAT_TTL_MS).sadd(keys.processes, processId).exec();
+      const [renewed] = (await redis.multi().set(keys.alive(processId), '1', 'PX', HEARTBEAT_TTL_MS, 'GET').sadd(keys.processes, processId).exec()) ?? [];
+      if (renewed?.[0]) throw renewed[0];
+      return renewed?.[1] !== null;
+    },
+    async members() {
+      return (await redis.smembers(keys.users(processId))).map(Number);
     },
     async sweep() {
       const gone = (await redis.eval(SWEEP, 2, keys.processes, keys.online, PREFIX)) as string[];

@@ -34,6 +34,8 @@ export function trackPresence(io: GatewayServer, options: PresenceOptions): Pres
   const turns = new Map<number, Promise<void>>();
   /** Users who left this process lately, not announced offline yet (without a shared store). */
   const leaving = new Set<number>();
+  /** Users whose change the shared store did not take (Redis out of reach): resynced at the next heartbeat. */
+  const unsynced = new Set<number>();
 
   const announce = async (userId: number, online: boolean, at = Date.now()) => {
     const friends = await relations.friendIds(userId);
@@ -44,22 +46,30 @@ export function trackPresence(io: GatewayServer, options: PresenceOptions): Pres
   // One user's changes go to the shared store in order: a quick reconnect must not end offline.
   const inTurn = (userId: number, work: () => Promise<void>) => {
     const next = (turns.get(userId) ?? Promise.resolve()).then(work).catch((error: unknown) => {
-      logger.warn({ err: error, userId }, 'presence: could not record a change');
+      unsynced.add(userId);
+      logger.warn({ err: error, userId }, 'presence: could not record a change; it is made again once Redis answers');
     });
     turns.set(userId, next);
     void next.then(() => turns.get(userId) === next && turns.delete(userId));
   };
 
-  let timer: NodeJS.Timeout | undefined;
-  if (shared) {
-    const beat = async () => {
-      await shared.heartbeat();
-      for (const userId of await shared.sweep()) if (!sockets.has(userId)) await announce(userId, false);
-    };
-    void beat().catch(() => undefined);
-    timer = setInterval(() => void beat().catch((error: unknown) => logger.debug({ err: error }, 'presence heartbeat failed')), SWEEP_EVERY_MS);
-    timer.unref();
-  }
+  /**
+   * Makes what Redis holds of this process's users true again after an outage: those with a socket
+   * here arrive (friends hear them online unless Redis still had them here), the others leave (friends
+   * hear them offline if they are offline everywhere: they left while Redis could not be told).
+   */
+  const resync = async (store: PresenceStore) => {
+    const registered = new Set(await store.members());
+    const users = new Set([...sockets.keys(), ...unsynced, ...registered]);
+    unsynced.clear();
+    for (const userId of users) inTurn(userId, () => (sockets.has(userId) ? arrive(store, userId, registered.has(userId)) : leave(store, userId, Date.now())));
+  };
+  const arrive = async (store: PresenceStore, userId: number, known = false) => {
+    if ((await store.arrive(userId)) && !known) await announce(userId, true);
+  };
+  const leave = async (store: PresenceStore, userId: number, leftAt: number) => {
+    if (await store.leave(userId)) void offlineUnlessBack(userId, leftAt).catch((error: unknown) => logger.warn({ err: error, userId }, 'presence: could not announce offline'));
+  };
 
   /** Announces `userId` offline unless back (anywhere) within OFFLINE_GRACE_MS. */
   const offlineUnlessBack = async (userId: number, leftAt: number) => {
@@ -69,13 +79,25 @@ export function trackPresence(io: GatewayServer, options: PresenceOptions): Pres
     if (!back) await announce(userId, false, leftAt);
   };
 
+  let timer: NodeJS.Timeout | undefined;
+  if (shared) {
+    const beat = async () => {
+      if (!(await shared.heartbeat()) || unsynced.size > 0) await resync(shared);
+      for (const userId of await shared.sweep()) if (!sockets.has(userId)) await announce(userId, false);
+    };
+    void beat().catch(() => undefined);
+    timer = setInterval(() => void beat().catch((error: unknown) => logger.debug({ err: error }, 'presence heartbeat failed')), SWEEP_EVERY_MS);
+    timer.unref();
+  }
+
   return {
     connected(userId) {
       const count = (sockets.get(userId) ?? 0) + 1;
       sockets.set(userId, count);
       if (count > 1) return;
       inTurn(userId, async () => {
-        if (shared ? await shared.arrive(userId) : !leaving.delete(userId)) await announce(userId, true);
+        if (shared) return arrive(shared, userId);
+        if (!leaving.delete(userId)) await announce(userId, true);
       });
     },
     disconnected(userId) {
@@ -85,8 +107,8 @@ export function trackPresence(io: GatewayServer, options: PresenceOptions): Pres
       const leftAt = Date.now();
       inTurn(userId, async () => {
         if (sockets.has(userId)) return; // back already
-        if (shared && !(await shared.leave(userId))) return;
-        if (!shared) leaving.add(userId);
+        if (shared) return leave(shared, userId, leftAt);
+        leaving.add(userId);
         void offlineUnlessBack(userId, leftAt).catch((error: unknown) => logger.warn({ err: error, userId }, 'presence: could not announce offline'));
       });
     },

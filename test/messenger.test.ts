@@ -6,6 +6,7 @@ import { connect, settle, type Recorder } from './helpers/sockets.js';
 import { FOLD_MS } from '../models/write-behind.js';
 import { eventually } from './helpers/faults.js';
 import { OFFLINE_GRACE_MS } from '../realtime/presence-store.js';
+import { SWEEP_EVERY_MS } from '../realtime/presence.js';
 import { startTestStore } from './helpers/store.js';
 import type { RunningStore } from '../server/store/embedded.js';
 
@@ -231,4 +232,28 @@ test('a process that is SIGKILLed takes its users offline within 30 s', async (t
   t.like(offline, { user_id: jade!.id, online: false });
   t.log(`offline ${Date.now() - killedAt} ms after the SIGKILL`);
   t.like(await kimOnA.ask('presence:list', {}), { online_user_ids: [] });
+});
+
+test('after Redis lost its data, presence is made true again: who is online is known again, and who left meanwhile is heard offline', async (t) => {
+  const { a, redis, live: { b } } = t.context;
+  const [olga, pete, quinn] = await friends(a, 'olga', 'pete', 'quinn');
+  const peteOnB = await socketOn(t, b, pete!);
+  await socketOn(t, a, olga!);
+  const quinnOnA = await socketOn(t, a, quinn!);
+  await peteOnB.waitFor('presence', 2);
+  t.deepEqual(((await peteOnB.ask('presence:list', {})).online_user_ids as number[]).sort(), [olga!.id, quinn!.id].sort());
+
+  await redis.stop(); // no persistence: it comes back empty
+  quinnOnA.close(); // Redis cannot be told
+  await settle(1_000);
+  await redis.start();
+
+  const resynced = await eventually(async () => {
+    const answer = await peteOnB.ask('presence:list', {});
+    return answer.status_code === 0 && JSON.stringify(answer.online_user_ids) === JSON.stringify([olga!.id]);
+  }, SWEEP_EVERY_MS * 3);
+  t.log(`presence:list after the restart: ${JSON.stringify(await peteOnB.ask('presence:list', {}))}`);
+  t.true(resynced, 'Olga, still connected, is online again; Quinn is not');
+  const offline = await eventually(() => peteOnB.received('presence').some((event) => event.user_id === quinn!.id && event.online === false), OFFLINE_GRACE_MS + 5_000);
+  t.true(offline, 'Pete hears that Quinn left while Redis was away');
 });
