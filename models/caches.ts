@@ -65,6 +65,11 @@ export interface Changes {
   likes?: readonly number[];
   /** Videos whose comments changed. */
   comments?: readonly number[];
+  /**
+   * The shelves (`<owner>:<k>`, shelves.ts) of the lists above that hold the entries changed: only those
+   * are forgotten of a popular owner, not every shelf read (absent: all of them).
+   */
+  shelves?: readonly string[];
   /** Conversations (pair keys) with a new latest message or read position. */
   conversations?: readonly string[];
   /** A video was published. */
@@ -199,11 +204,11 @@ export function forget(changes: Changes, { relayed = false, elsewhereOnly = fals
   changes.users?.forEach((id) => users.loader.clear(id));
   changes.videos?.forEach((id) => videos.loader.clear(id));
   if (changes.pair) {
-    followeesOf.forget(changes.pair[0]);
-    followersOf.forget(changes.pair[1]);
+    followeesOf.forget(changes.pair[0], changes.shelves);
+    followersOf.forget(changes.pair[1], changes.shelves);
   }
-  changes.likes?.forEach((id) => likesOf.forget(id));
-  changes.comments?.forEach((id) => commentsOf.forget(id));
+  changes.likes?.forEach((id) => likesOf.forget(id, changes.shelves));
+  changes.comments?.forEach((id) => commentsOf.forget(id, changes.shelves));
   changes.conversations?.forEach((pair) => conversations.loader.clear(pair));
   if (changes.published || changes.videos?.length) head = undefined;
   if (!relayed) cacheEvents.emit('forgotten', changes);

@@ -32,7 +32,7 @@ export async function addComment(userId: number, videoId: number, content: strin
   const dedupeKey = clientCommentId === undefined ? undefined : `${userId}:${clientCommentId}`;
   const id = nextId();
   const comment = { _id: id, videoId, userId, content, createdAt: Date.now(), shelf: await commentsOf.shelfKey(videoId, id), ...(dedupeKey && { dedupeKey }) };
-  const inserted = await changing(counted(videoId, 1), async () => (await insertComment(comment)) === 'inserted', { comments: [videoId] });
+  const inserted = await changing(counted(videoId, 1), async () => (await insertComment(comment)) === 'inserted', { comments: [videoId], shelves: [comment.shelf] });
   if (!inserted) return (await commentViews([await originalOf(dedupeKey)], userId, format))[0]!;
   commentsOf.added(videoId);
   if (userId !== video.authorId && mayListen(video.authorId)) {
@@ -62,10 +62,12 @@ export async function deleteComment(userId: number, videoId: number, commentId: 
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const deletable = video.authorId === userId ? { _id: commentId, videoId } : { _id: commentId, videoId, userId };
   let comment: CommentDoc | null = null;
+  // An entry's shelf is a function of its id (shelves.ts): only that one is forgotten.
+  const shelf = await commentsOf.shelfKey(videoId, commentId);
   await inTurn(`comments:${commentId}`, () => changing(counted(videoId, -1), async () => {
     comment = await Comment.findOneAndDelete(deletable).lean<CommentDoc>();
     return comment !== null;
-  }, { comments: [videoId] }));
+  }, { comments: [videoId], shelves: [shelf] }));
   if (!comment) throw new Refusal((await Comment.exists({ _id: commentId, videoId })) ? 'NOT_COMMENT_OWNER' : 'COMMENT_NOT_FOUND');
   const deleted: CommentDoc = comment;
   await commentDeleted(commentId, videoId, deleted.userId, video.authorId);

@@ -14,7 +14,7 @@ import type { VideoView } from './views.js';
 import { batchedInserts } from './write-batch.js';
 import { changing, pendingCount, type CounterChange } from './write-behind.js';
 
-const insertLike = batchedInserts<{ _id: number; userId: number; videoId: number; authorId: number; shelf: string }>(Favorite);
+const insertLike = batchedInserts<LikeDoc>(Favorite);
 
 /** Likes (actionType 1) or unlikes (2) a video. Idempotent: repeating either changes nothing and succeeds. */
 export async function favorite(userId: number, videoId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
@@ -27,10 +27,11 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
     { target: `users:${userId}`, field: 'favoriteCount', step },
     { target: `users:${authorId}`, field: 'totalFavorited', step },
   ];
-  const write = async () => (actionType === 1 ? addLike(userId, videoId, authorId) : removeLike(userId, videoId));
   // A like and an unlike at once (a double tap) change the edge and its notification in turn.
   const changed = await inTurn(`favorites:${userId}>${videoId}`, async () => {
-    if (!(await changing({ counters }, write, { likes: [userId] }))) return false;
+    const like = actionType === 1 ? await newLike(userId, videoId, authorId) : undefined;
+    const write = async () => (like ? addLike(like) : removeLike(userId, videoId));
+    if (!(await changing({ counters }, write, { likes: [userId], ...(like && { shelves: [like.shelf] }) }))) return false;
     await likeChanged(userId, videoId, authorId, actionType, origin);
     return true;
   });
@@ -44,10 +45,16 @@ async function reportLike(userId: number, videoId: number, authorId: number, ori
   if (user) domainEvents.emit('favorite:added', { videoId, user, authorId, favoriteCount, origin });
 }
 
-async function addLike(userId: number, videoId: number, authorId: number): Promise<boolean> {
+type LikeDoc = { _id: number; userId: number; videoId: number; authorId: number; shelf: string };
+
+async function newLike(userId: number, videoId: number, authorId: number): Promise<LikeDoc> {
   const id = nextId();
-  if ((await insertLike({ _id: id, userId, videoId, authorId, shelf: await likesOf.shelfKey(userId, id) })) !== 'inserted') return false;
-  likesOf.added(userId);
+  return { _id: id, userId, videoId, authorId, shelf: await likesOf.shelfKey(userId, id) };
+}
+
+async function addLike(like: LikeDoc): Promise<boolean> {
+  if ((await insertLike(like)) !== 'inserted') return false;
+  likesOf.added(like.userId);
   return true;
 }
 

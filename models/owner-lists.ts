@@ -65,7 +65,8 @@ export interface OwnerLists<T extends Entry> {
   shelfKey(owner: number, id: number): Promise<string>;
   /** An entry of the owner was stored: now and then its newest shelf is counted (shelves.ts). */
   added(owner: number): void;
-  forget(owner: number): void;
+  /** Drops what is kept of the owner: its whole list, and the shelves named in `shelves` (all it read when absent). */
+  forget(owner: number, shelves?: readonly string[]): void;
   forgetAll(): void;
 }
 
@@ -161,14 +162,15 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
     if ((await spec.model.countDocuments({ [spec.shelf]: `${owner}:${froms.length}` })) >= sizes.shelf) await beginShelf(spec.list, owner, froms.length + 1);
   }
 
-  function forget(owner: number): void {
-    kept.delete(String(owner));
-    loading.delete(String(owner));
-    for (const name of shelvesRead.get(owner) ?? []) {
+  function forget(owner: number, shelves?: readonly string[]): void {
+    const read = shelvesRead.get(owner) ?? new Set<string>();
+    const names = shelves ? shelves.filter((name) => read.has(name)) : [...read];
+    for (const name of [String(owner), ...names]) {
       kept.delete(name);
       loading.delete(name);
+      read.delete(name);
     }
-    shelvesRead.delete(owner);
+    if (read.size === 0) shelvesRead.delete(owner);
   }
 
   return {

@@ -15,7 +15,7 @@ import type { FriendView, UserView } from './views.js';
 import { batchedInserts } from './write-batch.js';
 import { changing } from './write-behind.js';
 
-const insertEdge = batchedInserts<{ _id: number; followerId: number; followeeId: number; followShelf: string; followerShelf: string }>(Follow);
+const insertEdge = batchedInserts<EdgeDoc>(Follow);
 
 /** Follows (actionType 1) or unfollows (2). Idempotent: repeating either changes nothing and succeeds. */
 export async function follow(followerId: number, followeeId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
@@ -26,10 +26,11 @@ export async function follow(followerId: number, followeeId: number, actionType:
     { target: `users:${followerId}`, field: 'followCount', step },
     { target: `users:${followeeId}`, field: 'followerCount', step },
   ] as const;
-  const write = async () => (actionType === 1 ? addEdge(followerId, followeeId) : removeEdge(followerId, followeeId));
   // A follow and an unfollow at once change the edge and its notification in turn.
   const changed = await inTurn(`follows:${followerId}>${followeeId}`, async () => {
-    if (!(await changing({ counters }, write, { pair: [followerId, followeeId] }))) return false;
+    const edge = actionType === 1 ? await newEdge(followerId, followeeId) : undefined;
+    const write = async () => (edge ? addEdge(edge) : removeEdge(followerId, followeeId));
+    if (!(await changing({ counters }, write, { pair: [followerId, followeeId], ...(edge && { shelves: [edge.followShelf, edge.followerShelf] }) }))) return false;
     await followChanged(followerId, followeeId, actionType, origin);
     return true;
   });
@@ -41,12 +42,18 @@ export async function follow(followerId: number, followeeId: number, actionType:
   if (follower) domainEvents.emit('follow:changed', { follower, followeeId, actionType, isFriend, origin });
 }
 
-async function addEdge(followerId: number, followeeId: number): Promise<boolean> {
+type EdgeDoc = { _id: number; followerId: number; followeeId: number; followShelf: string; followerShelf: string };
+
+async function newEdge(followerId: number, followeeId: number): Promise<EdgeDoc> {
   const id = nextId();
   const [followShelf, followerShelf] = await Promise.all([followeesOf.shelfKey(followerId, id), followersOf.shelfKey(followeeId, id)]);
-  if ((await insertEdge({ _id: id, followerId, followeeId, followShelf, followerShelf })) !== 'inserted') return false;
-  followeesOf.added(followerId);
-  followersOf.added(followeeId);
+  return { _id: id, followerId, followeeId, followShelf, followerShelf };
+}
+
+async function addEdge(edge: EdgeDoc): Promise<boolean> {
+  if ((await insertEdge(edge)) !== 'inserted') return false;
+  followeesOf.added(edge.followerId);
+  followersOf.added(edge.followeeId);
   return true;
 }
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import mongoose from 'mongoose';
 import { forgetEverything } from '../models/caches.js';
 import { Comment } from '../models/comment.js';
-import { commentList } from '../models/comments.js';
+import { addComment, commentList, deleteComment } from '../models/comments.js';
 import { closeDatabase, openDatabase } from '../models/db.js';
 import { Favorite } from '../models/favorite.js';
 import { Follow } from '../models/follow.js';
@@ -98,25 +98,60 @@ async function cost(request: () => Promise<unknown>): Promise<{ documents: numbe
   return { documents, commands };
 }
 
-test('requests about popular owners cost the same store work for 200 and 2,000 entries', async (t) => {
-  const store = await startTestStore();
+let store: Awaited<ReturnType<typeof startTestStore>>;
+const crowd: number[] = [];
+
+test.before(async () => {
+  store = await startTestStore();
   sizeOwnerLists({ shelf: SHELF, maxEntries: 64 });
   await openDatabase(`${store.url}popular_costs`, { monitorCommands: true });
-  try {
-    const crowd: number[] = [];
-    for (let i = 0; i < 2_000; i += 1) crowd.push(nextId());
-    await User.collection.insertMany(crowd.map((_id) => ({ _id, username: `u${_id}`, usernameKey: `u${_id}`, usernameSkeleton: `u${_id}`, passwordHash: 'x', followCount: 1, followerCount: 1, totalFavorited: 0, workCount: 0, favoriteCount: 1 })) as never[]);
-    const [small, big] = [await world(200, crowd), await world(2_000, crowd)];
-    countReplies();
-    for (const [name, request] of Object.entries(small)) {
-      const [few, many] = [await cost(request), await cost(big[name as keyof typeof big])];
-      t.log(`${name}: ${few.documents} / ${many.documents} documents, ${few.commands} / ${many.commands} commands`);
-      // A deep page may straddle one more shelf in one world than in the other.
-      t.true(many.documents <= few.documents + 2 * SHELF, `${name}: ${many.documents} documents for 2,000 entries, ${few.documents} for 200`);
-      t.true(many.commands <= few.commands + 2, `${name}: ${many.commands} commands for 2,000 entries, ${few.commands} for 200`);
-    }
-  } finally {
-    await closeDatabase();
-    await store.stop();
+  for (let i = 0; i < 2_000; i += 1) crowd.push(nextId());
+  await User.collection.insertMany(crowd.map((_id) => ({ _id, username: `u${_id}`, usernameKey: `u${_id}`, usernameSkeleton: `u${_id}`, passwordHash: 'x', followCount: 1, followerCount: 1, totalFavorited: 0, workCount: 0, favoriteCount: 1 })) as never[]);
+  countReplies();
+});
+
+test.after.always(async () => {
+  await closeDatabase();
+  await store?.stop();
+});
+
+test.serial('requests about popular owners cost the same store work for 200 and 2,000 entries', async (t) => {
+  const [small, big] = [await world(200, crowd), await world(2_000, crowd)];
+  for (const [name, request] of Object.entries(small)) {
+    const [few, many] = [await cost(request), await cost(big[name as keyof typeof big])];
+    t.log(`${name}: ${few.documents} / ${many.documents} documents, ${few.commands} / ${many.commands} commands`);
+    // A deep page may straddle one more shelf in one world than in the other.
+    t.true(many.documents <= few.documents + 2 * SHELF, `${name}: ${many.documents} documents for 2,000 entries, ${few.documents} for 200`);
+    t.true(many.commands <= few.commands + 2, `${name}: ${many.commands} commands for 2,000 entries, ${few.commands} for 200`);
   }
+});
+
+test.serial('a comment on a popular video forgets only the shelf it lands in, and a deletion only its own: other pages read before are not read again', async (t) => {
+  const author = await user('busy-author');
+  const video = nextId();
+  await publish({ id: video, authorId: author, title: 'busy', videoKey: `videos/${video}.mp4`, coverKey: `covers/${video}.jpg` });
+  const ids = await fileOwner(Comment, 'comments', video, 'shelf', crowd.slice(0, 640).map((userId, i) => ({ videoId: video, userId, content: `c${i}`, createdAt: 0 })));
+  const pageBefore = (id: number) => () => commentList(video, { limit: 10, before: id }, undefined, format);
+  const [deep, deeper] = [pageBefore(ids[400]!), pageBefore(ids[100]!)];
+  const costOf = async <T>(request: () => Promise<T>) => {
+    [documents, commands] = [0, 0];
+    const result = await request();
+    return { result, documents, commands };
+  };
+  await deep();
+  await deeper();
+
+  const added = await addComment(crowd[0]!, video, 'the newest', format);
+  const [first, deepAgain, deeperAgain] = [await costOf(pageBefore(Infinity)), await costOf(deep), await costOf(deeper)];
+  t.log(`after a comment: first page ${first.documents} documents, deep pages ${deepAgain.documents} and ${deeperAgain.documents}`);
+  t.is(first.result.comments[0]?.id, added.id, 'the new comment heads the first page');
+  t.is(deepAgain.documents + deeperAgain.documents, 0, 'the deep pages were kept');
+
+  const victim = deepAgain.result.comments[3]!.id;
+  await deleteComment(author, video, victim, format);
+  const [afterDelete, deeperAfterDelete] = [await costOf(deep), await costOf(deeper)];
+  t.log(`after a deletion: its page ${afterDelete.documents} documents, another shelf's page ${deeperAfterDelete.documents}`);
+  t.false(afterDelete.result.comments.some((comment) => comment.id === victim), 'the deleted comment is gone from its page');
+  t.true(afterDelete.documents > 0, 'its shelf was read again');
+  t.is(deeperAfterDelete.documents, 0, 'another shelf was kept');
 });
