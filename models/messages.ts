@@ -43,11 +43,17 @@ export async function sendMessage(
   // Messages of one conversation get distinct milliseconds, so polling with pre_msg_time never skips one.
   for (let createdAt = Date.now(); ; createdAt += 1) {
     const hour = hourOf(createdAt);
-    await Promise.all([fileHour(pairHours(pair), hour), fileHour(userHours(fromUserId), hour), fileHour(userHours(toUserId), hour)]);
+    // Filed before the message is stored (no reader misses it), while its pending change is recorded.
+    const filed = Promise.all([fileHour(pairHours(pair), hour), fileHour(userHours(fromUserId), hour), fileHour(userHours(toUserId), hour)]);
+    filed.catch(() => undefined); // awaited below, unless recording the change failed first
     // The conversation's summary (its latest message, for the friend list) is written behind.
     const latest = { pair, message: { id, fromUserId, content } };
     const doc = { _id: id, fromUserId, toUserId, pair, content, createdAt, hour, ...(dedupeKey && { dedupeKey }) };
-    if (await changing({ latest }, async () => (await insertMessage(doc)) === 'inserted')) {
+    const store = async () => {
+      await filed;
+      return (await insertMessage(doc)) === 'inserted';
+    };
+    if (await changing({ latest }, store)) {
       const message = { id, fromUserId, toUserId, content, createdAt };
       domainEvents.emit('message:created', { message, origin: options.origin ?? {} });
       return { message, created: true };
