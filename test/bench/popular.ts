@@ -4,7 +4,7 @@
  * shelves (as the upgrade files old data), then measured through the API: first and deep pages of each
  * list with 16 clients; 12 anonymous readers of the big comment list at once while a bystander comments
  * on another video.
- *   npm run bench:popular -- --entries 100000 --seconds 4
+ *   npm run bench:popular -- --entries 100000 --seconds 4 [--shelf 128]   (--shelf: OWNER_SHELF_SIZE)
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -14,7 +14,7 @@ import { closeDatabase, openDatabase } from '../../models/db.js';
 import { Favorite } from '../../models/favorite.js';
 import { Follow } from '../../models/follow.js';
 import { nextId } from '../../models/ids.js';
-import { fileShelves, sizes, type ListName } from '../../models/shelves.js';
+import { fileShelves, sizeOwnerLists, sizes, type ListName } from '../../models/shelves.js';
 import { User } from '../../models/user.js';
 import { Video } from '../../models/video.js';
 import { publish } from '../../models/videos.js';
@@ -22,8 +22,9 @@ import { startServer } from '../helpers/server.js';
 import { startTestStore } from '../helpers/store.js';
 import { percentile, seedUsers } from './fixtures.js';
 
-const { values } = parseArgs({ options: { entries: { type: 'string', default: '100000' }, seconds: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { entries: { type: 'string', default: '100000' }, seconds: { type: 'string', default: '4' }, shelf: { type: 'string', default: String(sizes.shelf) } } });
 const N = Number(values.entries);
+sizeOwnerLists({ shelf: Number(values.shelf) });
 const SECONDS = Number(values.seconds);
 const store = await startTestStore();
 const mongoUrl = `${store.url}popular`;
@@ -65,7 +66,7 @@ await closeDatabase();
 await mongoose.disconnect();
 console.log(`built ${4 * N} entries in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
-const server = await startServer({ MONGO_URL: mongoUrl }, { outputToFile: true });
+const server = await startServer({ MONGO_URL: mongoUrl, OWNER_SHELF_SIZE: values.shelf }, { outputToFile: true });
 const base = server.baseUrl;
 const deep = (list: number[], i: number) => list[Math.floor(list.length * (0.1 + 0.9 * ((i * 7919) % 1000) / 1000))]!;
 const token = (i: number) => crowd[(i * 104729) % crowd.length]!.token;
