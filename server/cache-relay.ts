@@ -61,9 +61,18 @@ export function relayCacheChanges(redis: RedisTarget, logger: Logger): CacheRela
   });
   // With Redis down at start the subscription is made when it comes back (ioredis subscribes again
   // by itself after each reconnection). Meanwhile records are cached briefly (caches.ts).
-  const subscribed = sub.subscribe(CHANNEL).then(() => caches.hearingOthers(true), () => undefined);
-  sub.on('close', () => caches.hearingOthers(false));
-  sub.on('ready', () => void subscribed.then(() => caches.hearingOthers(true)));
+  // A frozen Redis keeps the subscriber's connection open and silent: the publisher, which pings
+  // (realtime/redis.ts), is what notices. Either one down, changes may go unheard.
+  let isSubscribed = false;
+  const hear = () => caches.hearingOthers(isSubscribed && sub.status === 'ready' && pub.status === 'ready');
+  const subscribed = sub.subscribe(CHANNEL).then(() => {
+    isSubscribed = true;
+    hear();
+  }, () => undefined);
+  for (const connection of [sub, pub]) {
+    connection.on('close', () => caches.hearingOthers(false));
+    connection.on('ready', hear);
+  }
   const publisherReady = pub.status === 'ready' ? undefined : once(pub, 'ready').catch(() => undefined);
   const announce = (changes: caches.Changes) => void pub.publish(CHANNEL, JSON.stringify({ from: me, changes }));
   caches.cacheEvents.on('forgotten', announce);

@@ -71,3 +71,12 @@ test('with Redis gone, processes forget the records they cached while they heard
   t.teardown(() => redis.stop());
   await followSeenOnB(t, { MONGO_URL: `${t.context.store.url}records-redis-gone`, REDIS_URL: redis.url }, () => redis.stop());
 });
+
+test('with Redis frozen, processes notice it, forget what they cached while they heard each other, and see changes at the fold', async (t) => {
+  const redis = await startTestRedis();
+  t.teardown(() => redis.stop());
+  await followSeenOnB(t, { MONGO_URL: `${t.context.store.url}records-redis-frozen`, REDIS_URL: redis.url }, async () => {
+    redis.pause(); // connections stay open and nothing is answered
+    await sleep(3_000); // a few of the publisher's pings (realtime/redis.ts)
+  });
+});
