@@ -42,9 +42,13 @@ export default defineEndpoint({
     if (transcoder && !info) throw new Refusal('NOT_A_VIDEO', 'data is not a playable video: it has no video stream ffmpeg can read');
     const stored = info ? await prepare(id, info, upload.path, format.extension, media) : { key: videoKey(id, format.extension) };
     const video = { id, authorId: viewerId, title: params.title, videoKey: info ? videoKey(id, 'mp4') : stored.key, coverKey: coverKey(id) };
-    let asked = false;
     try {
       await media.importFile(stored.file ?? upload.path, stored.key, signal);
+    } finally {
+      if (stored.file) await rm(stored.file, { force: true });
+    }
+    let asked = false;
+    try {
       // Answered already (its budget spent) or its client gone: not published behind its back.
       signal.throwIfAborted();
       asked = true;
@@ -61,8 +65,6 @@ export default defineEndpoint({
       // ORPHAN_MEDIA_AGE_S (storage/orphan-sweep.ts), and a job without its video is dropped.
       if (!(asked && isStoreUnavailable(error))) await media.remove(stored.key).catch(() => undefined);
       throw error;
-    } finally {
-      if (stored.file) await rm(stored.file, { force: true });
     }
     transcoder?.wake();
     const left = currentDeadline()?.left() ?? Infinity;
