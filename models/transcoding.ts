@@ -82,6 +82,12 @@ export async function retryLater(videoId: number, delayMs: number, error: string
   await release(videoId);
 }
 
+/** This process stops (a shutdown) before finishing the job: it goes back to the queue, its attempt not counted. */
+export async function handBack(videoId: number): Promise<void> {
+  await TranscodeJob.updateOne({ _id: videoId, attempts: { $gt: 0 } }, { $inc: { attempts: -1 }, $set: { nextAt: Date.now() } });
+  await release(videoId);
+}
+
 /** The job is over (done, or given up): it leaves the queue. */
 export async function finish(videoId: number): Promise<void> {
   await TranscodeJob.deleteOne({ _id: videoId });

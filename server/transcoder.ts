@@ -103,7 +103,7 @@ export class Transcoder {
       logger.info({ videoId: job._id, attempt: job.attempts }, 'video processed');
     } catch (error) {
       if (lost.signal.aborted) return logger.warn({ videoId: job._id }, 'processing lease lost to another process: leaving the job to it');
-      if (signal.aborted) return void (await queue.retryLater(job._id, 0, 'stopped with its process').catch(() => undefined));
+      if (signal.aborted) return void (await queue.handBack(job._id).catch(() => undefined));
       await this.failed(job, error).catch((failure: unknown) => logger.warn({ err: failure, videoId: job._id }, 'could not record a processing failure: the job is taken up again once its lease expires'));
     } finally {
       clearInterval(renewal);

@@ -39,7 +39,9 @@ export function outputSize(info: MediaInfo): Size {
 
 function fitted({ width, height }: Size, long: number, short: number): Size {
   const scale = Math.min(1, long / Math.max(width, height), short / Math.min(width, height));
-  return { width: even(width * scale), height: even(height * scale) };
+  // A scaled side takes the nearest even number (within the box, whose sides are even); one kept loses its odd pixel.
+  const side = (length: number) => (scale < 1 ? Math.max(2, Math.round((length * scale) / 2) * 2) : even(length));
+  return { width: side(width), height: side(height) };
 }
 
 const even = (side: number) => Math.max(2, Math.floor(side / 2) * 2);
