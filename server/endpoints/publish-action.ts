@@ -82,7 +82,7 @@ export default defineEndpoint({
 async function prepare(id: number, info: MediaInfo, upload: string, extension: string, media: MediaStorage): Promise<{ key: string; file?: string; video?: VideoMeta }> {
   if (videoCopies(info)) {
     const left = currentDeadline()?.left() ?? Infinity;
-    const bound = AbortSignal.timeout(Math.max(0, Math.min(REMUX_MAX_MS, left / 2)));
+    const bound = AbortSignal.timeout(Math.max(0, Math.floor(Math.min(REMUX_MAX_MS, left / 2))));
     const made = await normalize(media, upload, info, { signal: bound }).catch(() => undefined);
     if (made) return { key: videoKey(id, 'mp4'), file: made.file, video: made.meta };
   }
