@@ -9,7 +9,7 @@ export const LEASE_MS = 30_000;
 /** Jobs looked at in one poll at most: a backlog is worked through a page at a time. */
 const POLL_PAGE = 200;
 
-export interface NewJob {
+interface NewJob {
   videoId: number;
   authorId: number;
   stage: 'mp4' | 'hls';

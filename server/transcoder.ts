@@ -9,7 +9,7 @@ import { normalize, storeHls } from '../storage/transcode.js';
 /** How often the queue is looked at while nothing wakes it (a publish on this process does at once). */
 const POLL_MS = 5_000;
 /** Attempts of one job at most, a process that died in one included. */
-export const MAX_ATTEMPTS = 3;
+const MAX_ATTEMPTS = 3;
 /** Waits before the second and third attempts. */
 const BACKOFF_MS = [10_000, 60_000];
 /** A job whose video has no record this long after it was queued belongs to a publish that failed. */

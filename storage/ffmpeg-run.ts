@@ -22,7 +22,7 @@ export class FfmpegFailure extends Error {
   }
 }
 
-export interface FfmpegRun {
+interface FfmpegRun {
   args: string[];
   /** Seconds of output the run makes, for its progress and its time bound. */
   duration: number;
@@ -35,11 +35,11 @@ export interface FfmpegRun {
   names?: Record<string, string>;
 }
 
-export function timeBoundMs(duration: number): number {
+function timeBoundMs(duration: number): number {
   return TIME_BASE_MS + Math.ceil(duration * TIME_PER_SECOND_MS);
 }
 
-export function memoryBoundBytes(pixels: number): number {
+function memoryBoundBytes(pixels: number): number {
   return MEMORY_BASE_BYTES + pixels * MEMORY_PER_PIXEL_BYTES;
 }
 

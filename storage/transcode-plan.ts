@@ -1,12 +1,12 @@
 import { displayedSize, type MediaInfo } from './probe.js';
 
 /** The largest video kept: 1920 × 1080 (or 1080 × 1920 upright), 60 frames a second. */
-export const MAX_LONG_SIDE = 1920;
-export const MAX_SHORT_SIDE = 1080;
-export const MAX_FPS = 60;
+const MAX_LONG_SIDE = 1920;
+const MAX_SHORT_SIDE = 1080;
+const MAX_FPS = 60;
 /** Keyframes every this many seconds: HLS segments (SEGMENT_SECONDS) are cut on them. */
 const KEYFRAME_SECONDS = 2;
-export const SEGMENT_SECONDS = 4;
+const SEGMENT_SECONDS = 4;
 /** HLS renditions by their short side; a source smaller than the top one gets one at its own size instead. */
 const LADDER = [360, 720];
 const KEYFRAMES = ['-force_key_frames', `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`, '-sc_threshold', '0'];
@@ -72,7 +72,7 @@ export function mp4Arguments(info: MediaInfo, input: string, output: string): st
   return args;
 }
 
-export interface Rendition extends Size {
+interface Rendition extends Size {
   /** `360p`: the short side, also the name of its playlist and segments. */
   name: string;
   /** Video bits a second. */

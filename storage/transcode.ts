@@ -15,7 +15,7 @@ export interface VideoMeta {
   height: number;
 }
 
-export interface Step {
+interface Step {
   /** The share of the step done, 0 to 1. */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
