@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { UserRecord } from './user.js';
 import type { NotificationDoc } from './notification.js';
+import type { VideoDoc } from './video.js';
 
 /**
  * What the domain reports after a write is persisted, for the realtime gateway to deliver. Payloads
@@ -16,6 +17,12 @@ export interface DomainEvents {
   'notification:withdrawn': [{ recipientId: number; notificationId: number; origin: Origin }];
   /** A reader's position in a conversation moved forward: the peer's messages up to `upToId` were seen. */
   'message:read': [{ readerId: number; peerId: number; upToId: number; readTime: number; origin: Origin }];
+  /** How far the processing of an author's upload is, 0 to 100. */
+  'video:progress': [{ videoId: number; authorId: number; percent: number; origin: Origin }];
+  /** Processing is over and the video plays everywhere. */
+  'video:ready': [{ video: VideoDoc; origin: Origin }];
+  /** The upload cannot be processed. */
+  'video:failed': [{ videoId: number; authorId: number; reason: string; origin: Origin }];
 }
 
 /**

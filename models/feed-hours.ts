@@ -12,12 +12,12 @@ export function fileVideoHour(publishedAt: number): Promise<void> {
   return fileHour(FEED, hourOf(publishedAt));
 }
 
-/** The newest `limit` videos published before `before` (epoch ms). */
+/** The newest `limit` videos published before `before` (epoch ms) that play (not processing, nor failed). */
 export async function videosBefore(before: number, limit: number): Promise<VideoDoc[]> {
   const hours = await hoursOf(FEED, hourOf(Math.min(before, Date.now() + 1)), 'newest first');
   const read = async (batch: number[]) => {
     const videos = await countedRead(() => findIn<VideoDoc>(Video, 'feedHour', batch));
-    return videos.filter((video) => video.publishedAt < before).sort((a, b) => b.publishedAt - a.publishedAt);
+    return videos.filter((video) => video.publishedAt < before && !video.state).sort((a, b) => b.publishedAt - a.publishedAt);
   };
   return (await walkHours(hours, read, (found) => found.length >= limit)).slice(0, limit);
 }

@@ -8,6 +8,7 @@ export { sizeOwnerLists } from './shelves.js';
 export { linkMediaThrough, type MediaLinker } from './media-links.js';
 export * as users from './users.js';
 export * as videos from './videos.js';
+export * as transcoding from './transcoding.js';
 export * as relations from './relations.js';
 export * as favorites from './favorites.js';
 export * as comments from './comments.js';

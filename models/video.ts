@@ -15,6 +15,16 @@ const videoSchema = new Schema(
     coverKey: { type: String, required: true },
     /** Set while the cover is being made: clients get the server's /media/ route, which has a placeholder. */
     coverPending: { type: Boolean },
+    /** Unset once the video plays everywhere (the feed shows only those); `processing` until then, or `failed`. */
+    state: { type: String, enum: ['processing', 'failed'] },
+    /** Why processing failed, for its author. */
+    failure: { type: String },
+    /** As played: seconds, pixels. */
+    duration: { type: Number },
+    width: { type: Number },
+    height: { type: Number },
+    /** The master playlist of the HLS renditions, once they are stored. */
+    hlsKey: { type: String },
     favoriteCount: counter,
     commentCount: counter,
   },

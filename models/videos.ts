@@ -12,6 +12,7 @@ import { EMPTY_USER, type VideoView } from './views.js';
 import { countedRead, foldsIn } from './fold-gate.js';
 import { changing, pendingCount } from './write-behind.js';
 import { findIn } from './lookups.js';
+import { domainEvents, type Origin } from './events.js';
 
 export const FEED_PAGE_SIZE = 30;
 
@@ -23,6 +24,18 @@ export interface NewVideo {
   coverKey: string;
   /** The cover is still to be made (coverMade says when it is). */
   coverPending?: boolean;
+  /** `processing`: the upload is yet to become a video that plays everywhere (markPlayable); out of feeds until then. */
+  state?: 'processing';
+  duration?: number;
+  width?: number;
+  height?: number;
+}
+
+/** What a processed video holds, as played. */
+export interface VideoMeta {
+  duration: number;
+  width: number;
+  height: number;
 }
 
 /** Records a published video and counts it in its author's work_count. */
@@ -32,6 +45,46 @@ export async function publish(video: NewVideo): Promise<void> {
     await insertWithDistinctTime(video, Date.now());
     return true;
   }, { published: true });
+}
+
+/**
+ * The processing video `id` now plays everywhere: it joins the feeds as of now (its publish time moves
+ * to now, so that readers who paged past its upload time still find it on top). Done already (a
+ * retry after a crash): only its metadata is written.
+ */
+export async function markPlayable(id: number, meta: VideoMeta): Promise<void> {
+  const now = Date.now();
+  for (let publishedAt = now; publishedAt < now + 1_000; publishedAt += 1) {
+    await fileVideoHour(publishedAt);
+    try {
+      const { matchedCount } = await Video.updateOne({ _id: id, state: 'processing' }, { $set: { ...meta, publishedAt, feedHour: hourOf(publishedAt) }, $unset: { state: 1 } });
+      if (matchedCount === 0) await Video.updateOne({ _id: id }, { $set: meta });
+      forget({ videos: [id], published: true });
+      return;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+  throw new Error('no free publish time within a second');
+}
+
+/** The HLS renditions of video `id` are stored, with their master playlist under `masterKey`. */
+export async function hlsMade(id: number, masterKey: string): Promise<void> {
+  await Video.updateOne({ _id: id }, { $set: { hlsKey: masterKey } });
+  forget({ videos: [id] });
+}
+
+/** Processing of video `id` is over and it plays: its author hears it (`video:ready`). */
+export async function processed(id: number, origin: Origin): Promise<void> {
+  const video = await Video.findById(id).lean<VideoDoc>();
+  if (video && !video.state) domainEvents.emit('video:ready', { video, origin });
+}
+
+/** Video `id` cannot be processed: it stays out of feeds, and its author sees why (`video:failed`). */
+export async function markFailed(id: number, authorId: number, reason: string, origin: Origin): Promise<void> {
+  await Video.updateOne({ _id: id, state: 'processing' }, { $set: { state: 'failed', failure: reason } });
+  forget({ videos: [id] });
+  domainEvents.emit('video:failed', { videoId: id, authorId, reason, origin });
 }
 
 /** Which of `ids` have a video record: one lookup for them all (lookups.ts says how on each store). */
@@ -133,10 +186,14 @@ function sameEntries<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
-/** The videos `authorId` published, newest first. */
+/** The videos `authorId` published, newest first; those still processing or failed only to their author. */
 export async function publishedBy(authorId: number, page: Page, viewerId: number | undefined, mediaBase: string): Promise<VideoPage> {
   if (!(await userExists(authorId))) throw new Refusal('USER_NOT_FOUND');
-  const query = page.before === undefined ? { authorId } : { authorId, publishedAt: { $lt: page.before } };
+  const query = {
+    authorId,
+    ...(page.before === undefined ? {} : { publishedAt: { $lt: page.before } }),
+    ...(viewerId === authorId ? {} : { state: { $exists: false } }),
+  };
   const docs = await countedRead(() => Video.find(query).sort({ publishedAt: -1 }).limit(page.limit).lean());
   return { videos: await videoViews(docs, viewerId, mediaBase), nextTime: docs.at(-1)?.publishedAt };
 }
@@ -160,5 +217,11 @@ export async function videoViews(docs: readonly VideoDoc[], viewerId: number | u
     comment_count: doc.commentCount + pendingCount(`videos:${doc._id}`, 'commentCount', foldsIn(doc)),
     is_favorite: liked.has(doc._id),
     title: doc.title,
+    state: doc.state ?? 'ready',
+    failure: doc.failure ?? '',
+    hls_url: doc.hlsKey ? mediaRouteUrl(mediaBase, doc.hlsKey) : '',
+    duration: doc.duration ?? 0,
+    width: doc.width ?? 0,
+    height: doc.height ?? 0,
   }));
 }

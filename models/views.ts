@@ -46,6 +46,16 @@ export interface VideoView {
   comment_count: number;
   is_favorite: boolean;
   title: string;
+  /** Extensions: `processing` until the upload plays everywhere (only its author sees it meanwhile), or `failed`. */
+  state: 'processing' | 'ready' | 'failed';
+  /** Why processing failed; empty otherwise. */
+  failure: string;
+  /** The HLS master playlist; empty until the renditions are made. */
+  hls_url: string;
+  /** Seconds and pixels as played; 0 while unknown. */
+  duration: number;
+  width: number;
+  height: number;
 }
 
 /** A friend in the friend list: the user plus the latest message between the two. */

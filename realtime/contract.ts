@@ -47,6 +47,12 @@ export interface ServerToClientEvents {
   typing: (event: { from_user_id: number }) => void;
   /** A friend's first socket connected (online) or last one disconnected (offline), on any process. */
   presence: (event: PresenceEvent) => void;
+  /** How far the processing of the recipient's upload is (0-100), at most one a second, to all the author's sockets. */
+  'video:progress': (event: { video_id: number; percent: number }) => void;
+  /** The author's upload is processed and plays everywhere (it is in the feeds). */
+  'video:ready': (event: { video: VideoView }) => void;
+  /** The author's upload cannot be processed: why, in `status_msg`. */
+  'video:failed': (event: { video_id: number; status_msg: string }) => void;
 }
 
 export interface ReadEvent {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { comments, domainEvents, inbox, messages, users, type DomainEvents } from '../models/index.js';
+import { comments, domainEvents, inbox, messages, users, videos, type DomainEvents } from '../models/index.js';
 import type { Origin } from '../models/events.js';
 import { userRoom, type GatewayServer } from './types.js';
 
@@ -84,6 +84,19 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
       }
       delivered('message:read');
     },
+    async 'video:progress'({ videoId, authorId, percent }) {
+      io.to(userRoom(authorId)).emit('video:progress', { video_id: videoId, percent });
+      delivered('video:progress');
+    },
+    async 'video:ready'({ video, origin }) {
+      const [view] = await videos.videoViews([video], video.authorId, base(origin));
+      io.to(userRoom(video.authorId)).emit('video:ready', { video: view! });
+      delivered('video:ready');
+    },
+    async 'video:failed'({ videoId, authorId, reason }) {
+      io.to(userRoom(authorId)).emit('video:failed', { video_id: videoId, status_msg: reason });
+      delivered('video:failed');
+    },
   };
 
   const stops = [
@@ -94,6 +107,9 @@ export function deliverDomainEvents(io: GatewayServer, options: DeliveryOptions)
     subscribe('notification:created', handlers['notification:created'], options.logger),
     subscribe('notification:withdrawn', handlers['notification:withdrawn'], options.logger),
     subscribe('message:read', handlers['message:read'], options.logger),
+    subscribe('video:progress', handlers['video:progress'], options.logger),
+    subscribe('video:ready', handlers['video:ready'], options.logger),
+    subscribe('video:failed', handlers['video:failed'], options.logger),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -57,12 +57,13 @@ export function createApp(services: Services, http: HttpOptions): Koa {
 
 /**
  * What the web console may load beyond its own origin: the gateway's websocket (another port), and
- * media from PUBLIC_URL, which may be another host. No upgrade-insecure-requests: on a plain-http
- * deployment (a LAN address) it would turn the media and websocket URLs into https ones that fail.
+ * media from PUBLIC_URL or a bucket, which may be other hosts: hls.js fetches HLS segments itself and
+ * plays them from a `blob:` MediaSource. No upgrade-insecure-requests: on a plain-http deployment (a
+ * LAN address) it would turn the media and websocket URLs into https ones that fail.
  */
 const CONSOLE_POLICY = {
-  connectSrc: ["'self'", 'ws:', 'wss:'],
-  mediaSrc: ["'self'", 'http:', 'https:'],
+  connectSrc: ["'self'", 'ws:', 'wss:', 'http:', 'https:'],
+  mediaSrc: ["'self'", 'blob:', 'http:', 'https:'],
   imgSrc: ["'self'", 'data:', 'http:', 'https:'],
   upgradeInsecureRequests: null,
 };

@@ -45,6 +45,8 @@ const environment = z.object({
   UPLOAD_RATE_WINDOW_S: z.coerce.number().int().min(1).max(120).default(20),
   /** Videos and covers without a video record are removed once older than this (storage/orphan-sweep.ts). */
   ORPHAN_MEDIA_AGE_S: z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1').max(30 * 86_400, 'must be at most 2592000 (30 days)').default(3600),
+  /** Processing jobs (transcoding) this process runs at once; 0: it leaves them to other processes. */
+  TRANSCODE_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').max(16, 'must be at most 16').default(1),
   MEDIA_STORAGE: z.enum(['local', 's3'], { error: 'must be local or s3' }).default('local'),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)').optional(),
   S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),

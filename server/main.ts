@@ -11,7 +11,7 @@ import type { RedisTarget } from '../realtime/redis-connection.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
-import { videoIdOf, type MediaStorage } from '../storage/media-storage.js';
+import { mediaIdOf, type MediaStorage } from '../storage/media-storage.js';
 import { sweepOrphansEvery } from '../storage/orphan-sweep.js';
 import { createApp, type HttpOptions } from './app.js';
 import { relayCacheChanges } from './cache-relay.js';
@@ -29,6 +29,7 @@ import { createRateLimits } from './rate-limits.js';
 import { announceStore } from './store/address-file.js';
 import { startEmbeddedStore } from './store/embedded.js';
 import { superviseStore } from './store/supervisor.js';
+import { Transcoder } from './transcoder.js';
 import { startDemoWorld, wantsDemoWorld } from './world/demo.js';
 
 const MIB = 1024 * 1024;
@@ -71,6 +72,9 @@ async function main(): Promise<void> {
   atShutdown('the sweep of media without a record', async () => sweep.stop());
   const covers = await coverMaker(media, logger, sweep.first);
   atShutdown('covers being made', () => covers.stop());
+  // Without ffmpeg (covers.enabled tells) uploads are stored and played as they came.
+  const transcoder = covers.enabled ? new Transcoder({ media, concurrency: config.TRANSCODE_CONCURRENCY, logger }) : undefined;
+  if (transcoder) atShutdown('videos being processed', () => transcoder.stop());
 
   const redis = config.REDIS_URL ? { urls: config.REDIS_URL, cluster: config.REDIS_CLUSTER === 'on' } : undefined;
   if (redis) await joinCacheRelay(redis, logger);
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
   const allowedHosts = new Set(config.ALLOWED_HOSTS ?? ownHostNames());
   const realtimeUrl = (ctx: Context) => config.PUBLIC_REALTIME_URL ?? `${ctx.protocol}://${requestHostName(ctx, allowedHosts)}:${realtimePort}`;
   const rest = await listenRest(config, { readiness, metrics, realtimeUrl }, {
-    sessions, logger, media, covers, formatDate, limits, deadlines,
+    sessions, logger, media, covers, transcoder, formatDate, limits, deadlines,
     publicUrl: config.PUBLIC_URL,
     allowedHosts,
     maxUploadBytes: config.MAX_UPLOAD_MB * MIB,
@@ -151,6 +155,8 @@ async function main(): Promise<void> {
   if (config.HOST_DEFAULTED && config.NODE_ENV !== 'production') logger.info(`listening on ${config.HOST} only (the default outside production): set HOST=0.0.0.0 to serve other machines`);
   logger.info(`realtime gateway holds at most ${realtime.maxConnections} connections (${config.REALTIME_MAX_CONNECTIONS ? 'REALTIME_MAX_CONNECTIONS' : `three quarters of the open-files limit, ${openFilesLimit() ?? 'unknown'}`}), ${config.RATE_LIMITS === 'on' ? config.REALTIME_UNAUTHENTICATED_PER_ADDRESS : 'any number'} not authenticated per address, each for ${config.REALTIME_HANDSHAKE_TIMEOUT_MS} ms`);
   logger.info({ port: rest.port }, `REST API listening on http://${config.HOST}:${rest.port}/douyin/ (web console at /)`);
+  // After the gateway: what a job reports reaches its author's sockets.
+  transcoder?.start();
   if (wantsDemoWorld(config)) {
     const demo = startDemoWorld({ media, timeZone: config.TIME_ZONE, logger, ffmpeg: covers.enabled, consoleUrl: `${rest.localUrl}/` });
     atShutdown('the demo world', () => demo.stop());
@@ -183,7 +189,7 @@ async function coverMaker(media: MediaStorage, logger: Logger, orphansSwept: Pro
   if (!ffmpeg.available) logger.warn(`covers are placeholder images: ${ffmpeg.reason} (apt-get install ffmpeg)`);
   const onError = (error: unknown, videoKey: string) => logger.error({ err: error, videoKey }, 'cover extraction failed');
   // Clears coverPending, which only media served from elsewhere sets (publish-action.ts).
-  const onMade = media.links ? (videoKey: string) => videos.coverMade(videoIdOf(videoKey)!) : undefined;
+  const onMade = media.links ? (videoKey: string) => videos.coverMade(mediaIdOf(videoKey)!) : undefined;
   const covers = new CoverMaker(media, ffmpeg.available, onError, onMade);
   if (ffmpeg.available) {
     orphansSwept.then(() => covers.catchUp()).then(

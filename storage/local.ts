@@ -1,7 +1,7 @@
-import { access, mkdir, opendir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, opendir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiskReservation } from './disk-reserve.js';
-import { checkedKey, isMediaKey, LIST_PAGE_SIZE, withoutCovers, type MediaLocation, type MediaStorage, type StoredObject } from './media-storage.js';
+import { checkedKey, isMediaKey, LIST_PAGE_SIZE, MEDIA_PREFIXES, withoutCovers, type MediaLocation, type MediaPrefix, type MediaStorage, type StoredObject } from './media-storage.js';
 import { Spool } from './spool.js';
 
 /**
@@ -22,7 +22,7 @@ export class LocalStorage implements MediaStorage {
   }
 
   async init(): Promise<void> {
-    for (const dir of ['videos', 'covers']) await mkdir(path.join(this.root, dir), { recursive: true });
+    for (const dir of MEDIA_PREFIXES) await mkdir(path.join(this.root, dir), { recursive: true });
     await this.spool.init();
   }
 
@@ -39,11 +39,15 @@ export class LocalStorage implements MediaStorage {
   }
 
   async importFile(file: string, key: string): Promise<void> {
-    await rename(file, this.localPath(key));
+    const target = this.localPath(key);
+    if (key.startsWith('hls/')) await mkdir(path.dirname(target), { recursive: true });
+    await rename(file, target);
   }
 
   async remove(key: string): Promise<void> {
     await rm(this.localPath(key), { force: true });
+    // A video's HLS directory goes with its last file.
+    if (key.startsWith('hls/')) await rmdir(path.dirname(this.localPath(key))).catch(() => undefined);
   }
 
   async removeMany(keys: readonly string[]): Promise<void> {
@@ -58,14 +62,24 @@ export class LocalStorage implements MediaStorage {
     return this.localPath(key);
   }
 
+  async localCopy(key: string): Promise<{ file: string; release(): Promise<void> }> {
+    return { file: this.localPath(key), release: async () => undefined };
+  }
+
+  async read(key: string): Promise<Buffer | undefined> {
+    return readFile(this.localPath(key)).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+  }
+
   async locate(key: string): Promise<MediaLocation | undefined> {
     return (await this.exists(key)) ? { file: this.localPath(key) } : undefined;
   }
 
-  async *listObjects(prefix: 'videos/' | 'covers/'): AsyncIterable<StoredObject[]> {
+  async *listObjects(prefix: MediaPrefix): AsyncIterable<StoredObject[]> {
     let page: string[] = [];
-    for await (const entry of await opendir(path.join(this.root, prefix))) {
-      if (entry.isFile() && isMediaKey(prefix + entry.name)) page.push(prefix + entry.name);
+    // HLS renditions sit in a directory per video.
+    for await (const entry of await opendir(path.join(this.root, prefix), { recursive: prefix === 'hls/' })) {
+      const key = path.relative(this.root, path.join(entry.parentPath, entry.name));
+      if (entry.isFile() && isMediaKey(key)) page.push(key);
       if (page.length === LIST_PAGE_SIZE) yield await this.stored(page.splice(0));
     }
     if (page.length > 0) yield await this.stored(page);

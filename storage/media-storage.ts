@@ -52,12 +52,23 @@ export interface MediaStorage {
   /** For storage reached over the network (a bucket): whether it answers, before `signal` aborts. */
   ready?(signal: AbortSignal): Promise<boolean>;
   /** The media objects under `prefix`, a page (at most LIST_PAGE_SIZE) at a time, never all at once. */
-  listObjects(prefix: 'videos/' | 'covers/'): AsyncIterable<StoredObject[]>;
+  listObjects(prefix: MediaPrefix): AsyncIterable<StoredObject[]>;
+  /** A local file holding `key` for ffmpeg to read, and what to call once done with it (a bucket's object is downloaded). */
+  localCopy(key: string): Promise<{ file: string; release(): Promise<void> }>;
+  /** The bytes of a small object (a playlist); undefined when there is no such object. */
+  read(key: string, signal?: AbortSignal): Promise<Buffer | undefined>;
   /** Videos whose cover was never made (the process making it died), as [videoKey, coverKey]. */
   videosWithoutCovers(): Promise<Array<[string, string]>>;
 }
 
-const KEY = /^(videos\/[1-9][0-9]{0,15}\.(mp4|mov|webm|mkv|m4v|3gp)|covers\/[1-9][0-9]{0,15}\.jpg)$/;
+/** What lives under each prefix: videos as played, covers, uploads waiting to be transcoded, HLS renditions. */
+export const MEDIA_PREFIXES = ['videos/', 'covers/', 'sources/', 'hls/'] as const;
+export type MediaPrefix = (typeof MEDIA_PREFIXES)[number];
+
+const ID = '[1-9][0-9]{0,15}';
+const VIDEO_EXTENSION = '(mp4|mov|webm|mkv|m4v|3gp)';
+/** HLS: `hls/<id>/master.m3u8`, a rendition's playlist `hls/<id>/720p.m3u8` and its segments `hls/<id>/720p_000.ts`. */
+const KEY = new RegExp(`^((videos|sources)/${ID}\\.${VIDEO_EXTENSION}|covers/${ID}\\.jpg|hls/${ID}/(master\\.m3u8|[0-9]{1,4}p\\.m3u8|[0-9]{1,4}p_[0-9]{3,5}\\.ts))$`);
 
 export function isMediaKey(key: string): boolean {
   return KEY.test(key);
@@ -77,10 +88,20 @@ export function videoIdOf(key: string): number | undefined {
   return id && isMediaKey(key) ? Number(id) : undefined;
 }
 
-/** The id of the video a video or cover key belongs to, or undefined for anything else. */
+/** The id of the video a media key belongs to, or undefined for anything else. */
 export function mediaIdOf(key: string): number | undefined {
-  const id = /^(?:videos|covers)\/([0-9]+)\.[a-z0-9]+$/.exec(key)?.[1];
+  const id = /^(?:videos|covers|sources|hls)\/([0-9]+)[./]/.exec(key)?.[1];
   return id && isMediaKey(key) ? Number(id) : undefined;
+}
+
+/** Where an upload waits for its transcoding. */
+export function sourceKey(videoId: number, extension: string): string {
+  return checkedKey(`sources/${videoId}.${extension}`);
+}
+
+/** The HLS master playlist of a video; its renditions sit beside it. */
+export function hlsKey(videoId: number, name = 'master.m3u8'): string {
+  return checkedKey(`hls/${videoId}/${name}`);
 }
 
 /** The [videoKey, coverKey] pairs of the stored `videos` whose cover is not among the stored `covers`. */
@@ -101,6 +122,8 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   mkv: 'video/x-matroska',
   '3gp': 'video/3gpp',
   jpg: 'image/jpeg',
+  m3u8: 'application/vnd.apple.mpegurl',
+  ts: 'video/mp2t',
 };
 
 /** The content type of a media key, from its server-made extension. */

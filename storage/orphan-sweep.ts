@@ -1,4 +1,4 @@
-import { mediaIdOf, type MediaStorage, type StoredObject } from './media-storage.js';
+import { MEDIA_PREFIXES, mediaIdOf, type MediaStorage, type StoredObject } from './media-storage.js';
 
 export interface OrphanSweep {
   media: MediaStorage;
@@ -12,7 +12,7 @@ export interface OrphanSweep {
 }
 
 /**
- * Removes the videos and covers that have no video record and are older than `olderThanMs`: left by
+ * Removes the media (videos, covers, uploads waiting for transcoding, HLS renditions) that have no video record and are older than `olderThanMs`: left by
  * a publish refused after its object was stored (a bucket that took the object after the refusal, a
  * store that never took the record), or by a process that died between the two. Pages through the
  * storage, asking for the records of a page, and removing its orphans, at once. Safe with several processes sweeping at once:
@@ -20,7 +20,7 @@ export interface OrphanSweep {
  */
 export async function sweepOrphans({ media, recorded, olderThanMs }: OrphanSweep): Promise<number> {
   let removed = 0;
-  for (const prefix of ['videos/', 'covers/'] as const) {
+  for (const prefix of MEDIA_PREFIXES) {
     for await (const page of media.listObjects(prefix)) {
       const old = page.filter((object) => Date.now() - object.modified.getTime() >= olderThanMs);
       const orphans = await orphansAmong(old, recorded);

@@ -1,5 +1,7 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
@@ -17,7 +19,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import pLimit from 'p-limit';
 import type { DiskReservation } from './disk-reserve.js';
-import { checkedKey, contentTypeOf, isMediaKey, LIST_PAGE_SIZE, withoutCovers, MediaUnavailable, type MediaLocation, type MediaStorage, type StoredObject } from './media-storage.js';
+import { checkedKey, contentTypeOf, isMediaKey, LIST_PAGE_SIZE, withoutCovers, MediaUnavailable, type MediaLocation, type MediaPrefix, type MediaStorage, type StoredObject } from './media-storage.js';
 import { MediaLinks } from './media-links.js';
 import { Spool } from './spool.js';
 
@@ -145,6 +147,29 @@ export class S3Storage implements MediaStorage {
     return getSignedUrl(this.client, command, { expiresIn: SOURCE_TTL_SECONDS });
   }
 
+  async localCopy(key: string): Promise<{ file: string; release(): Promise<void> }> {
+    const file = this.tempFile();
+    const release = () => rm(file, { force: true });
+    try {
+      await reaching(`fetching ${key}`, async () => {
+        const { Body } = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: checkedKey(key) }));
+        await pipeline(Body as Readable, createWriteStream(file));
+      });
+      return { file, release };
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
+  async read(key: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+    const get = () => this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: checkedKey(key) }), { abortSignal: signal }).then(
+      async ({ Body }) => Buffer.from(await Body!.transformToByteArray()),
+      (error: unknown) => (statusOf(error) === 404 ? undefined : Promise.reject(error)),
+    );
+    return reaching(`reading ${key}`, get);
+  }
+
   async locate(key: string, signal?: AbortSignal): Promise<MediaLocation | undefined> {
     return (await this.exists(key, signal)) ? { url: await this.links.url(key) } : undefined;
   }
@@ -158,7 +183,7 @@ export class S3Storage implements MediaStorage {
     return withoutCovers(await this.keysUnder('videos/'), new Set(await this.keysUnder('covers/')));
   }
 
-  async *listObjects(prefix: 'videos/' | 'covers/'): AsyncIterable<StoredObject[]> {
+  async *listObjects(prefix: MediaPrefix): AsyncIterable<StoredObject[]> {
     const pages = paginateListObjectsV2({ client: this.client, pageSize: LIST_PAGE_SIZE }, { Bucket: this.settings.bucket, Prefix: prefix });
     for await (const page of pages) {
       yield (page.Contents ?? []).flatMap(({ Key, LastModified }) => (Key && LastModified && isMediaKey(Key) ? [{ key: Key, modified: LastModified }] : []));
@@ -169,17 +194,21 @@ export class S3Storage implements MediaStorage {
   async abortStaleUploads(olderThanMs: number): Promise<number> {
     const { bucket } = this.settings;
     let aborted = 0;
-    let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
-    for (;;) {
-      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'videos/', ...markers }));
-      for (const { Key, UploadId, Initiated } of page.Uploads ?? []) {
-        if (!Key || !UploadId || (Initiated && Date.now() - Initiated.getTime() < olderThanMs)) continue;
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
-        aborted += 1;
+    // Uploads and transcoded videos are the objects large enough to be sent in parts.
+    for (const Prefix of ['videos/', 'sources/']) {
+      let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+      for (;;) {
+        const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix, ...markers }));
+        for (const { Key, UploadId, Initiated } of page.Uploads ?? []) {
+          if (!Key || !UploadId || (Initiated && Date.now() - Initiated.getTime() < olderThanMs)) continue;
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
+          aborted += 1;
+        }
+        if (!page.IsTruncated) break;
+        markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
       }
-      if (!page.IsTruncated) return aborted;
-      markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
     }
+    return aborted;
   }
 
   private async ensureBucket(): Promise<void> {

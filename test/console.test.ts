@@ -5,6 +5,7 @@ import anyTest, { type TestFn } from 'ava';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../server/paths.js';
 import { client } from './helpers/api.js';
+import { makeClip } from './helpers/clips.js';
 import { decodeImage, fixtureDir, makeVideo, slowCoverFfmpeg, tinyVideo } from './helpers/media.js';
 import { lineMatching, startServer } from './helpers/server.js';
 import { startStack, type Stack } from './helpers/stack.js';
@@ -149,6 +150,56 @@ test('publishing from the console shows the upload progress, then the video on t
   t.true(red > 200 && green > 120 && green < 210 && blue < 90, `orange: ${cover.rgb.join(',')}`);
   await screenshot(page, '5-publish-cover-made');
   t.true(await page.evaluate<boolean>('window.sameDocument === true'), 'no reload');
+  t.deepEqual(pageErrors, []);
+});
+
+test('a clip that needs processing: the console shows its progress, then plays it from its HLS renditions', async (t) => {
+  const page = await signUp(t, `hana_${Math.random().toString(36).slice(2, 7)}`);
+  // HEVC, as an iPhone records: processed after the publish answer (its MP4 takes longer than the answer's wait for the cover).
+  const clip = await makeClip(await fixtureDir(), 'hevc', { seconds: 6, size: '1280x720' });
+  const hlsRequests: string[] = [];
+  page.on('request', (request) => {
+    if (/\/media\/hls\/\d+\/[^/]+\.(m3u8|ts)$/.test(new URL(request.url()).pathname)) hlsRequests.push(new URL(request.url()).pathname);
+  });
+  await page.evaluate(`(() => {
+    window.statusesSeen = [];
+    const status = document.querySelector('#upload-status');
+    new MutationObserver(() => window.statusesSeen.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+  })()`);
+  await page.fill('#publish-form input[name=title]', 'phone clip in hevc');
+  await page.setInputFiles('#publish-form input[name=data]', clip.file);
+  await page.click('#publish-form button');
+  await page.locator('#upload-status', { hasText: /Published: processing \d+%|playing its HLS stream/ }).waitFor({ timeout: 20_000 });
+  await screenshot(page, '5b-publish-processing');
+  await page.locator('#upload-status', { hasText: /playing its HLS stream|Not published/ }).waitFor({ timeout: 60_000 });
+  const statuses = await page.evaluate<string[]>('window.statusesSeen');
+  t.log(statuses);
+  t.true(statuses.some((text) => /^Published: processing [1-9]\d?%$/.test(text)), 'the processing was shown as it went');
+  t.is(statuses.at(-1), 'Published: ready, playing its HLS stream');
+  const player = page.locator('#published');
+  const playedSeconds = () => player.evaluate((node) => (node as unknown as { currentTime: number }).currentTime);
+  for (const deadline = Date.now() + 20_000; (await playedSeconds()) <= 1 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 200));
+  t.true(await playedSeconds() > 1, 'it plays');
+  t.log(`played by ${await player.getAttribute('data-via')}:`, hlsRequests);
+  t.true(hlsRequests.some((request) => request.endsWith('/master.m3u8')) && hlsRequests.some((request) => request.endsWith('.ts')), 'the player read the master playlist and segments');
+  t.true(await page.locator('#feed article.video', { hasText: 'phone clip in hevc' }).isVisible(), 'on top of the feed once it plays');
+  await screenshot(page, '5c-publish-playing-hls');
+
+  // This Chromium plays HLS itself; browsers that do not (Firefox) get hls.js: the same stream through it.
+  const masterUrl = await player.evaluate((node) => (node as unknown as { src: string }).src);
+  const via = await page.evaluate<string>(`(async () => {
+    const { playHls } = await import('/console/player.js');
+    const video = Object.assign(document.createElement('video'), { id: 'without-native-hls', muted: true, controls: true, canPlayType: () => '' });
+    document.querySelector('#published').after(video);
+    const via = await playHls(video, ${JSON.stringify(masterUrl)});
+    await video.play();
+    return via;
+  })()`);
+  t.is(via, 'hls.js');
+  const forced = page.locator('#without-native-hls');
+  const forcedSeconds = () => forced.evaluate((node) => (node as unknown as { currentTime: number }).currentTime);
+  for (const deadline = Date.now() + 20_000; (await forcedSeconds()) <= 1 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 200));
+  t.true(await forcedSeconds() > 1, 'hls.js plays it');
   t.deepEqual(pageErrors, []);
 });
 

@@ -2,6 +2,7 @@ import anyTest, { type TestFn } from 'ava';
 import fc from 'fast-check';
 import mongoose from 'mongoose';
 import { tinyVideo } from './helpers/media.js';
+import { ownVideoWhen } from './helpers/processing.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { FOLD_MS } from '../models/write-behind.js';
 
@@ -23,6 +24,8 @@ test.before(async (t) => {
   const { api } = stack;
   const [me, other] = [await api.newUser('fuzzer'), await api.newUser('target')];
   const videoId = await api.publish(other.token, 'target video', await tinyVideo());
+  // Its HLS renditions are made in the background: done before the data is looked at.
+  await ownVideoWhen(api, other.token, videoId, (video) => video.hls_url !== '');
   const comment = await api.post('/douyin/comment/action/', { token: other.token, video_id: videoId, action_type: 1, comment_text: 'hi' });
   await api.post('/douyin/relation/action/', { token: other.token, to_user_id: me.id, action_type: 1 });
   await api.post('/douyin/message/action/', { token: other.token, to_user_id: me.id, action_type: 1, content: 'hello' });

@@ -34,7 +34,14 @@ test('seed fills the store with a small world through the domain; two at once an
   const token = login.body.token as string;
 
   const world = async () => {
-    const feed = (await api.get('/douyin/feed/', { token })).body.video_list as Array<{ id: number; comment_count: number; favorite_count: number; cover_url: string; play_url: string }>;
+    type Video = { id: number; comment_count: number; favorite_count: number; cover_url: string; play_url: string; hls_url: string };
+    const feedOf = async () => (await api.get('/douyin/feed/', { token })).body.video_list as Video[];
+    // The server makes the seeded clips' HLS renditions in the background: the world as it is once they are made.
+    let feed = await feedOf();
+    for (const deadline = Date.now() + 60_000; feed.some((video) => video.hls_url === '') && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      feed = await feedOf();
+    }
     const friends = (await api.get('/douyin/relation/friend/list/', { token, user_id: login.body.user_id })).body.user_list as Array<{ id: number; message: string }>;
     return { feed, friends };
   };

@@ -8,6 +8,8 @@ import anyTest, { type TestFn } from 'ava';
 import mongoose from 'mongoose';
 import { client, type Client } from './helpers/api.js';
 import { decodeImage, fixtureDir, makeVideo } from './helpers/media.js';
+import { mp4Faults, videoStreamHash } from './helpers/playable.js';
+import { ownVideoWhen } from './helpers/processing.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
 import { startTestStore } from './helpers/store.js';
 import type { RunningStore } from '../server/store/embedded.js';
@@ -67,17 +69,17 @@ function statusOf(url: string, headers: Record<string, string>): Promise<number 
   });
 }
 
-/** Every file under DATA_DIR/media, uploads in progress included. */
+/** Every file under DATA_DIR/media, uploads in progress included; not the HLS renditions, which earlier publishes add meanwhile. */
 async function mediaFiles(dataDir: string): Promise<string[]> {
   const entries = await readdir(path.join(dataDir, 'media'), { recursive: true, withFileTypes: true });
   return entries
-    .filter((entry) => entry.isFile())
+    .filter((entry) => entry.isFile() && !path.relative(path.join(dataDir, 'media'), entry.parentPath).startsWith('hls'))
     .map((entry) => path.relative(path.join(dataDir, 'media'), path.join(entry.parentPath, entry.name)))
     .sort();
 }
 
-test('a published clip appears in the feed, plays back byte for byte, and gets a cover taken from it', async (t) => {
-  const { api, red, fixtures } = t.context;
+test('a published clip appears in the feed, plays back as a faststart MP4 of the same video stream, and gets a cover taken from it', async (t) => {
+  const { api, fixtures } = t.context;
   const author = await api.newUser('author');
   t.deepEqual(await publish(t, author.token, 'red square'), { status_code: 0, status_msg: 'success' });
 
@@ -92,7 +94,10 @@ test('a published clip appears in the feed, plays back byte for byte, and gets a
   const played = await fetch(video.play_url);
   t.is(played.status, 200);
   t.is(played.headers.get('content-type'), 'video/mp4');
-  t.deepEqual(Buffer.from(await played.arrayBuffer()), red);
+  const { faults } = await mp4Faults(Buffer.from(await played.arrayBuffer()), fixtures);
+  t.deepEqual(faults, []);
+  // H.264 that plays everywhere is remuxed (index first, a silent track added), not re-encoded.
+  t.is(await videoStreamHash(video.play_url), await videoStreamHash(path.join(fixtures, 'red.mp4')));
 
   const cover = await waitForCover(video.cover_url);
   const image = await decodeImage(Buffer.from(await cover.arrayBuffer()), fixtures);
@@ -102,21 +107,23 @@ test('a published clip appears in the feed, plays back byte for byte, and gets a
   t.true(r > 200 && g < 60 && b < 60, `the cover is red like the clip: ${image.rgb}`);
 });
 
-test('a WebM clip is accepted and served as video/webm', async (t) => {
+test('a WebM clip is accepted, processed, and served as an MP4', async (t) => {
   const { api, fixtures } = t.context;
   const author = await api.newUser('webm');
   const webm = await readFile(await makeVideo(path.join(fixtures, 'blue.webm'), { color: 'blue', seconds: 1 }));
   t.is((await publish(t, author.token, 'blue', webm, 'blue.webm')).status_code, 0);
   const { body } = await api.get('/douyin/publish/list/', { token: author.token, user_id: author.id });
-  t.regex(body.video_list[0].play_url, /\.webm$/);
-  t.is((await fetch(body.video_list[0].play_url)).headers.get('content-type'), 'video/webm');
+  const video = await ownVideoWhen(api, author.token, body.video_list[0].id, (candidate) => candidate.state === 'ready');
+  t.regex(video.play_url, /\.mp4$/);
+  t.is((await fetch(video.play_url)).headers.get('content-type'), 'video/mp4');
 });
 
 test('range requests return exactly the requested bytes, repeatedly, and refuse impossible ranges', async (t) => {
-  const { api, red } = t.context;
+  const { api } = t.context;
   const author = await api.newUser('seek');
   await publish(t, author.token, 'seekable');
   const url = (await api.get('/douyin/publish/list/', { token: author.token })).body.video_list[0].play_url as string;
+  const red = Buffer.from(await (await fetch(url)).arrayBuffer());
 
   for (const [range, start, end] of [['bytes=0-99', 0, 99], ['bytes=1000-1499', 1000, 1499], ['bytes=-64', red.length - 64, red.length - 1], ['bytes=2000-', 2000, red.length - 1]] as const) {
     const response = await fetch(url, { headers: { range } });
@@ -189,7 +196,7 @@ test('the client-sent file name never becomes a path', async (t) => {
   const author = await api.newUser('names');
   t.is((await publish(t, author.token, 'tricky', t.context.red, '../../../../tmp/evil.mp4')).status_code, 0);
   t.is((await publish(t, author.token, 'tricky2', t.context.red, '/etc/cron.d/x')).status_code, 0);
-  for (const file of await mediaFiles(dataDir)) t.regex(file, /^(videos\/\d+\.(mp4|webm)|covers\/\d+\.jpg)$/);
+  for (const file of await mediaFiles(dataDir)) t.regex(file, /^((videos|sources)\/\d+\.(mp4|webm)|covers\/\d+\.jpg)$/);
 });
 
 test('an upload interrupted mid-way leaves no file and no record', async (t) => {

@@ -3,6 +3,7 @@ import { $, note, session } from './api.js';
 import { lastMessageId, readOpenChat, receiveMessage, receiveRead, receiveTyping, showMessage } from './chat.js';
 import { loadFriends, updateFriend } from './friends.js';
 import { addNotification, loadNotifications, removeNotification } from './notifications.js';
+import { onFailed, onProgress, onReady } from './publish.js';
 
 let live;
 
@@ -47,6 +48,9 @@ export async function connect() {
   });
   live.on('notification:new', addNotification);
   live.on('notification:removed', removeNotification);
+  live.on('video:progress', onProgress);
+  live.on('video:ready', onReady);
+  live.on('video:failed', onFailed);
 }
 
 /** After a reconnect: every message since the last one seen, page by page. */

@@ -1,6 +1,8 @@
-// Publishing a video: the upload with its progress, the new video on top of the feed, then its cover.
+// Publishing a video: the upload with its progress, then its processing (pushed by the gateway), the new
+// video on top of the feed with its cover, and the finished video playing from its HLS renditions.
 import { $, api, session } from './api.js';
 import { showNewVideo } from './feed.js';
+import { playHls } from './player.js';
 
 const COVER_POLL_MS = 1_000;
 const COVER_POLLS = 60;
@@ -19,7 +21,9 @@ $('#publish-form').addEventListener('submit', async (event) => {
     await upload('/douyin/publish/action/', body);
     form.reset();
     const { video_list: [video] } = await api('GET', '/douyin/publish/list/', { user_id: session.userId, limit: 1 });
-    void watchCover(showNewVideo(video), video);
+    // Plays already (an MP4 remuxed while the publish waited): on top of the feed at once.
+    if (video.state === 'ready') void watchCover(showNewVideo(video), video);
+    void followProcessing(video);
   } catch (error) {
     status(`Not published: ${error.message}`);
   } finally {
@@ -46,6 +50,56 @@ function upload(path, body) {
     status('Uploading 0%', 0);
     request.send(body);
   });
+}
+
+/** What the gateway said of each video of this session being processed: its progress, then its end. */
+const processing = new Map();
+
+function processingOf(videoId) {
+  if (!processing.has(videoId)) {
+    let settle;
+    const ended = new Promise((resolve) => (settle = resolve));
+    processing.set(videoId, { percent: 0, ended, settle, watched: false });
+  }
+  return processing.get(videoId);
+}
+
+export function onProgress({ video_id: videoId, percent }) {
+  const entry = processingOf(videoId);
+  entry.percent = percent;
+  if (entry.watched) showProcessing(entry);
+}
+
+export function onReady({ video }) {
+  processingOf(video.id).settle({ video });
+}
+
+export function onFailed({ video_id: videoId, status_msg: reason }) {
+  processingOf(videoId).settle({ reason });
+}
+
+/** The bar follows processing; for a video that plays already (its HLS renditions to come) it stays full. */
+function showProcessing(entry) {
+  if (entry.playing) status(`Published: making its HLS renditions ${entry.percent}%`);
+  else status(`Published: processing ${entry.percent}%`, entry.percent);
+}
+
+/** Shows the processing of `video` until it ends: the video playing from its HLS renditions, or why it failed. */
+async function followProcessing(video) {
+  const entry = processingOf(video.id);
+  entry.watched = true;
+  entry.playing = video.state === 'ready';
+  showProcessing(entry);
+  const { video: ready, reason } = await entry.ended;
+  processing.delete(video.id);
+  if (!ready) return status(`Not published: ${reason}`, 0);
+  if (video.state !== 'ready') void watchCover(showNewVideo(ready), ready);
+  status('Published: ready, playing its HLS stream', 100);
+  const player = $('#published');
+  player.hidden = false;
+  player.dataset.videoId = ready.id;
+  player.dataset.via = await playHls(player, ready.hls_url);
+  await player.play().catch(() => undefined); // a browser may refuse to start it unasked: the controls are there
 }
 
 function status(text, percent) {

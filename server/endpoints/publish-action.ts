@@ -1,7 +1,12 @@
+import { rm } from 'node:fs/promises';
 import { currentDeadline } from '../../models/deadline.js';
-import { isStoreUnavailable, nextId, Refusal, videos } from '../../models/index.js';
-import { coverKey, videoKey } from '../../storage/media-storage.js';
+import { isStoreUnavailable, nextId, Refusal, transcoding, videos } from '../../models/index.js';
+import type { VideoMeta } from '../../models/videos.js';
+import { coverKey, sourceKey, videoKey, type MediaStorage } from '../../storage/media-storage.js';
+import { probe, type MediaInfo } from '../../storage/probe.js';
 import { sniffVideo } from '../../storage/sniff.js';
+import { normalize } from '../../storage/transcode.js';
+import { outputSize, videoCopies } from '../../storage/transcode-plan.js';
 import { defineEndpoint } from '../http/endpoint.js';
 import { title } from '../http/schemas.js';
 
@@ -9,6 +14,8 @@ import { title } from '../http/schemas.js';
 const COVER_WAIT_MS = 1_500;
 /** What a published video's answer keeps of its budget: it is not turned into a refusal by the wait for its cover. */
 const ANSWER_MARGIN_MS = 250;
+/** The longest a remux may keep a publish waiting; past it the upload goes through the processing queue. */
+const REMUX_MAX_MS = 2_000;
 
 export default defineEndpoint({
   method: 'POST',
@@ -24,32 +31,60 @@ export default defineEndpoint({
     },
   },
   refusal: {},
-  async handler({ params, viewerId, upload, signal, services: { media, covers } }) {
+  async handler({ params, viewerId, upload, signal, mediaBase, services: { media, covers, transcoder } }) {
     if (!upload) throw new Refusal('INVALID_PARAMETER', 'data is required: the video file');
     const format = await sniffVideo(upload.path);
     if (!format) throw new Refusal('NOT_A_VIDEO', 'data is not a video: send MP4, MOV, WebM, MKV or 3GP');
     const check = await covers.check(upload.path);
     if (!check.playable) throw new Refusal('NOT_A_VIDEO', `data is not a playable video: ${check.reason}`);
     const id = nextId();
-    const video = { id, authorId: viewerId, title: params.title, videoKey: videoKey(id, format.extension), coverKey: coverKey(id) };
-    await media.importFile(upload.path, video.videoKey, signal);
+    const info = transcoder ? await probe(upload.path) : undefined;
+    if (transcoder && !info) throw new Refusal('NOT_A_VIDEO', 'data is not a playable video: it has no video stream ffmpeg can read');
+    const stored = info ? await prepare(id, info, upload.path, format.extension, media) : { key: videoKey(id, format.extension) };
+    const video = { id, authorId: viewerId, title: params.title, videoKey: info ? videoKey(id, 'mp4') : stored.key, coverKey: coverKey(id) };
+    try {
+      await media.importFile(stored.file ?? upload.path, stored.key, signal);
+    } finally {
+      if (stored.file) await rm(stored.file, { force: true });
+    }
     let asked = false;
     try {
       // Answered already (its budget spent) or its client gone: not published behind its back.
       signal.throwIfAborted();
       asked = true;
+      if (info) {
+        await transcoding.enqueue({ videoId: id, authorId: viewerId, stage: stored.video ? 'hls' : 'mp4', sourceKey: stored.video ? undefined : stored.key, videoKey: video.videoKey, mediaBase });
+      }
+      const meta = stored.video ?? (info && { ...outputSize(info), duration: info.duration, state: 'processing' as const });
       // Only media served from elsewhere needs the flag: /media/ is the cover's link anyway.
-      await videos.publish({ ...video, coverPending: media.links !== undefined });
+      await videos.publish({ ...video, ...meta, coverPending: media.links !== undefined });
     } catch (error) {
       // A record the store did not confirm may still be written (a frozen store applies it when it
       // thaws): its object stays, so that a video is never listed without its bytes. Otherwise
       // nothing links to the object. What is left either way without a record is swept after
-      // ORPHAN_MEDIA_AGE_S (storage/orphan-sweep.ts).
-      if (!(asked && isStoreUnavailable(error))) await media.remove(video.videoKey).catch(() => undefined);
+      // ORPHAN_MEDIA_AGE_S (storage/orphan-sweep.ts), and a job without its video is dropped.
+      if (!(asked && isStoreUnavailable(error))) await media.remove(stored.key).catch(() => undefined);
       throw error;
     }
+    transcoder?.wake();
     const left = currentDeadline()?.left() ?? Infinity;
-    await covers.start(video.videoKey, video.coverKey, Math.max(0, Math.min(COVER_WAIT_MS, left - ANSWER_MARGIN_MS)));
+    await covers.start(stored.key, video.coverKey, Math.max(0, Math.min(COVER_WAIT_MS, left - ANSWER_MARGIN_MS)));
     return {};
   },
 });
+
+/**
+ * Where an upload goes. One whose video stream plays everywhere as it is (transcode-plan.ts) is remuxed
+ * now, in a moment, and is in the feeds at once: `file` is the MP4 to store as the video, and `video`
+ * what it holds. Any other (or a remux that does not finish in its share of the budget) is stored as
+ * it came, for the processing queue.
+ */
+async function prepare(id: number, info: MediaInfo, upload: string, extension: string, media: MediaStorage): Promise<{ key: string; file?: string; video?: VideoMeta }> {
+  if (videoCopies(info)) {
+    const left = currentDeadline()?.left() ?? Infinity;
+    const bound = AbortSignal.timeout(Math.max(0, Math.floor(Math.min(REMUX_MAX_MS, left / 2))));
+    const made = await normalize(media, upload, info, { signal: bound }).catch(() => undefined);
+    if (made) return { key: videoKey(id, 'mp4'), file: made.file, video: made.meta };
+  }
+  return { key: sourceKey(id, extension) };
+}

@@ -6,16 +6,18 @@ import { PROJECT_ROOT } from '../paths.js';
 
 const require = createRequire(import.meta.url);
 const socketIoClient = path.join(path.dirname(require.resolve('socket.io/package.json')), 'client-dist/socket.io.min.js');
+const hlsJs = path.join(path.dirname(require.resolve('hls.js/package.json')), 'dist/hls.min.js');
 
 const CONSOLE_DIR = path.join(PROJECT_ROOT, 'server/console');
 const JAVASCRIPT = 'text/javascript; charset=utf-8';
-const MODULES = ['app', 'api', 'feed', 'publish', 'chat', 'friends', 'notifications', 'live'];
+const MODULES = ['app', 'api', 'feed', 'publish', 'player', 'chat', 'friends', 'notifications', 'live'];
 
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: path.join(CONSOLE_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
   ...Object.fromEntries(MODULES.map((name) => [`/console/${name}.js`, { file: path.join(CONSOLE_DIR, `${name}.js`), type: JAVASCRIPT }])),
   '/console/style.css': { file: path.join(CONSOLE_DIR, 'style.css'), type: 'text/css; charset=utf-8' },
   '/console/socket.io.min.js': { file: socketIoClient, type: JAVASCRIPT },
+  '/console/hls.min.js': { file: hlsJs, type: JAVASCRIPT },
 };
 
 /**

@@ -9,6 +9,7 @@ import { Refusal, type Sessions } from '../../models/index.js';
 import type { CoverMaker } from '../../storage/cover-maker.js';
 import type { MediaStorage } from '../../storage/media-storage.js';
 import type { RateLimits } from '../rate-limits.js';
+import type { Transcoder } from '../transcoder.js';
 import { resolveViewer } from './auth.js';
 import { answerRefusal, envelopeJson, successBody, toRefusal } from './envelope.js';
 import { requestBase } from './hosts.js';
@@ -29,6 +30,8 @@ export interface Services {
   allowedHosts: ReadonlySet<string>;
   media: MediaStorage;
   covers: CoverMaker;
+  /** Processes uploads after the publish answer; undefined without ffmpeg (uploads are stored as they came). */
+  transcoder: Transcoder | undefined;
   maxUploadBytes: number;
   /** The least pace of an upload's body. */
   uploadPace: UploadPace;

@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { nextId, videos } from '../../models/index.js';
+import { nextId, transcoding, videos } from '../../models/index.js';
 import { storeCover } from '../../storage/cover-maker.js';
 import { coverKey, videoKey, type MediaStorage } from '../../storage/media-storage.js';
 
 const run = promisify(execFile);
 
-/** Publishes a three-second clip of a moving test pattern, its hue and tone different for each index, with its cover. */
+/**
+ * Publishes a three-second clip of a moving test pattern, its hue and tone different for each index,
+ * with its cover; it plays everywhere as made, and the processing queue adds its HLS renditions.
+ */
 export async function publishClip(title: string, authorId: number, index: number, media: MediaStorage): Promise<number> {
   const id = nextId();
   const file = media.tempFile();
@@ -17,6 +20,7 @@ export async function publishClip(title: string, authorId: number, index: number
   const video = { id, authorId, title, videoKey: videoKey(id, 'mp4'), coverKey: coverKey(id) };
   await media.importFile(file, video.videoKey);
   await storeCover(media, video.videoKey, video.coverKey);
-  await videos.publish(video);
+  await transcoding.enqueue({ videoId: id, authorId, stage: 'hls', videoKey: video.videoKey });
+  await videos.publish({ ...video, duration: 3, width: 360, height: 640 });
   return id;
 }

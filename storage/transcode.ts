@@ -1,0 +1,72 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { FfmpegFailure, runFfmpeg } from './ffmpeg-run.js';
+import { hlsKey, type MediaStorage } from './media-storage.js';
+import { probe, type MediaInfo } from './probe.js';
+import { hlsArguments, mp4Arguments, outputSize, renditions } from './transcode-plan.js';
+
+/** The share of a video that may be lost to decoding errors (a glitch) before it counts as damaged. */
+const DECODED_SHORTFALL = 0.1;
+
+/** What is kept of a processed video: its duration (s) and size, as played. */
+export interface VideoMeta {
+  duration: number;
+  width: number;
+  height: number;
+}
+
+interface Step {
+  /** The share of the step done, 0 to 1. */
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Makes the MP4 that plays everywhere (transcode-plan.ts) from the local file `input`, described by
+ * `info`, into a fresh local file; returns its path (the caller stores or removes it) and what it holds.
+ */
+export async function normalize(media: MediaStorage, input: string, info: MediaInfo, step: Step = {}): Promise<{ file: string; meta: VideoMeta }> {
+  const file = media.tempFile('.mp4');
+  try {
+    const { width, height } = outputSize(info);
+    const pixels = Math.max(info.video.width * info.video.height, width * height);
+    await runFfmpeg({ args: mp4Arguments(info, input, file), duration: info.duration, pixels, ...step, names: { [input]: 'the video', [file]: 'the output' } });
+    const made = await probe(file);
+    if (!made) throw new Error('ffmpeg made no readable video');
+    // ffmpeg skips what it cannot decode: a file damaged part-way would be published cut short.
+    const decoded = made.video.duration || made.duration;
+    if (info.duration - decoded > Math.max(0.5, info.duration * DECODED_SHORTFALL)) {
+      throw new FfmpegFailure('input', `it is damaged: only ${decoded.toFixed(1)} s of its ${info.duration.toFixed(1)} s could be decoded`);
+    }
+    return { file, meta: { duration: made.duration, width: made.video.width, height: made.video.height } };
+  } catch (error) {
+    await rm(file, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Makes the HLS renditions of the stored MP4 `videoKey` of video `videoId` and stores them under
+ * `hls/<id>/`, the master playlist last: once it exists, everything it names does. A retry writes the
+ * same keys again.
+ */
+export async function storeHls(media: MediaStorage, videoId: number, videoKey: string, step: Step = {}): Promise<void> {
+  const source = await media.localCopy(videoKey);
+  const dir = media.tempFile('-hls');
+  try {
+    const info = await probe(source.file);
+    if (!info) throw new Error('the stored MP4 cannot be read');
+    const ladder = renditions({ width: info.video.width, height: info.video.height });
+    await mkdir(dir);
+    const pixels = info.video.width * info.video.height * ladder.length;
+    await runFfmpeg({ args: hlsArguments(source.file, ladder, dir), duration: info.duration, pixels, ...step, names: { [source.file]: 'the video', [dir]: 'the output' } });
+    const files = (await readdir(dir)).sort((a, b) => Number(a === 'master.m3u8') - Number(b === 'master.m3u8') || Number(a.endsWith('.m3u8')) - Number(b.endsWith('.m3u8')));
+    for (const name of files) {
+      step.signal?.throwIfAborted();
+      await media.importFile(path.join(dir, name), hlsKey(videoId, name), step.signal);
+    }
+  } finally {
+    await source.release();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
