@@ -33,6 +33,8 @@ interface FfmpegRun {
   signal?: AbortSignal;
   /** Paths in ffmpeg's messages replaced by what they are, for the reason shown to users. */
   names?: Record<string, string>;
+  /** false for a short run a request waits for (a publish's remux): niced, a busy machine starves it. */
+  niced?: boolean;
 }
 
 function timeBoundMs(duration: number): number {
@@ -44,13 +46,14 @@ function memoryBoundBytes(pixels: number): number {
 }
 
 /**
- * Runs ffmpeg niced (the server's requests come first), within an address-space limit (prlimit) and a
- * time limit proportional to the duration; resolves when it exits cleanly.
+ * Runs ffmpeg niced (the server's requests come first) unless a request waits for it, within an
+ * address-space limit (prlimit) and a time limit proportional to the duration; resolves when it exits cleanly.
  */
 export function runFfmpeg(run: FfmpegRun): Promise<void> {
   const timeoutMs = timeBoundMs(run.duration);
   const ffmpeg = ['ffmpeg', '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', ...run.args];
-  const child = spawn('prlimit', [`--as=${memoryBoundBytes(run.pixels)}`, '--', 'nice', '-n', '10', ...ffmpeg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const nice = run.niced === false ? [] : ['nice', '-n', '10'];
+  const child = spawn('prlimit', [`--as=${memoryBoundBytes(run.pixels)}`, '--', ...nice, ...ffmpeg], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-STDERR_BYTES)));
   createInterface({ input: child.stdout }).on('line', (line) => {

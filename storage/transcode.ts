@@ -19,6 +19,8 @@ interface Step {
   /** The share of the step done, 0 to 1. */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
+  /** false when a request waits for the step (ffmpeg-run.ts). */
+  niced?: boolean;
 }
 
 /**
