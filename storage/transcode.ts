@@ -3,7 +3,7 @@ import path from 'node:path';
 import { FfmpegFailure, runFfmpeg } from './ffmpeg-run.js';
 import { hlsKey, type MediaStorage } from './media-storage.js';
 import { longestKeyframeGap, probe, type MediaInfo } from './probe.js';
-import { copiesIntoHls, hlsArguments, mp4Arguments, outputSize, renditions } from './transcode-plan.js';
+import { copiesIntoHls, hlsArguments, mp4Arguments, outputSize, renditions, videoCopies } from './transcode-plan.js';
 
 /** The share of a video that may be lost to decoding errors (a glitch) before it counts as damaged. */
 const DECODED_SHORTFALL = 0.1;
@@ -31,6 +31,8 @@ export async function normalize(media: MediaStorage, input: string, info: MediaI
     const { width, height } = outputSize(info);
     const pixels = Math.max(info.video.width * info.video.height, width * height);
     await runFfmpeg({ args: mp4Arguments(info, input, file), duration: info.duration, pixels, ...step, names: { [input]: 'the video', [file]: 'the output' } });
+    // A copied video is the upload's (nothing decoded, nothing lost): no second look, which a waiting publish would pay for.
+    if (videoCopies(info)) return { file, meta: { duration: info.duration, width: info.video.width, height: info.video.height } };
     const made = await probe(file);
     if (!made) throw new Error('ffmpeg made no readable video');
     // ffmpeg skips what it cannot decode: a file damaged part-way would be published cut short.
