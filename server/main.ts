@@ -11,6 +11,7 @@ import type { RedisTarget } from '../realtime/redis-connection.js';
 import { startGateway, type Gateway } from '../realtime/gateway.js';
 import { CoverMaker } from '../storage/cover-maker.js';
 import { ffmpegStatus } from '../storage/covers.js';
+import { missingLimits } from '../storage/ffmpeg-run.js';
 import { mediaIdOf, type MediaStorage } from '../storage/media-storage.js';
 import { sweepOrphansEvery } from '../storage/orphan-sweep.js';
 import { createApp, type HttpOptions } from './app.js';
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   atShutdown('covers being made', () => covers.stop());
   // Without ffmpeg (covers.enabled tells) uploads are stored and played as they came.
   const transcoder = covers.enabled ? new Transcoder({ media, concurrency: config.TRANSCODE_CONCURRENCY, logger }) : undefined;
+  if (transcoder) for (const bound of await missingLimits()) logger.warn(`ffmpeg runs without a bound on ${bound}`);
   if (transcoder) atShutdown('videos being processed', () => transcoder.stop());
 
   const redis = config.REDIS_URL ? { urls: config.REDIS_URL, cluster: config.REDIS_CLUSTER === 'on' } : undefined;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 /** Address space ffmpeg may take: a base for the program and its buffers, and more per pixel of the largest frame. */
@@ -45,15 +45,32 @@ function memoryBoundBytes(pixels: number): number {
   return MEMORY_BASE_BYTES + pixels * MEMORY_PER_PIXEL_BYTES;
 }
 
+let wrappers: Promise<{ prlimit: boolean; nice: boolean }> | undefined;
+
+/** Whether `prlimit` (util-linux) and `nice` (coreutils) can be run here; looked at once. */
+function limitTools(): Promise<{ prlimit: boolean; nice: boolean }> {
+  const runs = (command: string) => new Promise<boolean>((resolve) => execFile(command, ['--version'], (error) => resolve((error as NodeJS.ErrnoException | null)?.code !== 'ENOENT')));
+  wrappers ??= Promise.all([runs('prlimit'), runs('nice')]).then(([prlimit, nice]) => ({ prlimit, nice }));
+  return wrappers;
+}
+
+/** The bounds ffmpeg cannot be run with on this machine, for the start-up log: none where util-linux and coreutils are installed. */
+export async function missingLimits(): Promise<string[]> {
+  const { prlimit, nice } = await limitTools();
+  return [...(prlimit ? [] : ['its memory (prlimit is not installed)']), ...(nice ? [] : ['its priority (nice is not installed)'])];
+}
+
 /**
  * Runs ffmpeg niced (the server's requests come first) unless a request waits for it, within an
  * address-space limit (prlimit) and a time limit proportional to the duration; resolves when it exits cleanly.
  */
-export function runFfmpeg(run: FfmpegRun): Promise<void> {
+export async function runFfmpeg(run: FfmpegRun): Promise<void> {
   const timeoutMs = timeBoundMs(run.duration);
+  const tools = await limitTools();
   const ffmpeg = ['ffmpeg', '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', ...run.args];
-  const nice = run.niced === false ? [] : ['nice', '-n', '10'];
-  const child = spawn('prlimit', [`--as=${memoryBoundBytes(run.pixels)}`, '--', ...nice, ...ffmpeg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const niced = tools.nice && run.niced !== false;
+  const command = [...(tools.prlimit ? ['prlimit', `--as=${memoryBoundBytes(run.pixels)}`, '--'] : []), ...(niced ? ['nice', '-n', '10'] : []), ...ffmpeg];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-STDERR_BYTES)));
   createInterface({ input: child.stdout }).on('line', (line) => {

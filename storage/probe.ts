@@ -95,3 +95,17 @@ function rate(fraction: string | undefined): number {
 function positive(value: number): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
 }
+
+/** The longest stretch of `file`'s video without a keyframe, its end included (packets read, nothing decoded); Infinity when unknown. */
+export async function longestKeyframeGap(file: string, duration: number): Promise<number> {
+  try {
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file], {
+      timeout: PROBE_MS, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024,
+    });
+    const keyframes = stdout.split('\n').filter((line) => /,K/.test(line)).map((line) => Number(line.split(',')[0])).sort((a, b) => a - b);
+    if (keyframes.length === 0 || keyframes.some((time) => !Number.isFinite(time))) return Infinity;
+    return Math.max(...[...keyframes.slice(1), duration].map((time, i) => time - keyframes[i]!));
+  } catch {
+    return Infinity;
+  }
+}

@@ -9,7 +9,8 @@ const KEYFRAME_SECONDS = 2;
 const SEGMENT_SECONDS = 4;
 /** HLS renditions by their short side; a source smaller than the top one gets one at its own size instead. */
 const LADDER = [360, 720];
-const KEYFRAMES = ['-force_key_frames', `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`, '-sc_threshold', '0'];
+const KEYFRAME_TIMES = `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`;
+const KEYFRAMES = ['-force_key_frames', KEYFRAME_TIMES, '-sc_threshold', '0'];
 /** Whatever a file carries besides its streams (a phone's GPS position among it) is not republished. */
 const NO_METADATA = ['-map_metadata', '-1', '-map_chapters', '-1'];
 
@@ -96,19 +97,34 @@ export function renditions(size: Size): Rendition[] {
   return ladder;
 }
 
+/** Whether the video of an MP4 (one of mp4Arguments) may be copied as is into its top HLS rendition. */
+export function copiesIntoHls(longestKeyframeGap: number): boolean {
+  return longestKeyframeGap <= KEYFRAME_SECONDS + 0.05;
+}
+
 /**
  * ffmpeg's arguments making the HLS renditions of `input` (the MP4 of mp4Arguments) in `dir`:
  * `<name>.m3u8` with segments `<name>_000.ts` of about SEGMENT_SECONDS each, and `master.m3u8`.
+ * `copyTop`: the top rendition is the MP4's own video, copied (it has the MP4's size, and keyframes
+ * every KEYFRAME_SECONDS to cut segments on: copiesIntoHls).
  */
-export function hlsArguments(input: string, ladder: readonly Rendition[], dir: string): string[] {
-  const split = `[0:v]split=${ladder.length}${ladder.map((_, i) => `[in${i}]`).join('')}`;
-  const scaled = ladder.map((rung, i) => `[in${i}]scale=${rung.width}:${rung.height}[out${i}]`);
-  const args = ['-i', input, '-filter_complex', [split, ...scaled].join(';')];
-  ladder.forEach((rung, i) => {
-    args.push('-map', `[out${i}]`, '-map', '0:a:0', `-b:v:${i}`, String(rung.bitrate), `-maxrate:v:${i}`, String(Math.round(rung.bitrate * 1.1)), `-bufsize:v:${i}`, String(rung.bitrate * 2));
+export function hlsArguments(input: string, ladder: readonly Rendition[], dir: string, copyTop = false): string[] {
+  const encoded = copyTop ? ladder.slice(0, -1) : ladder;
+  const split = `[0:v]split=${encoded.length}${encoded.map((_, i) => `[in${i}]`).join('')}`;
+  const scaled = encoded.map((rung, i) => `[in${i}]scale=${rung.width}:${rung.height}[out${i}]`);
+  const args = ['-i', input];
+  if (encoded.length > 0) args.push('-filter_complex', [split, ...scaled].join(';'));
+  encoded.forEach((rung, i) => {
+    const stream = `v:${i}`;
+    args.push(
+      '-map', `[out${i}]`, '-map', '0:a:0', `-c:${stream}`, 'libx264', `-preset:${stream}`, 'veryfast', `-profile:${stream}`, 'high', `-pix_fmt:${stream}`, 'yuv420p',
+      `-force_key_frames:${stream}`, KEYFRAME_TIMES, `-sc_threshold:${stream}`, '0',
+      `-b:${stream}`, String(rung.bitrate), `-maxrate:${stream}`, String(Math.round(rung.bitrate * 1.1)), `-bufsize:${stream}`, String(rung.bitrate * 2),
+    );
   });
+  if (copyTop) args.push('-map', '0:v:0', '-map', '0:a:0', `-c:v:${encoded.length}`, 'copy');
   args.push(
-    '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...KEYFRAMES, '-c:a', 'copy', ...NO_METADATA,
+    '-c:a', 'copy', ...NO_METADATA,
     '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments',
     '-hls_segment_filename', `${dir}/%v_%03d.ts`, '-master_pl_name', 'master.m3u8',
     '-var_stream_map', ladder.map((rung, i) => `v:${i},a:${i},name:${rung.name}`).join(' '),

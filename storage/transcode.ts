@@ -2,8 +2,8 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FfmpegFailure, runFfmpeg } from './ffmpeg-run.js';
 import { hlsKey, type MediaStorage } from './media-storage.js';
-import { probe, type MediaInfo } from './probe.js';
-import { hlsArguments, mp4Arguments, outputSize, renditions } from './transcode-plan.js';
+import { longestKeyframeGap, probe, type MediaInfo } from './probe.js';
+import { copiesIntoHls, hlsArguments, mp4Arguments, outputSize, renditions, videoCopies } from './transcode-plan.js';
 
 /** The share of a video that may be lost to decoding errors (a glitch) before it counts as damaged. */
 const DECODED_SHORTFALL = 0.1;
@@ -33,6 +33,8 @@ export async function normalize(media: MediaStorage, input: string, info: MediaI
     const { width, height } = outputSize(info);
     const pixels = Math.max(info.video.width * info.video.height, width * height);
     await runFfmpeg({ args: mp4Arguments(info, input, file), duration: info.duration, pixels, ...step, names: { [input]: 'the video', [file]: 'the output' } });
+    // A copied video is the upload's (nothing decoded, nothing lost): no second look, which a waiting publish would pay for.
+    if (videoCopies(info)) return { file, meta: { duration: info.duration, width: info.video.width, height: info.video.height } };
     const made = await probe(file);
     if (!made) throw new Error('ffmpeg made no readable video');
     // ffmpeg skips what it cannot decode: a file damaged part-way would be published cut short.
@@ -59,9 +61,12 @@ export async function storeHls(media: MediaStorage, videoId: number, videoKey: s
     const info = await probe(source.file);
     if (!info) throw new Error('the stored MP4 cannot be read');
     const ladder = renditions({ width: info.video.width, height: info.video.height });
+    const top = ladder.at(-1)!;
+    // The top rendition at the MP4's own size is its video, copied, when its keyframes allow (those of MP4s encoded here do).
+    const copyTop = top.width === info.video.width && top.height === info.video.height && copiesIntoHls(await longestKeyframeGap(source.file, info.duration));
     await mkdir(dir);
     const pixels = info.video.width * info.video.height * ladder.length;
-    await runFfmpeg({ args: hlsArguments(source.file, ladder, dir), duration: info.duration, pixels, ...step, names: { [source.file]: 'the video', [dir]: 'the output' } });
+    await runFfmpeg({ args: hlsArguments(source.file, ladder, dir, copyTop), duration: info.duration, pixels, ...step, names: { [source.file]: 'the video', [dir]: 'the output' } });
     const files = (await readdir(dir)).sort((a, b) => Number(a === 'master.m3u8') - Number(b === 'master.m3u8') || Number(a.endsWith('.m3u8')) - Number(b.endsWith('.m3u8')));
     for (const name of files) {
       step.signal?.throwIfAborted();

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { utimes, writeFile } from 'node:fs/promises';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { paginateListObjectsV2, PutObjectCommand } from '@aws-sdk/client-s3';
 import anyTest, { type TestFn } from 'ava';
@@ -75,7 +75,7 @@ test('in a bucket: more than a listing page of covers without a record go in one
   t.is((await fetch(`${server.baseUrl}/media/videos/${kept}.mp4`)).status, 200, 'and plays');
 });
 
-test('on local disk: a video and covers without a record older than an hour are swept at start; younger ones and recorded ones stay', async (t) => {
+test('on local disk: a video, covers, an upload and HLS renditions without a record older than an hour are swept at start; younger ones and recorded ones stay', async (t) => {
   const dataDir = temporaryDir('douyin-orphans-local-');
   t.teardown(() => removeDataDir(dataDir));
   const env = { MONGO_URL: `${t.context.store.url}orphans_local`, DATA_DIR: dataDir, LOG_LEVEL: 'info' };
@@ -91,8 +91,9 @@ test('on local disk: a video and covers without a record older than an hour are 
 
   // As a process killed between storing a video and writing its record leaves them, two hours ago.
   const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-  const old = ['videos/900000001.mp4', 'covers/900000001.jpg', 'covers/900000002.jpg'];
+  const old = ['videos/900000001.mp4', 'covers/900000001.jpg', 'covers/900000002.jpg', 'sources/900000004.webm', 'hls/900000001/master.m3u8', 'hls/900000001/360p_000.ts'];
   const young = 'videos/900000003.mp4';
+  await mkdir(file('hls/900000001'), { recursive: true });
   for (const key of [...old, young]) await writeFile(file(key), 'x');
   for (const key of [...old, `videos/${kept}.mp4`, `covers/${kept}.jpg`]) await utimes(file(key), twoHoursAgo, twoHoursAgo);
 
@@ -102,6 +103,6 @@ test('on local disk: a video and covers without a record older than an hour are 
   await sleep(500);
   t.true(existsSync(file(young)), 'one younger than an hour stays: its record may be on its way');
   t.true(existsSync(file(`videos/${kept}.mp4`)) && existsSync(file(`covers/${kept}.jpg`)), 'what has a record stays, however old');
-  t.true(second.output.some((line) => line.includes('removed 3 media objects without a video record, older than 1 h')), second.output.join('\n'));
+  t.true(second.output.some((line) => line.includes('removed 6 media objects without a video record, older than 1 h')), second.output.join('\n'));
   t.is((await fetch(`${second.baseUrl}/media/videos/${kept}.mp4`)).status, 200);
 });

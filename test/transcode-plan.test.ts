@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { MediaInfo } from '../storage/probe.js';
-import { mp4Arguments, outputSize, renditions, videoCopies } from '../storage/transcode-plan.js';
+import { copiesIntoHls, hlsArguments, mp4Arguments, outputSize, renditions, videoCopies } from '../storage/transcode-plan.js';
 
 /** What ffprobe would report of a video; an H.264 4:2:0 1280×720 30 fps MP4 with AAC unless told. */
 function info(video: Partial<MediaInfo['video']> = {}, audio: MediaInfo['audio'] | null = { codec: 'aac' }): MediaInfo {
@@ -51,4 +51,17 @@ test('HLS renditions: 360p and 720p for large videos, one at its own size for sm
   t.deepEqual(sizes(1280, 536), ['268p 640x268', '536p 1280x536']);
   const [low, high] = renditions({ width: 1920, height: 1080 });
   t.true(low!.bitrate > 600_000 && low!.bitrate < 1_000_000 && high!.bitrate > 2 * low!.bitrate, `${low!.bitrate} and ${high!.bitrate}`);
+});
+
+test('HLS: every rendition encoded from the MP4, or the top one copied from it when its keyframes come every 2 s', (t) => {
+  const ladder = renditions({ width: 1280, height: 720 });
+  const encoded = hlsArguments('in.mp4', ladder, 'dir').join(' ');
+  t.regex(encoded, /split=2\[in0\]\[in1\]/);
+  t.regex(encoded, /-c:v:1 libx264 .*-var_stream_map v:0,a:0,name:360p v:1,a:1,name:720p dir\/%v\.m3u8$/);
+  const copied = hlsArguments('in.mp4', ladder, 'dir', true).join(' ');
+  t.regex(copied, /split=1\[in0\];\[in0\]scale=640:360\[out0\]/);
+  t.regex(copied, /-map 0:v:0 -map 0:a:0 -c:v:1 copy /);
+  t.notRegex(copied, /-c:v:1 libx264/);
+  t.true(copiesIntoHls(2) && copiesIntoHls(1.5));
+  t.false(copiesIntoHls(8.3), 'an encoder\'s default GOP of 250 frames');
 });
