@@ -2,7 +2,6 @@ import anyTest, { type TestFn } from 'ava';
 import fc from 'fast-check';
 import mongoose from 'mongoose';
 import { tinyVideo } from './helpers/media.js';
-import { ownVideoWhen } from './helpers/processing.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { FOLD_MS } from '../models/write-behind.js';
 
@@ -24,12 +23,15 @@ test.before(async (t) => {
   const { api } = stack;
   const [me, other] = [await api.newUser('fuzzer'), await api.newUser('target')];
   const videoId = await api.publish(other.token, 'target video', await tinyVideo());
-  // Its HLS renditions are made in the background: done before the data is looked at.
-  await ownVideoWhen(api, other.token, videoId, (video) => video.hls_url !== '');
   const comment = await api.post('/douyin/comment/action/', { token: other.token, video_id: videoId, action_type: 1, comment_text: 'hi' });
   await api.post('/douyin/relation/action/', { token: other.token, to_user_id: me.id, action_type: 1 });
   await api.post('/douyin/message/action/', { token: other.token, to_user_id: me.id, action_type: 1, content: 'hello' });
   const db = await mongoose.createConnection(stack.mongoUrl).asPromise();
+  // Its HLS renditions are made in the background: done, and the job gone, before the data is looked at.
+  const queued = async () => (await db.collection('transcode_jobs').countDocuments()) + (await db.collection('transcode_leases').countDocuments());
+  for (const deadline = Date.now() + 60_000; (await queued()) > 0 && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   t.context = { ...stack, db, seed: { token: me.token, userId: other.id, videoId, commentId: comment.body.comment.id } };
 });
 
