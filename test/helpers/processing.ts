@@ -1,4 +1,7 @@
-import type { Client } from './api.js';
+import type { ExecutionContext } from 'ava';
+import { client, type Client } from './api.js';
+import { checkHls, mp4Faults } from './playable.js';
+import { lineMatching, type ServerProcess } from './server.js';
 import { connect, type Recorder } from './sockets.js';
 
 /** A published video as its author's publish list shows it. */
@@ -47,4 +50,19 @@ export async function ownVideoWhen(api: Client, token: string, videoId: number, 
     if (Date.now() > deadline) throw new Error(`video ${videoId} not as expected after ${ms / 1000} s: ${JSON.stringify(video)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * After a SIGKILL mid-transcode, `server` (the next start) finishes the 10 s clip `videoId`: its second
+ * attempt makes a faultless faststart MP4 of the whole clip and HLS renditions.
+ */
+export async function finishedAfterRestart(t: ExecutionContext<any>, server: ServerProcess, author: { token: string }, videoId: number, fixtures: string): Promise<void> {
+  const done = await ownVideoWhen(client(server.baseUrl), author.token, videoId, (video) => video.hls_url !== '', 180_000);
+  t.is(done.state, 'ready');
+  // The job's end is logged once the video is done: just after hls_url shows.
+  await t.notThrowsAsync(lineMatching(server, /"attempt":2.*"msg":"video processed"/, 10_000), 'the second attempt finished it');
+  const { faults, probed } = await mp4Faults(Buffer.from(await (await fetch(done.play_url)).arrayBuffer()), fixtures);
+  t.deepEqual(faults, []);
+  t.true(Math.abs(probed.duration - 10) < 0.35);
+  t.deepEqual((await checkHls(done.hls_url, fixtures, 4.6)).faults, []);
 }
