@@ -68,7 +68,7 @@ export function trackPresence(io: GatewayServer, options: PresenceOptions): Pres
     if ((await store.arrive(userId)) && !known) await announce(userId, true);
   };
   const leave = async (store: PresenceStore, userId: number, leftAt: number) => {
-    if (await store.leave(userId)) void offlineUnlessBack(userId, leftAt).catch((error: unknown) => logger.warn({ err: error, userId }, 'presence: could not announce offline'));
+    if (await store.leave(userId)) offlineLater(userId, leftAt);
   };
 
   /** Announces `userId` offline unless back (anywhere) within OFFLINE_GRACE_MS. */
@@ -78,6 +78,9 @@ export function trackPresence(io: GatewayServer, options: PresenceOptions): Pres
     leaving.delete(userId);
     if (!back) await announce(userId, false, leftAt);
   };
+
+  const offlineLater = (userId: number, leftAt: number) =>
+    void offlineUnlessBack(userId, leftAt).catch((error: unknown) => logger.warn({ err: error, userId }, 'presence: could not announce offline'));
 
   let timer: NodeJS.Timeout | undefined;
   if (shared) {
@@ -109,7 +112,7 @@ export function trackPresence(io: GatewayServer, options: PresenceOptions): Pres
         if (sockets.has(userId)) return; // back already
         if (shared) return leave(shared, userId, leftAt);
         leaving.add(userId);
-        void offlineUnlessBack(userId, leftAt).catch((error: unknown) => logger.warn({ err: error, userId }, 'presence: could not announce offline'));
+        offlineLater(userId, leftAt);
       });
     },
     async online(userIds) {
