@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import jwt from 'jsonwebtoken';
 import { client } from './helpers/api.js';
+import { removeDataDir } from './helpers/dirs.js';
 import { startServer } from './helpers/server.js';
 import { startTestStore } from './helpers/store.js';
 
@@ -14,7 +15,7 @@ test('without JWT_SECRET, processes sharing a DATA_DIR sign with one random owne
   const store = await startTestStore();
   t.teardown(() => store.stop());
   const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-secret-'));
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
 
   // Both start at once on a fresh directory: they must still agree on one secret.
   const env = { JWT_SECRET: '', MONGO_URL: `${store.url}secret`, DATA_DIR: dataDir };

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { PROJECT_ROOT } from '../server/paths.js';
 import { exists } from '../server/store/files.js';
 import { client } from './helpers/api.js';
-import { temporaryDir } from './helpers/dirs.js';
+import { removeDataDir, temporaryDir } from './helpers/dirs.js';
 import { decodeImage } from './helpers/media.js';
 import { lineMatching, startServer } from './helpers/server.js';
 import { startTestStore } from './helpers/store.js';
@@ -18,7 +18,7 @@ test('seed fills the store with a small world through the domain; two at once an
   const store = await startTestStore();
   t.teardown(() => store.stop());
   const dataDir = temporaryDir('douyin-seed-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   const env = { PATH: process.env.PATH, MONGO_URL: `${store.url}seeded`, DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40) };
   const seed = (...args: string[]) => run(process.execPath, [SEED, '--users', '4', '--follows', '1', '--likes', '2', '--comments', '2', '--messages', '2', ...args], { env });
 
@@ -67,7 +67,7 @@ test('seed fills the store with a small world through the domain; two at once an
 
 test('npm run seed while the server runs on the embedded store seeds through that store, after its demo world, adding the difference', async (t) => {
   const dataDir = temporaryDir('douyin-seed-running-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   const env = { PATH: process.env.PATH, DATA_DIR: dataDir };
   const sizes = ['--users', '10', '--videos', '8', '--follows', '2', '--likes', '3', '--comments', '2', '--messages', '4'];
   const seed = () => run(process.execPath, [SEED, ...sizes], { env });

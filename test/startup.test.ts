@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import test from 'ava';
 import { idWorker } from '../models/ids.js';
 import { client } from './helpers/api.js';
-import { temporaryDir } from './helpers/dirs.js';
+import { removeDataDir, temporaryDir } from './helpers/dirs.js';
 import { runServerToExit, startServer } from './helpers/server.js';
 import { startTestStore } from './helpers/store.js';
 
@@ -22,7 +22,7 @@ test('invalid configuration refuses to start, naming each variable', async (t) =
 
 test('without MONGO_URL the server runs its own store under DATA_DIR, stops it on SIGTERM, and finds its data again', async (t) => {
   const dataDir = temporaryDir('douyin-data-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
 
   const first = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info' });
   t.teardown(() => first.stop('SIGKILL'));
@@ -57,7 +57,7 @@ test('two server processes on one store hand out distinct ids under concurrent r
 
 test('the embedded store stops when the server is killed, and PostgreSQL stops when its FerretDB is killed (which the server then starts again)', async (t) => {
   const dataDir = temporaryDir('douyin-kill-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   for (const victim of ['server', 'ferretdb'] as const) {
     const server = await startServer({ DATA_DIR: dataDir });
     t.teardown(() => server.stop('SIGKILL'));
@@ -72,7 +72,7 @@ test('the embedded store stops when the server is killed, and PostgreSQL stops w
 
 test('if its PostgreSQL dies, its FerretDB stops too; the server answers 50001 meanwhile, never a failed query, and serves again once it has started both again', async (t) => {
   const dataDir = temporaryDir('douyin-pgdies-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   const server = await startServer({ DATA_DIR: dataDir });
   t.teardown(() => server.stop('SIGKILL'));
   const user = await client(server.baseUrl).newUser('orphan');
@@ -93,7 +93,7 @@ test('if its PostgreSQL dies, its FerretDB stops too; the server answers 50001 m
 
 test('a SQLite store of an earlier version is moved to PostgreSQL at the first start, and the old directory kept', async (t) => {
   const dataDir = temporaryDir('douyin-move-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   const old = await startServer({ DATA_DIR: dataDir, EMBEDDED_STORE: 'sqlite' });
   t.teardown(() => old.stop('SIGKILL'));
   const api = client(old.baseUrl);

@@ -1,18 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { announcedStore, announceStore } from '../server/store/address-file.js';
 import { exists } from '../server/store/files.js';
 import { freePort } from '../server/store/free-port.js';
-import { temporaryDir } from './helpers/dirs.js';
+import { removeDataDir, temporaryDir } from './helpers/dirs.js';
 import { startTestStore } from './helpers/store.js';
 
 test('a tool finds the store a running server announced in DATA_DIR, and nothing from a server that is gone, a store that does not answer or a damaged file', async (t) => {
   const store = await startTestStore();
   t.teardown(() => store.stop());
   const dataDir = temporaryDir('douyin-announce-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   const file = path.join(dataDir, 'store-address.json');
   const url = `${store.url}douyin`;
 

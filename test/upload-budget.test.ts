@@ -4,7 +4,7 @@ import path from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import type { RunningStore } from '../server/store/embedded.js';
 import { client } from './helpers/api.js';
-import { temporaryDir } from './helpers/dirs.js';
+import { removeDataDir, temporaryDir } from './helpers/dirs.js';
 import { tinyVideo } from './helpers/media.js';
 import { multipart, startUpload, type RawAnswer, type RawUpload } from './helpers/raw-upload.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
@@ -68,7 +68,7 @@ async function sendRest(upload: RawUpload, body: Buffer, offset: number): Promis
 
 test('uploads whose file comes before any token share a small budget, per address and in total: beyond it they are refused at once, unread; token-first publishes are not held back', async (t) => {
   const dataDir = temporaryDir('douyin-budget-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   const server = await serverWith(t, { DATA_DIR: dataDir, MAX_UPLOAD_MB: '2', ANONYMOUS_UPLOAD_MB: '6', ANONYMOUS_UPLOAD_MB_PER_ADDRESS: '2', TRUST_PROXY: 'true' });
   const api = client(server.baseUrl);
   const head = multipart([{ name: 'title', value: 'data first' }, { name: 'data', filename: 'clip.mp4', bytes: 256 * 1024 }], false);
@@ -125,7 +125,7 @@ test('uploads whose file comes before any token share a small budget, per addres
 
 test('a trickling upload (a byte every half second) is cut after its window: 408 with the envelope, and its file removed', async (t) => {
   const dataDir = temporaryDir('douyin-trickle-');
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   const server = await serverWith(t, { DATA_DIR: dataDir, MAX_UPLOAD_MB: '1', UPLOAD_RATE_WINDOW_S: '2' });
   const { token } = await client(server.baseUrl).newUser('trickler');
   const upload = startUpload(server.baseUrl, PUBLISH, { contentLength: MIB });

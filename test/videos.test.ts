@@ -7,6 +7,7 @@ import path from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import mongoose from 'mongoose';
 import { client, type Client } from './helpers/api.js';
+import { removeDataDir } from './helpers/dirs.js';
 import { decodeImage, fixtureDir, makeVideo } from './helpers/media.js';
 import { mp4Faults, videoStreamHash } from './helpers/playable.js';
 import { ownVideoWhen } from './helpers/processing.js';
@@ -323,7 +324,7 @@ test('publish list: only that user\'s videos, newest first; unknown user and bad
 test('without ffmpeg, publishing still works, the cover stays a placeholder, and the start-up log says why', async (t) => {
   const { store, red } = t.context;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-noffmpeg-'));
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   // An empty directory as PATH: no ffmpeg to be found (the server itself is started by its full path).
   const server = await startServer({ MONGO_URL: `${store.url}${DB}`, DATA_DIR: dataDir, PATH: t.context.fixtures });
   t.teardown(() => server.stop());
@@ -343,7 +344,7 @@ test('without ffmpeg, publishing still works, the cover stays a placeholder, and
 test('after a crash, the next start removes the dead process\'s partial uploads and makes the covers it never made', async (t) => {
   const { store, red } = t.context;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'douyin-crashed-'));
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDataDir(dataDir));
   const leftover = path.join(dataDir, 'media', '.tmp', `${hostname()}-4194304-${randomUUID()}`);
   await mkdir(leftover, { recursive: true });
   await writeFile(path.join(leftover, 'partial-upload'), red.subarray(0, 1000));
