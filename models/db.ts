@@ -56,7 +56,12 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   }
   // Before the indexes: the unique one on usernameSkeleton needs every user's filed first.
   await upgradeOnce('username-skeletons', fileUsernameSkeletons);
-  await Promise.all(models.map((model) => model.createIndexes()));
+  // Every collection made now: a store creating one at its first write (FerretDB: a table and its
+  // catalogue entry) holds up the other writes meanwhile, for a few hundred milliseconds.
+  await Promise.all(models.map(async (model) => {
+    await model.createCollection();
+    await model.createIndexes();
+  }));
   await upgradeOnce('feed-hours', fileUnfiledVideos);
   await upgradeOnce('message-hours', fileUnfiledMessages);
   await upgradeOnce('conversation-users', nameConversationUsers);

@@ -51,9 +51,10 @@ export interface Changes {
 /** The changes of one write: to counters (target, field, step), and a conversation's latest message. */
 interface PendingDoc {
   _id: number;
-  /** The process that recorded it (PROCESS_ID) and the generation it folds in. */
+  /** The process that recorded it (PROCESS_ID), the generation it folds in, and its slice of that (PACED_SIZE records each). */
   o: string;
   g: number;
+  s: number;
   c: Array<{ t: CounterTarget; f: string; n: 1 | -1 }>;
   l?: { pair: string; message: Latest };
 }
@@ -62,7 +63,7 @@ export const PendingChange = mongoose.model(
   'PendingChange',
   // Deliberately without secondary indexes: the collection holds only what is not folded yet (about
   // FOLD_MS of writes), and every index would be paid for on each insert.
-  new Schema({ _id: Number, o: String, g: Number, c: Array, l: Object }, { versionKey: false, collection: 'pending_changes' }),
+  new Schema({ _id: Number, o: String, g: Number, s: Number, c: Array, l: Object }, { versionKey: false, collection: 'pending_changes' }),
 );
 
 interface Generation {
@@ -78,6 +79,8 @@ interface Generation {
   uncertainLatest: Map<string, Latest>;
   /** Changes recorded whose write has not settled; the fold waits for them. */
   open: number;
+  /** Records made in the store. */
+  records: number;
   drained?: () => void;
   /** Per target folded: the fold count (fold-gate.ts) of records that hold its changes. */
   foldedInto: Map<CounterTarget, number>;
@@ -109,7 +112,7 @@ let chain: Promise<unknown> = Promise.resolve();
 let timers: NodeJS.Timeout[] = [];
 
 function newGeneration(): Generation {
-  return { id: 0, made: new Map(), inflight: new Map(), latest: new Map(), uncertain: new Set(), uncertainLatest: new Map(), open: 0, foldedInto: new Map() };
+  return { id: 0, made: new Map(), inflight: new Map(), latest: new Map(), uncertain: new Set(), uncertainLatest: new Map(), open: 0, records: 0, foldedInto: new Map() };
 }
 
 /**
@@ -121,7 +124,7 @@ export async function changing(changes: Changes, write: () => Promise<boolean>, 
   generation.id ||= nextId();
   generation.open += 1;
   try {
-    await insertPending(pendingDoc(changes, generation.id));
+    await insertPending(pendingDoc(changes, generation));
   } catch (error) {
     settle(generation);
     throw error;
@@ -146,9 +149,10 @@ export async function changing(changes: Changes, write: () => Promise<boolean>, 
   }
 }
 
-function pendingDoc(changes: Changes, generation: number): PendingDoc {
+function pendingDoc(changes: Changes, generation: Generation): PendingDoc {
   const counters = (changes.counters ?? []).map(({ target, field, step }) => ({ t: target, f: field, n: step }));
-  return { _id: nextId(), o: PROCESS_ID, g: generation, c: counters, ...(changes.latest && { l: changes.latest }) };
+  const slice = Math.floor(generation.records++ / PACED_SIZE);
+  return { _id: nextId(), o: PROCESS_ID, g: generation.id, s: slice, c: counters, ...(changes.latest && { l: changes.latest }) };
 }
 
 type Totals = Map<CounterTarget, Map<string, number>>;
@@ -276,12 +280,32 @@ async function foldGeneration(generation: Generation): Promise<void> {
   }
   await keepLatest(generation.latest);
   await keepLatest(generation.uncertainLatest, { verify: true });
-  await PendingChange.deleteMany({ o: PROCESS_ID, g: generation.id });
+  const slices = Array.from({ length: Math.ceil(generation.records / PACED_SIZE) }, (_, slice) => slice);
+  await paced(slices, (slice) => PendingChange.deleteMany({ o: PROCESS_ID, g: generation.id, s: slice }));
   const changed = { users: idsOf('users', counted), videos: idsOf('videos', counted) };
   // Records here know which folds they hold (fold-gate.ts) and conversations take the newest message
   // known (pendingLatest): only the other processes forget what they have.
   forget({ ...changed, conversations: [...generation.latest.keys(), ...generation.uncertainLatest.keys()], folded: generation.id }, { elsewhereOnly: true });
   recountWhenShared(changed);
+}
+
+/**
+ * The fold's work on many documents (removing a generation's records, storing new conversations)
+ * goes PACED_SIZE documents per command, PACE_MS apart: one large command, a few hundred
+ * milliseconds of the store's CPU at once, delays every request meanwhile (push latency's tail).
+ */
+const PACED_SIZE = 100;
+const PACE_MS = 20;
+
+async function paced<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  for (const [i, item] of items.entries()) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, PACE_MS));
+    await work(item);
+  }
+}
+
+function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 }
 
 /** The ids of `kind` among counter targets. */
@@ -339,8 +363,11 @@ async function keepLatest(latest: ReadonlyMap<string, Latest>, { verify = false 
     entries = entries.filter((_, i) => stored[i] !== null);
   }
   const fresh = entries.filter(([pair]) => !storedConversations.has(pair));
-  const outcomes = await Promise.all(fresh.map(([pair, message]) => insertConversation({ _id: pair, latest: latestOf(message), ...usersOf(pair) })));
-  const inserted = new Set(fresh.filter((_, i) => outcomes[i] === 'inserted').map(([pair]) => pair));
+  const inserted = new Set<string>();
+  await paced(chunksOf(fresh, PACED_SIZE), async (chunk) => {
+    const outcomes = await Promise.all(chunk.map(([pair, message]) => insertConversation({ _id: pair, latest: latestOf(message), ...usersOf(pair) })));
+    chunk.forEach(([pair], i) => outcomes[i] === 'inserted' && inserted.add(pair));
+  });
   await maxLatest(entries.filter(([pair]) => !inserted.has(pair)));
   for (const [pair] of entries) storedConversations.set(pair, true);
 }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import anyTest, { type TestFn } from 'ava';
 import mongoose from 'mongoose';
+import pLimit from 'p-limit';
 import { PROJECT_ROOT } from '../server/paths.js';
 import { client, type Client } from './helpers/api.js';
 import { tinyVideo } from './helpers/media.js';
@@ -201,6 +202,30 @@ test('on a store it has to itself, a process serves every counter exact as soon 
   t.true(answers.every((answer) => answer.body.status_code === 0));
   t.deepEqual(await servedDrift(db, api, users), [], 'served at once');
   t.deepEqual(await eventually(() => drift(db), (FOLD_MS + 1_000) / 1000), [], 'stored within a fold');
+});
+
+test('a fold of hundreds of writes, paced in slices, stores every conversation\'s latest message and removes every record it folded', async (t) => {
+  const mongoUrl = `${t.context.store.url}counters-paced`;
+  const server = await startServer({ MONGO_URL: mongoUrl, ...UNHURRIED });
+  t.teardown(() => server.stop());
+  const db = await mongoose.createConnection(mongoUrl).asPromise();
+  t.teardown(() => db.close());
+  const api = client(server.baseUrl);
+  const users = await Promise.all(Array.from({ length: 15 }, () => api.newUser('paced')));
+  // Two messages each way between every pair: 420 records and 105 new conversations, mostly in one fold.
+  const sends = users.flatMap((from) => users.filter((to) => to !== from).flatMap((to) => [1, 2].map((n) => ({ from, to, content: `${from.id}>${to.id} #${n}` }))));
+  const limit = pLimit(32); // more at once are shed with 50001 (deadline.ts)
+  const answers = await Promise.all(sends.map(({ from, to, content }) => limit(() => api.post('/douyin/message/action/', { token: from.token, to_user_id: to.id, action_type: 1, content }))));
+  t.deepEqual(answers.filter((answer) => answer.body.status_code !== 0).map((answer) => answer.body), []);
+  const leftover = () => db.collection('pending_changes').countDocuments().then((n) => (n === 0 ? [] : [`${n} records left`]));
+  t.deepEqual(await eventually(leftover, (3 * FOLD_MS) / 1000), [], 'every record removed');
+  const newest = new Map<string, number>();
+  for (const message of await db.collection<{ _id: number; pair: string }>('messages').find().toArray()) {
+    if ((newest.get(message.pair) ?? 0) < message._id) newest.set(message.pair, message._id);
+  }
+  const conversations = await db.collection<{ _id: string; latest: { id: number } }>('conversations').find().toArray();
+  t.is(conversations.length, 105);
+  t.deepEqual(conversations.filter((conversation) => conversation.latest.id !== newest.get(conversation._id)).map((conversation) => conversation._id), [], 'each with its latest message');
 });
 
 test('after kill -9 of the server and of its store under write load, and a restart, every counter equals its edges', async (t) => {

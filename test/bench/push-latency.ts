@@ -17,7 +17,7 @@ import { startServer, type ServerProcess } from '../helpers/server.js';
 import { startTestStore } from '../helpers/store.js';
 import { packetsForHeldUsers, sample, type Sample } from './fan-out.js';
 import { median, percentile, seedUsers, type BenchUser } from './fixtures.js';
-import { awaitDeliveries, connectRecipients, sendAtRate, type PushProbe } from './push.js';
+import { awaitDeliveries, awaitQuiet, connectRecipients, sendAtRate, type PushProbe } from './push.js';
 
 const { values } = parseArgs({
   options: {
@@ -72,6 +72,7 @@ async function measure(adapter: string, redis: TestRedis | undefined): Promise<R
   const probe: PushProbe = { pending: new Map(), latencies: [] };
   const sockets = (await Promise.all(servers.map((server, node) => connectRecipients(server.realtimeUrl, usersOf(node), probe)))).flat();
   for (const server of posts) await warm(server, users.filter((user) => servers[homeOf.get(user)!] !== server));
+  await awaitQuiet(servers.map((server) => server.baseUrl));
 
   const client = redis ? new Redis(redis.url) : undefined;
   const processIds = servers.map((server) => ({ pid: server.child.pid!, baseUrl: server.baseUrl }));

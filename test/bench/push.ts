@@ -67,3 +67,20 @@ export async function awaitDeliveries(probe: PushProbe, expected: number): Promi
   const deadline = performance.now() + 5_000;
   while (probe.latencies.length < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }
+
+/**
+ * Waits until the servers have digested the connection storm (each new socket's presence and friend
+ * lookups keep a process busy for seconds after the last handshake): until `/healthz` answers within
+ * 10 ms ten times in a row on each, for at most 30 s. Measuring steady pushes, not that tail.
+ */
+export async function awaitQuiet(baseUrls: readonly string[]): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  for (const baseUrl of baseUrls) {
+    for (let quick = 0; quick < 10 && performance.now() < deadline;) {
+      const started = performance.now();
+      await fetch(`${baseUrl}/healthz`).then((response) => response.text());
+      quick = performance.now() - started < 10 ? quick + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

@@ -16,7 +16,7 @@ import { startTestStore } from '../helpers/store.js';
 import { temporaryDir } from '../helpers/dirs.js';
 import { percentile, seedUsers, type BenchUser } from './fixtures.js';
 import { timeByPackage } from './profile.js';
-import { awaitDeliveries, connectRecipients, sendAtRate, type PushProbe } from './push.js';
+import { awaitDeliveries, awaitQuiet, connectRecipients, sendAtRate, type PushProbe } from './push.js';
 import { describeCommands, describeCosts, perWrite, spent } from './costs.js';
 import { FOLD_MS } from '../../models/write-behind.js';
 
@@ -221,6 +221,7 @@ async function pushLatency(): Promise<{ p50: number; p99: number; delivered: num
   const receivers = everyone.slice(0, options.sockets);
   const probe: PushProbe = { pending: new Map(), latencies: [] };
   const sockets = await connectRecipients(server.realtimeUrl, receivers, probe);
+  await awaitQuiet([server.baseUrl]);
   const total = options.rate * options['push-seconds'];
   await sendAtRate([server.baseUrl], world, receivers, { rate: options.rate, total, label: 'push' }, probe);
   await awaitDeliveries(probe, total);
