@@ -14,19 +14,29 @@ import mongoose from 'mongoose';
 export class Deadline {
   /** Epoch ms by which the answer is due. */
   readonly at: number;
-  private readonly controller = new AbortController();
+  /** Made when a call asks for the signal: most requests never do, and each costs a timer and listeners. */
+  private controller: AbortController | undefined;
   private answered = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(budgetMs: number) {
     this.at = Date.now() + budgetMs;
-    this.timer = setTimeout(() => this.controller.abort(new DeadlineExceeded()), budgetMs);
-    this.timer.unref();
   }
 
   /** Aborted when the budget is spent: for calls that take an AbortSignal (the bucket). */
   get signal(): AbortSignal {
+    if (!this.controller) {
+      const controller = (this.controller = new AbortController());
+      const abort = () => controller.abort(new DeadlineExceeded());
+      if (this.expired) abort();
+      else if (!this.answered) (this.timer = setTimeout(abort, this.at - Date.now())).unref();
+    }
     return this.controller.signal;
+  }
+
+  /** Whether the budget is spent. */
+  get expired(): boolean {
+    return Date.now() >= this.at;
   }
 
   /**
@@ -138,7 +148,7 @@ export function createDeadlines(options: DeadlineOptions): Deadlines {
         },
         (error: unknown) => {
           // Failed once its budget was spent: the driver's timeout, an aborted call, or the grace.
-          if (deadline.signal.aborted) options.onExpired?.();
+          if (deadline.expired) options.onExpired?.();
           answered();
           throw error;
         },

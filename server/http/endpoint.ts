@@ -118,7 +118,14 @@ export function mountEndpoint(router: Router, endpoint: Endpoint, services: Serv
         const parsed = schema.safeParse(raw);
         if (!parsed.success) throw new Refusal('INVALID_PARAMETER', describeIssue(parsed.error));
         const mediaBase = services.publicUrl ?? requestBase(ctx, services.allowedHosts);
-        return endpoint.handler({ params: parsed.data, viewerId, mediaBase, token, address: ctx.ip, upload, signal: clientGoneOr(ctx, deadline.signal), services });
+        let signal: AbortSignal | undefined;
+        return endpoint.handler({
+          params: parsed.data, viewerId, mediaBase, token, address: ctx.ip, upload, services,
+          // Made for the handlers that ask (publishing): the listeners cost every request otherwise.
+          get signal() {
+            return (signal ??= clientGoneOr(ctx, deadline.signal));
+          },
+        });
       }, `${endpoint.method} ${endpoint.path}`);
       ctx.type = 'application/json';
       ctx.body = envelopeJson(successBody(result));
