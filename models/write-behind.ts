@@ -293,13 +293,16 @@ async function foldGeneration(generation: Generation): Promise<void> {
  * The fold's work on many documents (removing a generation's records, storing new conversations)
  * goes PACED_SIZE documents per command, PACE_MS apart: one large command, a few hundred
  * milliseconds of the store's CPU at once, delays every request meanwhile (push latency's tail).
+ * The pauses of one step add up to PACE_BUDGET_MS at most, so that a fold keeps up at any rate.
  */
 const PACED_SIZE = 100;
 const PACE_MS = 20;
+const PACE_BUDGET_MS = 1_000;
 
 async function paced<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  const pause = Math.min(PACE_MS, PACE_BUDGET_MS / items.length);
   for (const [i, item] of items.entries()) {
-    if (i > 0) await new Promise((resolve) => setTimeout(resolve, PACE_MS));
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     await work(item);
   }
 }
