@@ -69,8 +69,8 @@ export async function awaitDeliveries(probe: PushProbe, expected: number): Promi
 }
 
 /**
- * Waits until the servers have digested the connection storm (each new socket's presence and friend
- * lookups keep a process busy for seconds after the last handshake): until `/healthz` answers within
+ * Waits until the servers have digested what came before the measurement (the last handshakes'
+ * presence and friend lookups, requests that warmed their caches): until `/healthz` answers within
  * 10 ms ten times in a row on each, for at most 30 s. Measuring steady pushes, not that tail.
  */
 export async function awaitQuiet(baseUrls: readonly string[]): Promise<void> {
