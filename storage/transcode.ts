@@ -33,20 +33,42 @@ export async function normalize(media: MediaStorage, input: string, info: MediaI
     const { width, height } = outputSize(info);
     const pixels = Math.max(info.video.width * info.video.height, width * height);
     await runFfmpeg({ args: mp4Arguments(info, input, file), duration: info.duration, pixels, ...step, names: { [input]: 'the video', [file]: 'the output' } });
-    // A copied video is the upload's (nothing decoded, nothing lost): no second look, which a waiting publish would pay for.
-    if (videoCopies(info)) return { file, meta: { duration: info.duration, width: info.video.width, height: info.video.height } };
+    if (videoCopies(info)) {
+      // A copied video keeps whatever damage the upload's has: decoded once, to see that all of it plays.
+      assertWhole(await decodedSeconds(file, info, step), info.duration);
+      return { file, meta: { duration: info.duration, width: info.video.width, height: info.video.height } };
+    }
     const made = await probe(file);
     if (!made) throw new Error('ffmpeg made no readable video');
     // ffmpeg skips what it cannot decode: a file damaged part-way would be published cut short.
-    const decoded = made.video.duration || made.duration;
-    if (info.duration - decoded > Math.max(0.5, info.duration * DECODED_SHORTFALL)) {
-      throw new FfmpegFailure('input', `it is damaged: only ${decoded.toFixed(1)} s of its ${info.duration.toFixed(1)} s could be decoded`);
-    }
+    assertWhole(made.video.duration || made.duration, info.duration);
     return { file, meta: { duration: made.duration, width: made.video.width, height: made.video.height } };
   } catch (error) {
     await rm(file, { force: true });
     throw error;
   }
+}
+
+/** Refuses a video of which more than a glitch could not be decoded. */
+function assertWhole(decoded: number, duration: number): void {
+  if (duration - decoded > Math.max(0.5, duration * DECODED_SHORTFALL)) {
+    throw new FfmpegFailure('input', `it is damaged: only ${decoded.toFixed(1)} s of its ${duration.toFixed(1)} s could be decoded`);
+  }
+}
+
+/** Seconds of `file`'s video that decode (ffmpeg skips frames it cannot decode and reports how far it got). */
+async function decodedSeconds(file: string, info: MediaInfo, step: Step): Promise<number> {
+  let fraction = 0;
+  await runFfmpeg({
+    args: ['-i', file, '-map', '0:v:0', '-f', 'null', '-'],
+    duration: info.duration,
+    pixels: info.video.width * info.video.height,
+    signal: step.signal,
+    niced: step.niced,
+    onProgress: (done) => (fraction = Math.max(fraction, done)),
+    names: { [file]: 'the video' },
+  });
+  return fraction * info.duration;
 }
 
 /**

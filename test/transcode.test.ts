@@ -143,10 +143,27 @@ test('a clip damaged half-way is marked failed with a clear message: never publi
   t.deepEqual((await api.get('/douyin/publish/list/', { token: other.token, user_id: author.id })).body.video_list, []);
 });
 
+test('an H.264 MP4 damaged half-way, which would be remuxed, is not published cut short either', async (t) => {
+  const { api, server, clips } = t.context;
+  const author = await api.newUser('damaged264');
+  const published = await publishWatched(api, server.realtimeUrl, author, damagedHalfWay(clips.get('h264')!.bytes), 'damaged.mp4');
+  t.teardown(() => published.socket.close());
+  t.is(published.answer.status_code, 0, 'its first frames decode: accepted, then processed');
+  t.is(published.listed.state, 'processing', 'not in the feed while the publish waited');
+  const { ready, failed } = await outcome(published, published.listed.id);
+  t.is(ready, undefined);
+  t.regex(failed!.status_msg, /^the video cannot be processed: it is damaged: only 1\.\d s of its 3\.0 s could be decoded$/);
+  t.false((await feedIds(api)).includes(published.listed.id));
+});
+
 test('nothing of an upload is left once it is processed or has failed: no source, no spooled file', async (t) => {
   const { dataDir } = t.context;
   const media = path.join(dataDir, 'media');
-  t.deepEqual(await readdir(path.join(media, 'sources')), []);
-  const spooled = await readdir(path.join(media, '.tmp'), { recursive: true, withFileTypes: true });
-  t.deepEqual(spooled.filter((entry) => entry.isFile()).map((entry) => entry.name), []);
+  const left = async () => {
+    const spooled = await readdir(path.join(media, '.tmp'), { recursive: true, withFileTypes: true });
+    return [...(await readdir(path.join(media, 'sources'))), ...spooled.filter((entry) => entry.isFile()).map((entry) => entry.name)];
+  };
+  // A failed job's source is removed just after its author is told.
+  for (const deadline = Date.now() + 5_000; (await left()).length > 0 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 100));
+  t.deepEqual(await left(), []);
 });
