@@ -80,9 +80,12 @@ export async function processed(id: number, origin: Origin): Promise<void> {
   if (video && !video.state) domainEvents.emit('video:ready', { video, origin });
 }
 
-/** Video `id` cannot be processed: it stays out of feeds, and its author sees why (`video:failed`). */
-export async function markFailed(id: number, authorId: number, reason: string, origin: Origin): Promise<void> {
-  await Video.updateOne({ _id: id, state: 'processing' }, { $set: { state: 'failed', failure: reason } });
+/**
+ * Video `id` cannot be processed: it stays out of feeds, and its author sees why (`video:failed`).
+ * `published`: it was in the feeds already (remuxed while its publish waited, found damaged since), and leaves them.
+ */
+export async function markFailed(id: number, authorId: number, reason: string, origin: Origin, { published = false } = {}): Promise<void> {
+  await Video.updateOne(published ? { _id: id } : { _id: id, state: 'processing' }, { $set: { state: 'failed', failure: reason } });
   forget({ videos: [id] });
   domainEvents.emit('video:failed', { videoId: id, authorId, reason, origin });
 }

@@ -4,7 +4,7 @@ import { transcoding as queue, videos } from '../models/index.js';
 import { FfmpegFailure } from '../storage/ffmpeg-run.js';
 import { hlsKey, type MediaStorage } from '../storage/media-storage.js';
 import { probe } from '../storage/probe.js';
-import { normalize, storeHls } from '../storage/transcode.js';
+import { DamagedVideo, normalize, storeHls } from '../storage/transcode.js';
 
 /** How often the queue is looked at while nothing wakes it (a publish on this process does at once). */
 const POLL_MS = 5_000;
@@ -138,7 +138,8 @@ export class Transcoder {
       job.stage = 'hls'; // a failure from here on leaves a video that plays
       await media.remove(job.sourceKey!).catch(() => undefined); // else swept with the orphans once the video is gone
     }
-    await storeHls(media, job._id, job.videoKey, { signal, onProgress: (fraction) => progress(fromUpload ? 0.5 + fraction / 2 : fraction) });
+    // A video remuxed while its publish waited was not decoded then (normalize's checkCopy).
+    await storeHls(media, job._id, job.videoKey, { signal, checkWhole: !fromUpload, onProgress: (fraction) => progress(fromUpload ? 0.5 + fraction / 2 : fraction) });
     await videos.hlsMade(job._id, hlsKey(job._id));
   }
 
@@ -155,14 +156,18 @@ export class Transcoder {
     };
   }
 
-  /** Tries again later, or gives up: a video without its MP4 fails; one that plays is ready without HLS. */
+  /**
+   * Tries again later, or gives up: a video without its MP4 fails; one that plays is ready without
+   * HLS, unless its MP4 (remuxed while its publish waited) turned out damaged.
+   */
   private async failed(job: queue.TranscodeJobDoc, error: unknown): Promise<void> {
     const reason = error instanceof Error ? error.message : String(error);
     const final = error instanceof GiveUp || (error instanceof FfmpegFailure && error.kind === 'input') || job.attempts >= MAX_ATTEMPTS;
     this.options.logger.warn({ videoId: job._id, attempt: job.attempts, stage: job.stage, reason, final }, final ? 'video processing failed for good' : 'video processing failed: trying again later');
     if (!final) return queue.retryLater(job._id, BACKOFF_MS[job.attempts - 1] ?? BACKOFF_MS.at(-1)!, reason);
     const origin = { mediaBase: job.mediaBase ?? undefined };
-    if (job.stage === 'mp4') await videos.markFailed(job._id, job.authorId, `the video cannot be processed: ${reason}`, origin);
+    const damagedCopy = job.stage === 'hls' && error instanceof DamagedVideo;
+    if (job.stage === 'mp4' || damagedCopy) await videos.markFailed(job._id, job.authorId, `the video cannot be processed: ${reason}`, origin, { published: damagedCopy });
     await queue.finish(job._id);
     // The record keeps why; the upload would only take room (the author sends a better one).
     if (job.sourceKey) await this.options.media.remove(job.sourceKey).catch(() => undefined);

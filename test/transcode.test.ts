@@ -143,17 +143,19 @@ test('a clip damaged half-way is marked failed with a clear message: never publi
   t.deepEqual((await api.get('/douyin/publish/list/', { token: other.token, user_id: author.id })).body.video_list, []);
 });
 
-test('an H.264 MP4 damaged half-way, which would be remuxed, is not published cut short either', async (t) => {
+test('an H.264 MP4 damaged half-way is remuxed while the publish waits, then found damaged and taken out of the feed', async (t) => {
   const { api, server, clips } = t.context;
   const author = await api.newUser('damaged264');
   const published = await publishWatched(api, server.realtimeUrl, author, damagedHalfWay(clips.get('h264')!.bytes), 'damaged.mp4');
   t.teardown(() => published.socket.close());
-  t.is(published.answer.status_code, 0, 'its first frames decode: accepted, then processed');
-  t.is(published.listed.state, 'processing', 'not in the feed while the publish waited');
+  t.is(published.answer.status_code, 0, 'its first frames decode: accepted');
+  t.is(published.listed.state, 'ready', 'remuxed, not decoded, while the publish waited');
   const { ready, failed } = await outcome(published, published.listed.id);
   t.is(ready, undefined);
   t.regex(failed!.status_msg, /^the video cannot be processed: it is damaged: only 1\.\d s of its 3\.0 s could be decoded$/);
   t.false((await feedIds(api)).includes(published.listed.id));
+  const own = (await api.get('/douyin/publish/list/', { token: author.token })).body.video_list[0];
+  t.like(own, { id: published.listed.id, state: 'failed', failure: failed!.status_msg });
 });
 
 test('nothing of an upload is left once it is processed or has failed: no source, no spooled file', async (t) => {

@@ -83,7 +83,9 @@ async function prepare(id: number, info: MediaInfo, upload: string, extension: s
   if (videoCopies(info)) {
     const left = currentDeadline()?.left() ?? Infinity;
     const bound = AbortSignal.timeout(Math.max(0, Math.floor(Math.min(REMUX_MAX_MS, left / 2))));
-    const made = await normalize(media, upload, info, { signal: bound, niced: false }).catch(() => undefined);
+    // Not decoded while the publish waits (a large clip would take seconds): the queue's HLS step
+    // decodes it, and takes a damaged one out of the feeds again.
+    const made = await normalize(media, upload, info, { signal: bound, niced: false, checkCopy: false }).catch(() => undefined);
     if (made) return { key: videoKey(id, 'mp4'), file: made.file, video: made.meta };
   }
   return { key: sourceKey(id, extension) };
