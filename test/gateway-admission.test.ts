@@ -85,7 +85,11 @@ test('many addresses: the process holds at most REALTIME_MAX_CONNECTIONS, refuse
   t.teardown(() => attempts.forEach((attempt) => attempt.close()));
   const opened = attempts.filter((attempt) => attempt.opened);
   t.true(opened.length <= MAX_CONNECTIONS && opened.length >= MAX_CONNECTIONS - 5, `${opened.length} of ${attempts.length} opened`);
-  t.true(descriptors(server.child.pid!) <= before + MAX_CONNECTIONS + 20, 'the server\'s open files are bounded');
+  // Refused connections take a moment to close on a busy machine: bounded once they have.
+  const bound = before + MAX_CONNECTIONS + 20;
+  for (const deadline = Date.now() + 3_000; descriptors(server.child.pid!) > bound && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 100));
+  const held = descriptors(server.child.pid!);
+  t.true(held <= bound, `the server's open files are bounded: ${held} > ${bound}`);
 
   const feed = await api.get('/douyin/feed/');
   t.is(feed.httpStatus, 200);
