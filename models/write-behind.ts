@@ -344,12 +344,7 @@ function counterChunks(model: typeof User | typeof Video, kind: 'users' | 'video
     if (!target.startsWith(`${kind}:`) || Object.keys(inc).length === 0) return [];
     return [{ target, operation: { updateOne: { filter: { _id: Number(target.slice(kind.length + 1)) }, update: { $inc: inc } } } }];
   });
-  const chunks: Array<{ model: typeof model; targets: CounterTarget[]; operations: Array<Record<string, unknown>> }> = [];
-  for (let start = 0; start < entries.length; start += MAX_STATEMENTS) {
-    const chunk = entries.slice(start, start + MAX_STATEMENTS);
-    chunks.push({ model, targets: chunk.map((entry) => entry.target), operations: chunk.map((entry) => entry.operation) });
-  }
-  return chunks;
+  return chunksOf(entries, MAX_STATEMENTS).map((chunk) => ({ model, targets: chunk.map((entry) => entry.target), operations: chunk.map((entry) => entry.operation) }));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import mongoose from 'mongoose';
 import pLimit from 'p-limit';
 import { PROJECT_ROOT } from '../server/paths.js';
@@ -191,13 +191,18 @@ test('a recount leaves alone what another process has still to fold: its records
   t.deepEqual(await eventually(() => drift(db), FOLD_MS / 1000 + 10), []);
 });
 
-test('on a store it has to itself, a process serves every counter exact as soon as the requests have answered, and stores it within a fold, FerretDB too', async (t) => {
-  const mongoUrl = `${t.context.store.url}counters-alone`;
+/** One process alone on database `name` of the shared store, and a connection of the test's own to that database. */
+async function alone(t: ExecutionContext<Context>, name: string): Promise<{ api: Client; db: mongoose.Connection }> {
+  const mongoUrl = `${t.context.store.url}${name}`;
   const server = await startServer({ MONGO_URL: mongoUrl, ...UNHURRIED });
   t.teardown(() => server.stop());
   const db = await mongoose.createConnection(mongoUrl).asPromise();
   t.teardown(() => db.close());
-  const api = client(server.baseUrl);
+  return { api: client(server.baseUrl), db };
+}
+
+test('on a store it has to itself, a process serves every counter exact as soon as the requests have answered, and stores it within a fold, FerretDB too', async (t) => {
+  const { api, db } = await alone(t, 'counters-alone');
   const { users, answers } = await crowd([api]);
   t.true(answers.every((answer) => answer.body.status_code === 0));
   t.deepEqual(await servedDrift(db, api, users), [], 'served at once');
@@ -205,12 +210,7 @@ test('on a store it has to itself, a process serves every counter exact as soon 
 });
 
 test('a fold of hundreds of writes, paced in slices, stores every conversation\'s latest message and removes every record it folded', async (t) => {
-  const mongoUrl = `${t.context.store.url}counters-paced`;
-  const server = await startServer({ MONGO_URL: mongoUrl, ...UNHURRIED });
-  t.teardown(() => server.stop());
-  const db = await mongoose.createConnection(mongoUrl).asPromise();
-  t.teardown(() => db.close());
-  const api = client(server.baseUrl);
+  const { api, db } = await alone(t, 'counters-paced');
   const users = await Promise.all(Array.from({ length: 15 }, () => api.newUser('paced')));
   // Two messages each way between every pair: 420 records and 105 new conversations, mostly in one fold.
   const sends = users.flatMap((from) => users.filter((to) => to !== from).flatMap((to) => [1, 2].map((n) => ({ from, to, content: `${from.id}>${to.id} #${n}` }))));

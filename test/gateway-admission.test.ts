@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import anyTest, { type TestFn } from 'ava';
 import { Manager } from 'socket.io-client';
+import { eventually } from './helpers/faults.js';
 import { connect, refusal, type Recorder } from './helpers/sockets.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
@@ -87,7 +88,7 @@ test('many addresses: the process holds at most REALTIME_MAX_CONNECTIONS, refuse
   t.true(opened.length <= MAX_CONNECTIONS && opened.length >= MAX_CONNECTIONS - 5, `${opened.length} of ${attempts.length} opened`);
   // Refused connections take a moment to close on a busy machine: bounded once they have.
   const bound = before + MAX_CONNECTIONS + 20;
-  for (const deadline = Date.now() + 3_000; descriptors(server.child.pid!) > bound && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 100));
+  await eventually(() => descriptors(server.child.pid!) <= bound, 3_000);
   const held = descriptors(server.child.pid!);
   t.true(held <= bound, `the server's open files are bounded: ${held} > ${bound}`);
 

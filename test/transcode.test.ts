@@ -4,6 +4,7 @@ import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { client, type Client } from './helpers/api.js';
 import { damagedHalfWay, makeClip, type ClipKind } from './helpers/clips.js';
 import { temporaryDir } from './helpers/dirs.js';
+import { eventually } from './helpers/faults.js';
 import { checkHls, mp4Faults, videoStreamHash } from './helpers/playable.js';
 import { outcome, publishWatched } from './helpers/processing.js';
 import { startServer, type ServerProcess } from './helpers/server.js';
@@ -166,6 +167,6 @@ test('nothing of an upload is left once it is processed or has failed: no source
     return [...(await readdir(path.join(media, 'sources'))), ...spooled.filter((entry) => entry.isFile()).map((entry) => entry.name)];
   };
   // A failed job's source is removed just after its author is told.
-  for (const deadline = Date.now() + 5_000; (await left()).length > 0 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 100));
+  await eventually(async () => (await left()).length === 0, 5_000);
   t.deepEqual(await left(), []);
 });
