@@ -5,7 +5,7 @@ import type { Model } from 'mongoose';
 import { videosBefore } from './feed-hours.js';
 import { forgetHours } from './hour-index.js';
 import { forgetUnreadCounts } from './unread.js';
-import { commentsOf, followeesOf, followersOf, likesOf } from './lists.js';
+import { commentsOf, commentsReceivedBy, followeesOf, followersOf, likesOf, likesReceivedBy } from './lists.js';
 import { findIn } from './lookups.js';
 import { Conversation, type ConversationDoc } from './message.js';
 import { OWNER_LIST_TTL_MS } from './owner-lists.js';
@@ -65,6 +65,9 @@ export interface Changes {
   likes?: readonly number[];
   /** Videos whose comments changed. */
   comments?: readonly number[];
+  /** Authors whose received likes, and received comments, changed (their inboxes). */
+  liked?: readonly number[];
+  commented?: readonly number[];
   /**
    * The shelves (`<owner>:<k>`, shelves.ts) of the lists above that hold the entries changed: only those
    * are forgotten of a popular owner, not every shelf read (absent: all of them).
@@ -209,6 +212,8 @@ export function forget(changes: Changes, { relayed = false, elsewhereOnly = fals
   }
   changes.likes?.forEach((id) => likesOf.forget(id, changes.shelves));
   changes.comments?.forEach((id) => commentsOf.forget(id, changes.shelves));
+  changes.liked?.forEach((id) => likesReceivedBy.forget(id, changes.shelves));
+  changes.commented?.forEach((id) => commentsReceivedBy.forget(id, changes.shelves));
   changes.conversations?.forEach((pair) => conversations.loader.clear(pair));
   if (changes.published || changes.videos?.length) head = undefined;
   if (!relayed) cacheEvents.emit('forgotten', changes);
@@ -219,7 +224,7 @@ export function forgetEverything(): void {
   users.loader.clearAll();
   videos.loader.clearAll();
   conversations.loader.clearAll();
-  for (const lists of [likesOf, followeesOf, followersOf, commentsOf]) lists.forgetAll();
+  for (const lists of [likesOf, followeesOf, followersOf, commentsOf, likesReceivedBy, commentsReceivedBy]) lists.forgetAll();
   forgetHours();
   forgetUnreadCounts();
   head = undefined;

@@ -5,15 +5,15 @@ import { Refusal } from './errors.js';
 import { inTurn } from './in-turn.js';
 import { domainEvents, mayListen } from './events.js';
 import { nextId } from './ids.js';
-import { commentsOf } from './lists.js';
+import { commentsOf, commentsReceivedBy } from './lists.js';
 import type { Cursor } from './relations.js';
 import { userViews } from './users.js';
 import { EMPTY_USER, type CommentView } from './views.js';
-import { commentAdded, commentDeleted } from './notifications.js';
+import { commentAdded, withdrawn } from './notifications.js';
 import { batchedInserts } from './write-batch.js';
 import { changing, pendingCount } from './write-behind.js';
 
-const insertComment = batchedInserts<CommentDoc & { _id: number; shelf: string }>(Comment);
+const insertComment = batchedInserts<CommentDoc & { _id: number; shelf: string; authorShelf: string }>(Comment);
 const counted = (videoId: number, step: 1 | -1) => ({ counters: [{ target: `videos:${videoId}` as const, field: 'commentCount', step }] });
 
 export interface CommentFormat {
@@ -30,17 +30,21 @@ export async function addComment(userId: number, videoId: number, content: strin
   const video = (await cachedVideos([videoId])).get(videoId); // its author never changes
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const dedupeKey = clientCommentId === undefined ? undefined : `${userId}:${clientCommentId}`;
+  const { authorId } = video;
   const id = nextId();
-  const comment = { _id: id, videoId, userId, content, createdAt: Date.now(), shelf: await commentsOf.shelfKey(videoId, id), ...(dedupeKey && { dedupeKey }) };
-  const inserted = await changing(counted(videoId, 1), async () => (await insertComment(comment)) === 'inserted', { comments: [videoId], shelves: [comment.shelf] });
+  const [shelf, authorShelf] = await Promise.all([commentsOf.shelfKey(videoId, id), commentsReceivedBy.shelfKey(authorId, id)]);
+  const comment = { _id: id, videoId, userId, content, createdAt: Date.now(), authorId, shelf, authorShelf, ...(dedupeKey && { dedupeKey }) };
+  const forgetting = { comments: [videoId], commented: [authorId], shelves: [shelf, authorShelf] };
+  const inserted = await changing(counted(videoId, 1), async () => (await insertComment(comment)) === 'inserted', forgetting);
   if (!inserted) return (await commentViews([await originalOf(dedupeKey)], userId, format))[0]!;
   commentsOf.added(videoId);
-  if (userId !== video.authorId && mayListen(video.authorId)) {
+  commentsReceivedBy.added(authorId);
+  if (userId !== authorId && mayListen(authorId)) {
     const stored = (await cachedVideos([videoId])).get(videoId);
     const commentCount = stored ? stored.commentCount + pendingCount(`videos:${videoId}`, 'commentCount', foldsIn(stored)) : 0;
-    domainEvents.emit('comment:added', { comment, authorId: video.authorId, commentCount, origin: { mediaBase: format.mediaBase } });
+    domainEvents.emit('comment:added', { comment, authorId, commentCount, origin: { mediaBase: format.mediaBase } });
   }
-  await commentAdded(comment._id, videoId, userId, video.authorId, { mediaBase: format.mediaBase });
+  commentAdded(comment, authorId, { mediaBase: format.mediaBase });
   return (await commentViews([comment], userId, format))[0]!;
 }
 
@@ -63,14 +67,14 @@ export async function deleteComment(userId: number, videoId: number, commentId: 
   const deletable = video.authorId === userId ? { _id: commentId, videoId } : { _id: commentId, videoId, userId };
   let comment: CommentDoc | null = null;
   // An entry's shelf is a function of its id (shelves.ts): only that one is forgotten.
-  const shelf = await commentsOf.shelfKey(videoId, commentId);
+  const shelves = await Promise.all([commentsOf.shelfKey(videoId, commentId), commentsReceivedBy.shelfKey(video.authorId, commentId)]);
   await inTurn(`comments:${commentId}`, () => changing(counted(videoId, -1), async () => {
     comment = await Comment.findOneAndDelete(deletable).lean<CommentDoc>();
     return comment !== null;
-  }, { comments: [videoId], shelves: [shelf] }));
+  }, { comments: [videoId], commented: [video.authorId], shelves }));
   if (!comment) throw new Refusal((await Comment.exists({ _id: commentId, videoId })) ? 'NOT_COMMENT_OWNER' : 'COMMENT_NOT_FOUND');
   const deleted: CommentDoc = comment;
-  await commentDeleted(commentId, videoId, deleted.userId, video.authorId);
+  withdrawn(commentId, deleted.userId, video.authorId, {});
   return (await commentViews([deleted], userId, format))[0]!;
 }
 

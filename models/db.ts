@@ -20,12 +20,12 @@ import { fileUnshelvedEntries } from './shelved-upgrade.js';
 import { startShelves, stopShelves } from './shelves.js';
 import { User } from './user.js';
 import { Video } from './video.js';
-import { Notification } from './notification.js';
+import { InboxRead } from './notification.js';
+import { deriveInboxFromEdges } from './inbox-upgrade.js';
 import { startRevocations, stopRevocations } from './revocations.js';
 import { RevokedToken } from './revoked-token.js';
-import { settleNotifications } from './notifications.js';
 
-const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry, Notification, PendingChange, RevokedToken];
+const models = [User, Follow, Video, Favorite, Comment, Message, Conversation, HourEntry, InboxRead, PendingChange, RevokedToken];
 
 /** How long an operation may wait for the store's reply. */
 export const STORE_REPLY_TIMEOUT_MS = 10_000;
@@ -68,7 +68,8 @@ export async function openDatabase(url: string, options: { monitorCommands?: boo
   await upgradeOnce('feed-hours', fileUnfiledVideos);
   await upgradeOnce('message-hours', fileUnfiledMessages);
   await upgradeOnce('conversation-users', nameConversationUsers);
-  await upgradeOnce('owner-shelves', fileUnshelvedEntries);
+  await upgradeOnce('owner-shelves', () => fileUnshelvedEntries());
+  await upgradeOnce('inbox-from-edges', deriveInboxFromEdges);
   await startShelves();
   await startIds();
   const ferretdb = await isFerretdb();
@@ -90,7 +91,7 @@ async function isFerretdb(): Promise<boolean> {
 export async function closeDatabase(): Promise<void> {
   stopRevocations();
   stopShelves();
-  await Promise.all([stopWriteBehind().then(flush), settleNotifications()]);
+  await stopWriteBehind().then(flush);
   await stopIds().catch(() => undefined);
   await mongoose.disconnect();
 }

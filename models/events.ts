@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { UserRecord } from './user.js';
-import type { NotificationDoc } from './notification.js';
+import type { Notice } from './notification.js';
 import type { VideoDoc } from './video.js';
 
 /**
@@ -12,8 +12,9 @@ export interface DomainEvents {
   'follow:changed': [{ follower: UserRecord; followeeId: number; actionType: 1 | 2; isFriend: boolean; origin: Origin }];
   'favorite:added': [{ videoId: number; user: UserRecord; authorId: number; favoriteCount: number; origin: Origin }];
   'comment:added': [{ comment: CommentRecord; authorId: number; commentCount: number; origin: Origin }];
-  'notification:created': [{ notification: NotificationDoc; origin: Origin }];
-  /** A stored notification taken back (unlike, unfollow, comment deleted): screens that show it drop it. */
+  /** A like, comment or follow stored: its recipient's inbox shows it. */
+  'notification:created': [{ notification: Notice; origin: Origin }];
+  /** A notification taken back (unlike, unfollow, comment deleted): screens that show it drop it. */
   'notification:withdrawn': [{ recipientId: number; notificationId: number; origin: Origin }];
   /** A reader's position in a conversation moved forward: the peer's messages up to `upToId` were seen. */
   'message:read': [{ readerId: number; peerId: number; upToId: number; readTime: number; origin: Origin }];

@@ -3,10 +3,10 @@ import { domainEvents, mayListen, type Origin } from './events.js';
 import { Favorite } from './favorite.js';
 import { nextId } from './ids.js';
 import { inTurn } from './in-turn.js';
-import { likesOf } from './lists.js';
+import { likesOf, likesReceivedBy } from './lists.js';
 import type { Cursor } from './relations.js';
 import { recordAsLeft, userExists } from './users.js';
-import { likeChanged } from './notifications.js';
+import { likeAdded, withdrawn } from './notifications.js';
 import { cachedVideos } from './caches.js';
 import { foldsIn } from './fold-gate.js';
 import { videoViews } from './videos.js';
@@ -27,15 +27,26 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
     { target: `users:${userId}`, field: 'favoriteCount', step },
     { target: `users:${authorId}`, field: 'totalFavorited', step },
   ];
-  // A like and an unlike at once (a double tap) change the edge and its notification in turn.
-  const changed = await inTurn(`favorites:${userId}>${videoId}`, async () => {
-    const like = actionType === 1 ? await newLike(userId, videoId, authorId) : undefined;
-    const write = async () => (like ? addLike(like) : removeLike(userId, videoId));
-    if (!(await changing({ counters }, write, { likes: [userId], ...(like && { shelves: [like.shelf] }) }))) return false;
-    await likeChanged(userId, videoId, authorId, actionType, origin);
-    return true;
-  });
+  // A like and an unlike at once (a double tap) change the edge in turn.
+  const changed = await inTurn(`favorites:${userId}>${videoId}`, () =>
+    actionType === 1 ? like(userId, videoId, authorId, counters, origin) : unlike(userId, videoId, authorId, counters, origin));
   if (changed && actionType === 1 && userId !== authorId && mayListen(authorId)) await reportLike(userId, videoId, authorId, origin);
+}
+
+async function like(userId: number, videoId: number, authorId: number, counters: CounterChange[], origin: Origin): Promise<boolean> {
+  const like = await newLike(userId, videoId, authorId);
+  const forgetting = { likes: [userId], liked: [authorId], shelves: [like.shelf, like.authorShelf] };
+  if (!(await changing({ counters }, () => addLike(like), forgetting))) return false;
+  likeAdded(like, origin);
+  return true;
+}
+
+async function unlike(userId: number, videoId: number, authorId: number, counters: CounterChange[], origin: Origin): Promise<boolean> {
+  let removed: number | undefined;
+  const remove = async () => (removed = await removeLike(userId, videoId)) !== undefined;
+  if (!(await changing({ counters }, remove, { likes: [userId], liked: [authorId] }))) return false;
+  withdrawn(removed!, userId, authorId, origin);
+  return true;
 }
 
 async function reportLike(userId: number, videoId: number, authorId: number, origin: Origin): Promise<void> {
@@ -45,21 +56,24 @@ async function reportLike(userId: number, videoId: number, authorId: number, ori
   if (user) domainEvents.emit('favorite:added', { videoId, user, authorId, favoriteCount, origin });
 }
 
-type LikeDoc = { _id: number; userId: number; videoId: number; authorId: number; shelf: string };
+type LikeDoc = { _id: number; userId: number; videoId: number; authorId: number; shelf: string; authorShelf: string };
 
 async function newLike(userId: number, videoId: number, authorId: number): Promise<LikeDoc> {
   const id = nextId();
-  return { _id: id, userId, videoId, authorId, shelf: await likesOf.shelfKey(userId, id) };
+  const [shelf, authorShelf] = await Promise.all([likesOf.shelfKey(userId, id), likesReceivedBy.shelfKey(authorId, id)]);
+  return { _id: id, userId, videoId, authorId, shelf, authorShelf };
 }
 
 async function addLike(like: LikeDoc): Promise<boolean> {
   if ((await insertLike(like)) !== 'inserted') return false;
   likesOf.added(like.userId);
+  likesReceivedBy.added(like.authorId);
   return true;
 }
 
-async function removeLike(userId: number, videoId: number): Promise<boolean> {
-  return (await Favorite.deleteOne({ userId, videoId })).deletedCount > 0;
+/** The id of the like removed; undefined when there was none. */
+async function removeLike(userId: number, videoId: number): Promise<number | undefined> {
+  return (await Favorite.findOneAndDelete({ userId, videoId }).lean<{ _id: number }>())?._id;
 }
 
 /** The videos `userId` likes, most recently liked first, with `viewerId`'s flags. */

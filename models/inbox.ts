@@ -1,21 +1,25 @@
 import { cachedVideos } from './caches.js';
-import { Comment, type CommentDoc } from './comment.js';
 import { commentViews, type CommentFormat } from './comments.js';
-import { idTime } from './ids.js';
-import { findIn } from './lookups.js';
+import { isDuplicateKey, idTime, storeLooksShared } from './ids.js';
+import { commentsReceivedBy, followersOf, likesReceivedBy } from './lists.js';
 import { lateArrivalFloor } from './messages.js';
-import { Notification, type NotificationDoc, type NotificationType } from './notification.js';
+import { InboxRead, type Notice, type NotificationType } from './notification.js';
+import { commentNotice, followNotice, likeNotice } from './notifications.js';
 import type { Cursor } from './relations.js';
 import { userViews } from './users.js';
 import { videoViews } from './videos.js';
 import type { CommentView, UserView, VideoView } from './views.js';
 
 /**
- * Reading one's notifications. An inbox is bounded (notifications.ts), so every read takes it whole
- * with one equality query on its owner, which is also all that FerretDB can narrow a query by: pages,
- * catch-up and the unread count come from that one snapshot, and a page of views costs the same few
- * round trips whatever its length.
+ * Reading one's notifications. The inbox is not stored: it is the newest likes and comments the
+ * user's videos received and the newest follows of the user, from the owners' lists (lists.ts) that
+ * the writes keep current on every process, merged newest first; one's own likes and comments are
+ * left out. How far the user has read is one number (`InboxRead`). Pages, catch-up and the unread
+ * count come from that one snapshot, and a page of views costs the same few round trips whatever its length.
  */
+
+/** The inbox holds the newest INBOX_SIZE notifications, from the newest INBOX_SIZE of each kind. */
+export const INBOX_SIZE = 200;
 
 export interface NotificationView {
   id: number;
@@ -34,77 +38,113 @@ export interface InboxPage {
   unreadCount: number;
 }
 
+interface Inbox {
+  /** Newest first. */
+  notices: Notice[];
+  /** Every notification up to this id is read. */
+  readTo: number;
+}
+
 /** The user's notifications, newest first; `nextCursor` is 0 on the last page. */
 export async function notificationList(userId: number, cursor: Cursor, format: CommentFormat): Promise<InboxPage & { nextCursor: number }> {
-  const inbox = await inboxOf(userId);
-  const older = cursor.before === undefined ? inbox : inbox.filter((doc) => doc._id < cursor.before!);
+  const { notices, readTo } = await inboxOf(userId);
+  const older = cursor.before === undefined ? notices : notices.filter((notice) => notice._id < cursor.before!);
   const page = older.slice(0, cursor.limit);
   return {
-    notifications: await notificationViews(page, userId, format),
+    notifications: await notificationViews(page, userId, format, readTo),
     nextCursor: older.length > page.length ? page.at(-1)!._id : 0,
-    unreadCount: unread(inbox),
+    unreadCount: unread({ notices, readTo }),
   };
 }
 
 /**
  * The notifications created after `afterId`, oldest first, for a client catching up after being
  * offline, with the rules of message sync: those of the last LATE_ARRIVAL_MS before `afterId` come
- * again (an id is taken before its notification is stored), and `hasMore` says to ask again from
- * the last id received.
+ * again (an edge's id is taken before it is stored), and `hasMore` says to ask again from the last
+ * id received.
  */
 export async function syncNotifications(userId: number, afterId: number, limit: number, format: CommentFormat): Promise<InboxPage & { hasMore: boolean }> {
   const inbox = await inboxOf(userId);
   const lookback = lateArrivalFloor(afterId);
-  const wanted = inbox.filter((doc) => doc._id > lookback).reverse();
-  const fresh = wanted.filter((doc) => doc._id > afterId);
-  const late = wanted.filter((doc) => doc._id <= afterId);
+  const wanted = inbox.notices.filter((notice) => notice._id > lookback).reverse();
+  const fresh = wanted.filter((notice) => notice._id > afterId);
+  const late = wanted.filter((notice) => notice._id <= afterId);
   return {
-    notifications: await notificationViews([...late, ...fresh.slice(0, limit)], userId, format),
+    notifications: await notificationViews([...late, ...fresh.slice(0, limit)], userId, format, inbox.readTo),
     hasMore: fresh.length > limit,
     unreadCount: unread(inbox),
   };
 }
 
-/** Marks the user's notifications up to `upToId` read; returns how many stay unread. */
+/** Marks the user's notifications up to `upToId` read (the position only moves forward); returns how many stay unread. */
 export async function markRead(userId: number, upToId: number): Promise<number> {
-  await Notification.updateMany({ recipientId: userId, read: false, _id: { $lte: upToId } }, { $set: { read: true } });
-  return Notification.countDocuments({ recipientId: userId, read: false });
+  await moveReadTo(userId, upToId);
+  return unread(await inboxOf(userId));
 }
 
-/** Newest first. */
-async function inboxOf(userId: number): Promise<NotificationDoc[]> {
-  const inbox = await Notification.find({ recipientId: userId }, { key: 0 }).lean<NotificationDoc[]>();
-  return inbox.sort((a, b) => b._id - a._id);
+async function inboxOf(userId: number): Promise<Inbox> {
+  const newest = { limit: INBOX_SIZE };
+  const [likes, comments, followers, readTo] = await Promise.all([
+    likesReceivedBy.page(userId, newest),
+    commentsReceivedBy.page(userId, newest),
+    followersOf.page(userId, newest),
+    readPosition(userId),
+  ]);
+  const notices = [
+    ...likes.entries.map((like) => likeNotice({ ...like, authorId: userId })),
+    ...comments.entries.map((comment) => commentNotice(comment, userId)),
+    ...followers.entries.map((edge) => followNotice({ ...edge, followeeId: userId })),
+  ];
+  const others = notices.filter((notice) => notice.actorId !== userId).sort((a, b) => b._id - a._id);
+  return { notices: others.slice(0, INBOX_SIZE), readTo };
 }
 
-const unread = (inbox: readonly NotificationDoc[]) => inbox.filter((doc) => !doc.read).length;
+const unread = ({ notices, readTo }: Inbox) => notices.filter((notice) => notice._id > readTo).length;
+
+async function readPosition(userId: number): Promise<number> {
+  return (await InboxRead.findById(userId, { upTo: 1 }).lean<{ upTo: number }>())?.upTo ?? 0;
+}
 
 /**
- * The notifications as their recipient sees them; one whose video or comment is gone is left out.
- * Users, videos and comments are each looked up once for the whole page.
+ * `$max` with an upsert. FerretDB's updates are read-modify-write: another process's update of the
+ * same position at the same moment may write over ours, so when processes share the store ours is
+ * read back (and written again if it was lost). Alone on the store, no one can.
  */
-export async function notificationViews(docs: readonly NotificationDoc[], recipientId: number, format: CommentFormat): Promise<NotificationView[]> {
+async function moveReadTo(userId: number, upTo: number): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      await InboxRead.collection.updateOne({ _id: userId } as never, { $max: { upTo } }, { upsert: true });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error; // created meanwhile: apply ours to it
+      continue;
+    }
+    if (!storeLooksShared() || (await readPosition(userId)) >= upTo) return;
+  }
+}
+
+/**
+ * The notifications as their recipient sees them; one whose video is gone is left out. Users and
+ * videos are each looked up once for the whole page.
+ */
+export async function notificationViews(notices: readonly Notice[], recipientId: number, format: CommentFormat, readTo = 0): Promise<NotificationView[]> {
   const [users, videos, comments] = await Promise.all([
-    userViews(docs.map((doc) => doc.actorId), recipientId, format.mediaBase),
-    videosById(docs.flatMap((doc) => doc.videoId ?? []), recipientId, format.mediaBase),
-    commentsById(docs.flatMap((doc) => doc.commentId ?? []), recipientId, format),
+    userViews(notices.map((notice) => notice.actorId), recipientId, format.mediaBase),
+    videosById(notices.flatMap((notice) => notice.videoId ?? []), recipientId, format.mediaBase),
+    commentViews(notices.flatMap((notice) => notice.comment ?? []), recipientId, format),
   ]);
-  return docs.flatMap((doc): NotificationView[] => {
-    const user = users.get(doc.actorId);
-    const video = doc.videoId == null ? undefined : videos.get(doc.videoId);
-    const comment = doc.commentId == null ? undefined : comments.get(doc.commentId);
-    if (!user || (doc.videoId != null && !video) || (doc.commentId != null && !comment)) return [];
-    return [{ id: doc._id, type: doc.type, create_time: String(idTime(doc._id)), user, ...(video && { video }), ...(comment && { comment }), is_read: doc.read }];
+  const commentsById = new Map(comments.map((view) => [view.id, view]));
+  return notices.flatMap((notice): NotificationView[] => {
+    const user = users.get(notice.actorId);
+    const video = notice.videoId === undefined ? undefined : videos.get(notice.videoId);
+    const comment = notice.comment && commentsById.get(notice.comment._id);
+    if (!user || (notice.videoId !== undefined && !video)) return [];
+    const view = { id: notice._id, type: notice.type, create_time: String(idTime(notice._id)), user, ...(video && { video }), ...(comment && { comment }) };
+    return [{ ...view, is_read: notice._id <= readTo }];
   });
 }
 
 async function videosById(ids: readonly number[], viewerId: number, mediaBase: string): Promise<Map<number, VideoView>> {
   const docs = await cachedVideos(ids);
   const views = await videoViews([...docs.values()], viewerId, mediaBase);
-  return new Map(views.map((view) => [view.id, view]));
-}
-
-async function commentsById(ids: readonly number[], viewerId: number, format: CommentFormat): Promise<Map<number, CommentView>> {
-  const views = await commentViews(await findIn<CommentDoc>(Comment, '_id', ids), viewerId, format);
   return new Map(views.map((view) => [view.id, view]));
 }

@@ -2,6 +2,7 @@ import { Comment, type CommentDoc } from './comment.js';
 import { Favorite } from './favorite.js';
 import { Follow } from './follow.js';
 import { ownerLists } from './owner-lists.js';
+import { shelveAt } from './shelves.js';
 
 // Budgets bound the memory of each kind of list: roughly 60 bytes an entry, a comment by its length
 // (1 + 1 per 64 characters): 1.25 million units in all, about 100 MB at worst.
@@ -48,4 +49,32 @@ export const commentsOf = ownerLists<CommentDoc & { _id: number }>({
   to: 'userId',
   budget: 250_000,
   size: (comment) => 1 + Math.ceil(comment.content.length / 64),
+});
+
+/**
+ * What an author's inbox is made of (inbox.ts): the likes and the comments their videos received,
+ * newest first, their own among them. The inbox wants only the newest few hundred of each, so a
+ * longer list is read by shelves from the start.
+ */
+export const likesReceivedBy = ownerLists<{ _id: number; userId: number; videoId: number }>({
+  list: 'liked',
+  model: Favorite,
+  owner: 'authorId',
+  shelf: 'authorShelf',
+  to: 'userId',
+  projection: { userId: 1, videoId: 1 },
+  budget: 250_000,
+  maxWhole: shelveAt,
+});
+
+export const commentsReceivedBy = ownerLists<CommentDoc & { _id: number }>({
+  list: 'commented',
+  model: Comment,
+  owner: 'authorId',
+  shelf: 'authorShelf',
+  to: 'userId',
+  projection: { userId: 1, videoId: 1, content: 1, createdAt: 1 },
+  budget: 250_000,
+  size: (comment) => 1 + Math.ceil(comment.content.length / 64),
+  maxWhole: shelveAt,
 });

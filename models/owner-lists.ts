@@ -48,6 +48,8 @@ interface Spec<T> {
   projection?: Record<string, 1>;
   /** How many entries of all owners are kept, weighed by `size`. */
   budget: number;
+  /** The longest list read and kept whole; a longer one is read by shelves (default `sizes.maxEntries`). */
+  maxWhole?: () => number;
   size?: (entry: T) => number;
 }
 
@@ -74,6 +76,7 @@ type Kept<T> = { entries: readonly T[] | undefined };
 
 export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
   const size = spec.size ?? (() => 1);
+  const maxWhole = spec.maxWhole ?? (() => sizes.maxEntries);
   // Whole lists under `owner`, shelves under `owner:k`: one budget for both.
   const kept = new LRUCache<string, Kept<T>>({
     maxSize: spec.budget,
@@ -125,12 +128,12 @@ export function ownerLists<T extends Entry>(spec: Spec<T>): OwnerLists<T> {
 
   async function get(owner: number): Promise<readonly T[] | undefined> {
     const froms = await shelvesOf(spec.list, owner);
-    if (froms && (froms.length + 1) * sizes.shelf > sizes.maxEntries) return undefined;
-    return load(String(owner), () => pageQuery(owner, { limit: sizes.maxEntries + 1 }), (loaded) => {
+    if (froms && (froms.length + 1) * sizes.shelf > maxWhole()) return undefined;
+    return load(String(owner), () => pageQuery(owner, { limit: maxWhole() + 1 }), (loaded) => {
       // Entries stored without a shelf (by an older version, behind the server's back) keep an owner unshelved.
       const shelvable = loaded.every((entry) => (entry as Record<string, unknown>)[spec.shelf] !== undefined);
       if (!froms && loaded.length >= shelveAt() && shelvable) void beginShelf(spec.list, owner, 1).catch(() => undefined);
-      return loaded.length > sizes.maxEntries ? undefined : Object.freeze(loaded);
+      return loaded.length > maxWhole() ? undefined : Object.freeze(loaded);
     });
   }
 

@@ -10,10 +10,10 @@ import { pageOf, type ListCursor, type ListPage } from './owner-lists.js';
 import { onlineAmong } from './presence.js';
 import { unreadWith } from './reads.js';
 import { recordAsLeft, userExists, userViews } from './users.js';
-import { followChanged } from './notifications.js';
+import { followAdded, withdrawn } from './notifications.js';
 import type { FriendView, UserView } from './views.js';
 import { batchedInserts } from './write-batch.js';
-import { changing } from './write-behind.js';
+import { changing, type CounterChange } from './write-behind.js';
 
 const insertEdge = batchedInserts<EdgeDoc>(Follow);
 
@@ -26,14 +26,9 @@ export async function follow(followerId: number, followeeId: number, actionType:
     { target: `users:${followerId}`, field: 'followCount', step },
     { target: `users:${followeeId}`, field: 'followerCount', step },
   ] as const;
-  // A follow and an unfollow at once change the edge and its notification in turn.
-  const changed = await inTurn(`follows:${followerId}>${followeeId}`, async () => {
-    const edge = actionType === 1 ? await newEdge(followerId, followeeId) : undefined;
-    const write = async () => (edge ? addEdge(edge) : removeEdge(followerId, followeeId));
-    if (!(await changing({ counters }, write, { pair: [followerId, followeeId], ...(edge && { shelves: [edge.followShelf, edge.followerShelf] }) }))) return false;
-    await followChanged(followerId, followeeId, actionType, origin);
-    return true;
-  });
+  // A follow and an unfollow at once change the edge in turn.
+  const changed = await inTurn(`follows:${followerId}>${followeeId}`, () =>
+    actionType === 1 ? followOnce(followerId, followeeId, counters, origin) : unfollowOnce(followerId, followeeId, counters, origin));
   if (!changed || !mayListen(followeeId)) return;
   // Read after our edge is stored: of two people following each other at once, the later one sees the
   // other's edge (a list kept here knows it, or forgot it when the edge was made, here or elsewhere).
@@ -43,6 +38,22 @@ export async function follow(followerId: number, followeeId: number, actionType:
 }
 
 type EdgeDoc = { _id: number; followerId: number; followeeId: number; followShelf: string; followerShelf: string };
+
+async function followOnce(followerId: number, followeeId: number, counters: readonly CounterChange[], origin: Origin): Promise<boolean> {
+  const edge = await newEdge(followerId, followeeId);
+  const forgetting = { pair: [followerId, followeeId] as const, shelves: [edge.followShelf, edge.followerShelf] };
+  if (!(await changing({ counters }, () => addEdge(edge), forgetting))) return false;
+  followAdded(edge, origin);
+  return true;
+}
+
+async function unfollowOnce(followerId: number, followeeId: number, counters: readonly CounterChange[], origin: Origin): Promise<boolean> {
+  let removed: number | undefined;
+  const remove = async () => (removed = await removeEdge(followerId, followeeId)) !== undefined;
+  if (!(await changing({ counters }, remove, { pair: [followerId, followeeId] }))) return false;
+  withdrawn(removed!, followerId, followeeId, origin);
+  return true;
+}
 
 async function newEdge(followerId: number, followeeId: number): Promise<EdgeDoc> {
   const id = nextId();
@@ -57,8 +68,9 @@ async function addEdge(edge: EdgeDoc): Promise<boolean> {
   return true;
 }
 
-async function removeEdge(followerId: number, followeeId: number): Promise<boolean> {
-  return (await Follow.deleteOne({ followerId, followeeId })).deletedCount > 0;
+/** The id of the edge removed; undefined when there was none. */
+async function removeEdge(followerId: number, followeeId: number): Promise<number | undefined> {
+  return (await Follow.findOneAndDelete({ followerId, followeeId }).lean<{ _id: number }>())?._id;
 }
 
 /** `before` is the `next_cursor` of the previous page. */

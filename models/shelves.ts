@@ -3,7 +3,8 @@ import { idFloor, isDuplicateKey } from './ids.js';
 import { Shelf, type ShelfDoc } from './shelf.js';
 
 /**
- * Shelves: an owner's list (a video's comments, a user's likes, follows or followers) filed in runs of
+ * Shelves: an owner's list (a video's comments, a user's likes, follows or followers, the likes and
+ * comments an author received) filed in runs of
  * about `sizes.shelf` entries by id, so that a page of a popular owner reads one or two shelves by
  * equality (`{shelf: "<owner>:<k>"}`, the one shape FerretDB narrows by index) instead of every entry
  * the owner has. Each entry carries its shelf key from its insert on.
@@ -17,7 +18,7 @@ import { Shelf, type ShelfDoc } from './shelf.js';
  * shelf follows from its id alone: paging by id never skips or repeats an entry. Beginning a shelf is
  * an insert keyed by owner and number, so processes beginning the same one at once begin it once.
  */
-export type ListName = 'comments' | 'likes' | 'follows' | 'followers';
+export type ListName = 'comments' | 'likes' | 'follows' | 'followers' | 'liked' | 'commented';
 
 export const OWNER_LIST_MAX_ENTRIES = 10_000;
 export const OWNER_SHELF_SIZE = 128;

@@ -20,6 +20,8 @@ const announcement = z.object({
     published: z.boolean().optional(),
     likes: ids.optional(),
     comments: ids.optional(),
+    liked: ids.optional(),
+    commented: ids.optional(),
     shelves: z.array(z.string().regex(/^\d+:\d+$/)).max(10).optional(),
     conversations: z.array(z.string().max(64)).max(10_000).optional(),
     counted: z.object({

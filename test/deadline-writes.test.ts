@@ -4,7 +4,7 @@ import { forgetEverything } from '../models/caches.js';
 import { closeDatabase, isStoreUnavailable, openDatabase } from '../models/db.js';
 import { createDeadlines, type Deadlines } from '../models/deadline.js';
 import { Follow } from '../models/follow.js';
-import { Notification } from '../models/notification.js';
+import { notificationList } from '../models/inbox.js';
 import { follow } from '../models/relations.js';
 import { User } from '../models/user.js';
 import { register, userExists } from '../models/users.js';
@@ -85,7 +85,8 @@ test('a follow whose edge the store took before it froze is answered at the dead
   await sleep(1_500);
   const counts = async () => {
     const [fan, star] = await Promise.all([User.findById(follower).lean(), User.findById(followee).lean()]);
-    const notices = await Notification.countDocuments({ key: `follow:${follower}:${followee}` });
+    const inbox = await notificationList(followee, { limit: 10 }, { mediaBase: 'http://media.test', formatDate: () => '01-01' });
+    const notices = inbox.notifications.filter((notice) => notice.type === 'follow' && notice.user.id === follower).length;
     return { edges: await Follow.countDocuments({ followerId: follower, followeeId: followee }), followCount: fan?.followCount, followerCount: star?.followerCount, notices };
   };
   const whole = { edges: 1, followCount: 1, followerCount: 1, notices: 1 };

@@ -8,7 +8,6 @@ import { favorite } from '../models/favorites.js';
 import { Follow } from '../models/follow.js';
 import { nextId } from '../models/ids.js';
 import { Message } from '../models/message.js';
-import { Notification } from '../models/notification.js';
 import { sendMessage } from '../models/messages.js';
 import { follow } from '../models/relations.js';
 import { register } from '../models/users.js';
@@ -104,9 +103,11 @@ test('comment:added follows the stored comment', async (t) => {
   t.like(events[0], { stored: true, payload: { comment: { videoId, userId: a, content: 'nice' }, authorId: b, commentCount: 1 } });
 });
 
-test('notification:created follows the stored notification; repeats, undos and acting on one\'s own video emit nothing', async (t) => {
+test('notification:created follows the stored edge it is read from; repeats, undos and acting on one\'s own video emit nothing', async (t) => {
   const { a, b, videoId } = t.context;
-  const stored = async ({ notification }: DomainEvents['notification:created'][0]) => (await Notification.exists({ _id: notification._id })) !== null;
+  const edges = { favorite: Favorite, comment: Comment, follow: Follow } as const;
+  const stored = async ({ notification }: DomainEvents['notification:created'][0]) =>
+    (await (edges[notification.type] as typeof Favorite).exists({ _id: notification._id })) !== null;
   const events = await recording('notification:created', stored, async () => {
     await favorite(a, videoId, 1);
     await favorite(a, videoId, 1);

@@ -24,6 +24,13 @@ test.after.always(async (t) => {
   await t.context.store?.stop();
 });
 
+/**
+ * With empty caches, a list costs at most 6 round trips; the notification list reads three lists
+ * (the likes and comments the owner's videos received, the owner's followers) and a read position
+ * before its views: 8.
+ */
+const BOUND: Record<string, number> = { 'notification list': 8 };
+
 // Both query shapes run here against the real store: FerretDB's equality queries sent at once, and
 // the single `$in`/`$or` query MongoDB gets (which FerretDB answers too, reading whole collections).
 for (const [shape, equalityQueries] of [['equality queries', true], ['$in queries', false]] as const) {
@@ -36,7 +43,7 @@ for (const [shape, equalityQueries] of [['equality queries', true], ['$in querie
       t.is(one.result.length, 1);
       t.true(many.result.length >= 30, `${many.result.length} entries`);
       t.is(many.commands, one.commands);
-      t.true(many.commands <= 6, `${many.commands} round trips`);
+      t.true(many.commands <= (BOUND[name] ?? 6), `${many.commands} round trips`);
     });
   }
 }

@@ -35,10 +35,10 @@ const hotFilters: Array<[collection: string, filter: Record<string, unknown>]> =
   ['hours', { key: 'user:1000017' }],
   ['messages', { dedupeKey: '1000017:c-17' }],
   ['conversations', { _id: '1000017:1000018' }],
-  ['notifications', { recipientId: 1_000_017 }],
-  ['notifications', { recipientId: 1_000_017, read: false, _id: { $lte: 7_000_900 } }],
-  ['notifications', { key: 'favorite:1000018:2000017' }],
-  ['notifications', { _id: 7_000_017 }],
+  ['favorites', { authorShelf: '1000018:0' }],
+  ['comments', { authorId: 1_000_017 }],
+  ['comments', { authorShelf: '1000017:0' }],
+  ['inbox_reads', { _id: 1_000_017 }],
 ];
 
 const WORLD = 3_000;
@@ -76,12 +76,12 @@ async function fillWorld(db: mongoose.mongo.Db): Promise<void> {
   await Promise.all([
     db.collection('users').insertMany(each((i) => ({ _id: 1_000_000 + i, username: `user_${i}`, usernameKey: `user_${i}`, usernameSkeleton: usernameSkeleton(`user_${i}`), passwordHash: 'x' })) as never),
     db.collection('videos').insertMany(each((i) => ({ _id: 2_000_000 + i, authorId: user(i), title: 't', publishedAt: i, feedHour: i % 500, videoKey: 'v', coverKey: 'c' })) as never),
-    db.collection('favorites').insertMany(each((i) => ({ _id: 3_000_000 + i, userId: user(i), videoId: 2_000_000 + i, authorId: user(i + 1) })) as never),
+    db.collection('favorites').insertMany(each((i) => ({ _id: 3_000_000 + i, userId: user(i), videoId: 2_000_000 + i, authorId: user(i + 1), authorShelf: `${user(i + 1)}:${i % 20}` })) as never),
     db.collection('follows').insertMany(each((i) => ({ _id: 5_000_000 + i, followerId: user(i), followeeId: 1_000_000 + i })) as never),
-    db.collection('comments').insertMany(each((i) => ({ _id: 4_000_000 + i, videoId: 2_000_000 + (i % 300), userId: user(i), content: 'c', createdAt: i, dedupeKey: `${user(i)}:c-${i}` })) as never),
+    db.collection('comments').insertMany(each((i) => ({ _id: 4_000_000 + i, videoId: 2_000_000 + (i % 300), userId: user(i), content: 'c', createdAt: i, dedupeKey: `${user(i)}:c-${i}`, authorId: user(i + 7), authorShelf: `${user(i + 7)}:${i % 20}` })) as never),
     db.collection('messages').insertMany(each((i) => ({ _id: 6_000_000 + i, fromUserId: user(i), toUserId: user(i + 1), pair: `${user(i)}:${user(i + 1)}`, content: 'm', createdAt: i, hour: i % 500, dedupeKey: `${user(i)}:c-${i}` })) as never),
     db.collection('hours').insertMany(each((i) => ({ _id: `user:${user(i)}:${i}`, key: `user:${user(i)}`, hour: i })) as never),
     db.collection('conversations').insertMany(each((i) => ({ _id: `${user(i)}:${user(i + 1)}:${i}`, latest: { id: i, fromUserId: user(i), content: 'm' } })) as never),
-    db.collection('notifications').insertMany(each((i) => ({ _id: 7_000_000 + i, recipientId: user(i), type: 'favorite', actorId: user(i + 1), videoId: 2_000_000 + i, key: `favorite:${user(i + 1)}:${2_000_000 + i}`, read: i % 2 === 0 })) as never),
+    db.collection('inbox_reads').insertMany(each((i) => ({ _id: 1_000_000 + i, upTo: 7_000_000 + i })) as never),
   ]);
 }
