@@ -29,11 +29,11 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
   ];
   // A like and an unlike at once (a double tap) change the edge in turn.
   const changed = await inTurn(`favorites:${userId}>${videoId}`, () =>
-    actionType === 1 ? like(userId, videoId, authorId, counters, origin) : unlike(userId, videoId, authorId, counters, origin));
+    actionType === 1 ? likeOnce(userId, videoId, authorId, counters, origin) : unlikeOnce(userId, videoId, authorId, counters, origin));
   if (changed && actionType === 1 && userId !== authorId && mayListen(authorId)) await reportLike(userId, videoId, authorId, origin);
 }
 
-async function like(userId: number, videoId: number, authorId: number, counters: CounterChange[], origin: Origin): Promise<boolean> {
+async function likeOnce(userId: number, videoId: number, authorId: number, counters: CounterChange[], origin: Origin): Promise<boolean> {
   const like = await newLike(userId, videoId, authorId);
   const forgetting = { likes: [userId], liked: [authorId], shelves: [like.shelf, like.authorShelf] };
   if (!(await changing({ counters }, () => addLike(like), forgetting))) return false;
@@ -41,7 +41,7 @@ async function like(userId: number, videoId: number, authorId: number, counters:
   return true;
 }
 
-async function unlike(userId: number, videoId: number, authorId: number, counters: CounterChange[], origin: Origin): Promise<boolean> {
+async function unlikeOnce(userId: number, videoId: number, authorId: number, counters: CounterChange[], origin: Origin): Promise<boolean> {
   let removed: number | undefined;
   const remove = async () => (removed = await removeLike(userId, videoId)) !== undefined;
   if (!(await changing({ counters }, remove, { likes: [userId], liked: [authorId] }))) return false;
@@ -71,7 +71,11 @@ async function addLike(like: LikeDoc): Promise<boolean> {
   return true;
 }
 
-/** The id of the like removed; undefined when there was none. */
+/**
+ * The id of the like removed (its notification's); undefined when there was none. FerretDB's
+ * findAndModify is not atomic: unlikes of one like on two processes at once can both return it, and
+ * the counters they both changed are then recounted after the fold (counters.ts, `recountWhenShared`).
+ */
 async function removeLike(userId: number, videoId: number): Promise<number | undefined> {
   return (await Favorite.findOneAndDelete({ userId, videoId }).lean<{ _id: number }>())?._id;
 }

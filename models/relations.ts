@@ -68,7 +68,7 @@ async function addEdge(edge: EdgeDoc): Promise<boolean> {
   return true;
 }
 
-/** The id of the edge removed; undefined when there was none. */
+/** The id of the edge removed (its notification's); undefined when there was none. Not atomic on FerretDB: see removeLike. */
 async function removeEdge(followerId: number, followeeId: number): Promise<number | undefined> {
   return (await Follow.findOneAndDelete({ followerId, followeeId }).lean<{ _id: number }>())?._id;
 }

@@ -128,6 +128,7 @@ async function measure(label: string): Promise<Map<string, Sample>> {
     ['friend list', get((me) => `/douyin/relation/friend/list/?token=${me.token}&user_id=${me.id}`)],
     ['comment list', get((me) => `/douyin/comment/list/?token=${me.token}&video_id=${pick(videos)}`)],
     ['chat history', get((me) => `/douyin/message/chat/?token=${me.token}&to_user_id=${other(me).id}`)],
+    ['notification list', get((me) => `/douyin/notification/list/?token=${me.token}`)],
     ['favorite action', post((me) => `/douyin/favorite/action/?token=${me.token}&video_id=${pick(videos)}&action_type=${pick([1, 2])}`)],
     ['comment action', post((me) => `/douyin/comment/action/?token=${me.token}&video_id=${pick(videos)}&action_type=1&comment_text=measured`)],
     ['relation action', post((me) => `/douyin/relation/action/?token=${me.token}&to_user_id=${other(me).id}&action_type=${pick([1, 2])}`)],
