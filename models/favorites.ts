@@ -1,5 +1,6 @@
 import { Refusal } from './errors.js';
 import { domainEvents, mayListen, type Origin } from './events.js';
+import { edgeHints } from './edge-hints.js';
 import { Favorite } from './favorite.js';
 import { nextId } from './ids.js';
 import { inTurn } from './in-turn.js';
@@ -15,6 +16,7 @@ import { batchedInserts } from './write-batch.js';
 import { changing, pendingCount, type CounterChange } from './write-behind.js';
 
 const insertLike = batchedInserts<LikeDoc>(Favorite);
+const likesStored = edgeHints();
 
 /** Likes (actionType 1) or unlikes (2) a video. Idempotent: repeating either changes nothing and succeeds. */
 export async function favorite(userId: number, videoId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
@@ -34,14 +36,18 @@ export async function favorite(userId: number, videoId: number, actionType: 1 | 
 }
 
 async function likeOnce(userId: number, videoId: number, authorId: number, counters: CounterChange[], origin: Origin): Promise<boolean> {
+  const key = `${userId}>${videoId}`;
+  if (likesStored.seen(key) && (await Favorite.exists({ userId, videoId }))) return false;
   const like = await newLike(userId, videoId, authorId);
   const forgetting = { likes: [userId], liked: [authorId], shelves: [like.shelf, like.authorShelf] };
-  if (!(await changing({ counters }, () => addLike(like), forgetting))) return false;
-  likeAdded(like, origin);
-  return true;
+  const added = await changing({ counters }, () => addLike(like), forgetting);
+  likesStored.stored(key); // by this like or, when it changed nothing, by an earlier one
+  if (added) likeAdded(like, origin);
+  return added;
 }
 
 async function unlikeOnce(userId: number, videoId: number, authorId: number, counters: CounterChange[], origin: Origin): Promise<boolean> {
+  likesStored.removed(`${userId}>${videoId}`);
   let removed: number | undefined;
   const remove = async () => (removed = await removeLike(userId, videoId)) !== undefined;
   if (!(await changing({ counters }, remove, { likes: [userId], liked: [authorId] }))) return false;

@@ -1,6 +1,6 @@
 /**
  * Runs the work given for one key one at a time in this process, in the order given: a like and an
- * unlike of one video by one user (a double tap) change the edge and its notification in turn.
+ * unlike of one video by one user (a double tap) change the edge in turn.
  */
 const turns = new Map<string, Promise<unknown>>();
 

@@ -1,6 +1,7 @@
 import { cachedConversations } from './caches.js';
 import { Refusal } from './errors.js';
 import { domainEvents, mayListen, type Origin } from './events.js';
+import { edgeHints } from './edge-hints.js';
 import { Follow } from './follow.js';
 import { nextId } from './ids.js';
 import { inTurn } from './in-turn.js';
@@ -16,6 +17,7 @@ import { batchedInserts } from './write-batch.js';
 import { changing, type CounterChange } from './write-behind.js';
 
 const insertEdge = batchedInserts<EdgeDoc>(Follow);
+const followsStored = edgeHints();
 
 /** Follows (actionType 1) or unfollows (2). Idempotent: repeating either changes nothing and succeeds. */
 export async function follow(followerId: number, followeeId: number, actionType: 1 | 2, origin: Origin = {}): Promise<void> {
@@ -40,14 +42,18 @@ export async function follow(followerId: number, followeeId: number, actionType:
 type EdgeDoc = { _id: number; followerId: number; followeeId: number; followShelf: string; followerShelf: string };
 
 async function followOnce(followerId: number, followeeId: number, counters: readonly CounterChange[], origin: Origin): Promise<boolean> {
+  const key = `${followerId}>${followeeId}`;
+  if (followsStored.seen(key) && (await Follow.exists({ followerId, followeeId }))) return false;
   const edge = await newEdge(followerId, followeeId);
   const forgetting = { pair: [followerId, followeeId] as const, shelves: [edge.followShelf, edge.followerShelf] };
-  if (!(await changing({ counters }, () => addEdge(edge), forgetting))) return false;
-  followAdded(edge, origin);
-  return true;
+  const added = await changing({ counters }, () => addEdge(edge), forgetting);
+  followsStored.stored(key); // by this follow or, when it changed nothing, by an earlier one
+  if (added) followAdded(edge, origin);
+  return added;
 }
 
 async function unfollowOnce(followerId: number, followeeId: number, counters: readonly CounterChange[], origin: Origin): Promise<boolean> {
+  followsStored.removed(`${followerId}>${followeeId}`);
   let removed: number | undefined;
   const remove = async () => (removed = await removeEdge(followerId, followeeId)) !== undefined;
   if (!(await changing({ counters }, remove, { pair: [followerId, followeeId] }))) return false;

@@ -2,7 +2,9 @@ import anyTest, { type TestFn } from 'ava';
 import { addComment, deleteComment } from '../models/comments.js';
 import { closeDatabase, openDatabase, storeCommands } from '../models/db.js';
 import { decideAudience } from '../models/events.js';
+import { Favorite } from '../models/favorite.js';
 import { favorite } from '../models/favorites.js';
+import { Follow } from '../models/follow.js';
 import { nextId } from '../models/ids.js';
 import { sendMessage } from '../models/messages.js';
 import { follow } from '../models/relations.js';
@@ -99,4 +101,30 @@ test('chat messages: at most two store commands each', async (t) => {
   const { users } = t.context;
   const messages = await perWrite((round) => each(BURST, (i) => () => sendMessage(users[BURST + i]!, users[(i + round) % BURST]!, `hello ${i}`, { requireFriendship: false, clientMsgId: `m${round}-${i}` })));
   t.true(messages.perWrite <= 2, `${messages.perWrite} per message: ${messages.sent.join(', ')}`);
+});
+
+test('a like or a follow repeated (a double tap, a retry) costs one lookup and stores nothing', async (t) => {
+  const { users, videos } = t.context;
+  const [fan, star, videoId] = [users[BURST + 5]!, users[3]!, videos[7]!];
+  await favorite(fan, videoId, 1);
+  await follow(fan, star, 1);
+  await fold();
+  commands = [];
+  await favorite(fan, videoId, 1);
+  await follow(fan, star, 1);
+  t.deepEqual(commands, ['find favorites', 'find follows']);
+});
+
+test('a like or a follow removed on another process since this one stored it is stored again', async (t) => {
+  const { users, videos } = t.context;
+  const [fan, star, videoId] = [users[BURST + 6]!, users[4]!, videos[6]!];
+  await favorite(fan, videoId, 1);
+  await follow(fan, star, 1);
+  // As another process's unlike and unfollow would: this process still remembers storing them.
+  await Favorite.deleteOne({ userId: fan, videoId });
+  await Follow.deleteOne({ followerId: fan, followeeId: star });
+  await favorite(fan, videoId, 1);
+  await follow(fan, star, 1);
+  t.truthy(await Favorite.exists({ userId: fan, videoId }));
+  t.truthy(await Follow.exists({ followerId: fan, followeeId: star }));
 });

@@ -38,6 +38,16 @@ await measure('updateOne $inc 2 fields', N, async () => { for (let i = 0; i < N;
 await measure('findOne by _id', N, async () => { for (let i = 0; i < N; i++) await users.findOne({ _id: rnd() }); }, N);
 await measure('find 16 by _id parallel', N, async () => { for (let i = 0; i < N; i += 16) await Promise.all(Array.from({ length: 16 }, () => users.findOne({ _id: rnd() }))); }, N);
 await measure('deleteOne by a,b', 500, async () => { for (let i = 0; i < 500; i++) await edges.deleteOne({ a: 1e6 + 10 + i, b: 1 }); }, 500);
+await measure('findOneAndDelete by a,b', 500, async () => { for (let i = 0; i < 500; i++) await edges.findOneAndDelete({ a: 1e6 + 600 + i, b: 1 }); }, 500);
+await measure('deleteOne by a,b, none there', 500, async () => { for (let i = 0; i < 500; i++) await edges.deleteOne({ a: 1e6 + 10 + i, b: 1 }); }, 500);
+await measure('findOneAndDelete by a,b, none there', 500, async () => { for (let i = 0; i < 500; i++) await edges.findOneAndDelete({ a: 1e6 + 600 + i, b: 1 }); }, 500);
+await measure('findOne by a,b', 500, async () => { for (let i = 0; i < 500; i++) await edges.findOne({ a: 1e6 + 1200 + i, b: 1 }); }, 500);
+await measure('insertMany 16, one a duplicate', N, async () => {
+  for (let i = 0; i < N; i += 16) {
+    await edges.insertMany([{ _id: seq++, a: 1e6 + 1200 + (i % 500), b: 1 }, ...Array.from({ length: 15 }, () => ({ _id: seq++, a: seq, b: 1 }))], { ordered: false }).catch(() => undefined);
+  }
+}, N / 16);
+await measure('insertOne, duplicate of a,b', 500, async () => { for (let i = 0; i < 500; i++) await edges.insertOne({ _id: seq++, a: 1e6 + 1200 + i, b: 1 }).catch(() => undefined); }, 500);
 // duplicates in an unordered insertMany
 try {
   await edges.insertMany([{ _id: 1, a: 1, b: 9 }, { _id: 2, a: 1, b: 9 }, { _id: 3, a: 2, b: 9 }], { ordered: false });
