@@ -83,6 +83,11 @@ export interface Changes {
   folded?: number;
 }
 
+/** The shelves an entry removed was in; none (every shelf read is forgotten) for an entry stored without them. */
+export function heldIn(...shelves: ReadonlyArray<string | undefined>): Pick<Changes, 'shelves'> {
+  return shelves.every((shelf) => shelf !== undefined) ? { shelves: shelves as string[] } : {};
+}
+
 export const cacheEvents = new EventEmitter<{ forgotten: [Changes] }>();
 
 /**

@@ -8,7 +8,7 @@ import { likesOf, likesReceivedBy } from './lists.js';
 import type { Cursor } from './relations.js';
 import { recordAsLeft, userExists } from './users.js';
 import { likeAdded, withdrawn } from './notifications.js';
-import { cachedVideos } from './caches.js';
+import { cachedVideos, heldIn } from './caches.js';
 import { foldsIn } from './fold-gate.js';
 import { videoViews } from './videos.js';
 import type { VideoView } from './views.js';
@@ -48,10 +48,11 @@ async function likeOnce(userId: number, videoId: number, authorId: number, count
 
 async function unlikeOnce(userId: number, videoId: number, authorId: number, counters: CounterChange[], origin: Origin): Promise<boolean> {
   likesStored.removed(`${userId}>${videoId}`);
-  let removed: number | undefined;
+  let removed: Removed | undefined;
   const remove = async () => (removed = await removeLike(userId, videoId)) !== undefined;
-  if (!(await changing({ counters }, remove, { likes: [userId], liked: [authorId] }))) return false;
-  withdrawn(removed!, userId, authorId, origin);
+  const forgetting = () => ({ likes: [userId], liked: [authorId], ...heldIn(removed?.shelf, removed?.authorShelf) });
+  if (!(await changing({ counters }, remove, forgetting))) return false;
+  withdrawn(removed!._id, userId, authorId, origin);
   return true;
 }
 
@@ -63,6 +64,8 @@ async function reportLike(userId: number, videoId: number, authorId: number, ori
 }
 
 type LikeDoc = { _id: number; userId: number; videoId: number; authorId: number; shelf: string; authorShelf: string };
+/** A like as stored, by this version or an older one (without shelves). */
+type Removed = Pick<LikeDoc, '_id'> & Partial<LikeDoc>;
 
 async function newLike(userId: number, videoId: number, authorId: number): Promise<LikeDoc> {
   const id = nextId();
@@ -78,12 +81,12 @@ async function addLike(like: LikeDoc): Promise<boolean> {
 }
 
 /**
- * The id of the like removed (its notification's); undefined when there was none. FerretDB's
+ * The like removed (its id is its notification's); undefined when there was none. FerretDB's
  * findAndModify is not atomic: unlikes of one like on two processes at once can both return it, and
  * the counters they both changed are then recounted after the fold (counters.ts, `recountWhenShared`).
  */
-async function removeLike(userId: number, videoId: number): Promise<number | undefined> {
-  return (await Favorite.findOneAndDelete({ userId, videoId }).lean<{ _id: number }>())?._id;
+async function removeLike(userId: number, videoId: number): Promise<Removed | undefined> {
+  return (await Favorite.findOneAndDelete({ userId, videoId }).lean<Removed>()) ?? undefined;
 }
 
 /** The videos `userId` likes, most recently liked first, with `viewerId`'s flags. */

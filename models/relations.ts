@@ -1,4 +1,4 @@
-import { cachedConversations } from './caches.js';
+import { cachedConversations, heldIn } from './caches.js';
 import { Refusal } from './errors.js';
 import { domainEvents, mayListen, type Origin } from './events.js';
 import { edgeHints } from './edge-hints.js';
@@ -40,6 +40,8 @@ export async function follow(followerId: number, followeeId: number, actionType:
 }
 
 type EdgeDoc = { _id: number; followerId: number; followeeId: number; followShelf: string; followerShelf: string };
+/** An edge as stored, by this version or an older one (without shelves). */
+type Removed = Pick<EdgeDoc, '_id'> & Partial<EdgeDoc>;
 
 async function followOnce(followerId: number, followeeId: number, counters: readonly CounterChange[], origin: Origin): Promise<boolean> {
   const key = `${followerId}>${followeeId}`;
@@ -54,10 +56,11 @@ async function followOnce(followerId: number, followeeId: number, counters: read
 
 async function unfollowOnce(followerId: number, followeeId: number, counters: readonly CounterChange[], origin: Origin): Promise<boolean> {
   followsStored.removed(`${followerId}>${followeeId}`);
-  let removed: number | undefined;
+  let removed: Removed | undefined;
   const remove = async () => (removed = await removeEdge(followerId, followeeId)) !== undefined;
-  if (!(await changing({ counters }, remove, { pair: [followerId, followeeId] }))) return false;
-  withdrawn(removed!, followerId, followeeId, origin);
+  const forgetting = () => ({ pair: [followerId, followeeId] as const, ...heldIn(removed?.followShelf, removed?.followerShelf) });
+  if (!(await changing({ counters }, remove, forgetting))) return false;
+  withdrawn(removed!._id, followerId, followeeId, origin);
   return true;
 }
 
@@ -74,9 +77,9 @@ async function addEdge(edge: EdgeDoc): Promise<boolean> {
   return true;
 }
 
-/** The id of the edge removed (its notification's); undefined when there was none. Not atomic on FerretDB: see removeLike. */
-async function removeEdge(followerId: number, followeeId: number): Promise<number | undefined> {
-  return (await Follow.findOneAndDelete({ followerId, followeeId }).lean<{ _id: number }>())?._id;
+/** The edge removed (its id is its notification's); undefined when there was none. Not atomic on FerretDB: see removeLike. */
+async function removeEdge(followerId: number, followeeId: number): Promise<Removed | undefined> {
+  return (await Follow.findOneAndDelete({ followerId, followeeId }).lean<Removed>()) ?? undefined;
 }
 
 /** `before` is the `next_cursor` of the previous page. */

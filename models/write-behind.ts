@@ -117,9 +117,10 @@ function newGeneration(): Generation {
 
 /**
  * Records `changes`, then runs `write`, which makes them: they count when it resolves true, not when it
- * resolves false (it changed nothing), and are settled by a recount when it throws.
+ * resolves false (it changed nothing), and are settled by a recount when it throws. What the caches
+ * forget once it is made, `forgetting`, may be a function: what a delete removed is known after it.
  */
-export async function changing(changes: Changes, write: () => Promise<boolean>, forgetting: CacheChanges = {}): Promise<boolean> {
+export async function changing(changes: Changes, write: () => Promise<boolean>, forgetting: CacheChanges | (() => CacheChanges) = {}): Promise<boolean> {
   const generation = current;
   generation.id ||= nextId();
   generation.open += 1;
@@ -143,7 +144,7 @@ export async function changing(changes: Changes, write: () => Promise<boolean>, 
     if (made) {
       sum(generation.made, changes.counters, 1);
       if (changes.latest) keepNewest(generation.latest, changes.latest.pair, changes.latest.message);
-      forget({ ...forgetting, counted: { generation: generation.id, ...changes } });
+      forget({ ...(typeof forgetting === 'function' ? forgetting() : forgetting), counted: { generation: generation.id, ...changes } });
     }
     settle(generation);
   }

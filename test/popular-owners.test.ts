@@ -110,3 +110,34 @@ test('a store made before shelves is filed into them at start, and pages the sam
     await store.stop();
   }
 });
+
+test('an unlike leaves the pages of a fan with many likes and the inbox of the star at once, though their shelves were read', async (t) => {
+  const { api, mongoUrl } = t.context;
+  const [star, fan] = await Promise.all([api.newUser('star'), api.newUser('fan')]);
+  const db = await mongoose.createConnection(mongoUrl).asPromise();
+  t.teardown(() => db.close());
+  const ids = Array.from({ length: 80 }, (_, i) => 9_500_000_000 + i * 3);
+  await db.collection('videos').insertMany(ids.map((id) => ({ _id: id, authorId: star.id, title: `v${id}`, publishedAt: id, videoKey: 'videos/x.mp4', coverKey: 'covers/x.jpg', favoriteCount: 0, commentCount: 0 })) as never);
+  await inTurns(ids.length, 8, (i) => api.post('/douyin/favorite/action/', { token: fan.token, video_id: ids[i], action_type: 1 }));
+  const walk = async (path: string, token: string, list: string): Promise<number[]> => {
+    const seen: number[] = [];
+    let cursor: number | undefined;
+    do {
+      const { body } = await api.get(path, { token, user_id: fan.id, cursor, limit: 25 });
+      t.is(body.status_code, 0, JSON.stringify(body));
+      seen.push(...body[list].map((entry: { id: number; video?: { id: number } }) => entry.video?.id ?? entry.id));
+      cursor = body.next_cursor || undefined;
+    } while (cursor);
+    return seen.sort((a, b) => a - b);
+  };
+  const likes = () => walk('/douyin/favorite/list/', fan.token, 'video_list');
+  const inbox = () => walk('/douyin/notification/list/', star.token, 'notification_list');
+  t.deepEqual(await likes(), ids, 'read by shelves, which are kept');
+  t.deepEqual(await inbox(), ids);
+
+  const unliked = ids[10]!;
+  t.like((await api.post('/douyin/favorite/action/', { token: fan.token, video_id: unliked, action_type: 2 })).body, { status_code: 0 });
+  const left = ids.filter((id) => id !== unliked);
+  t.deepEqual(await likes(), left, 'the shelf that held it was forgotten');
+  t.deepEqual(await inbox(), left);
+});
