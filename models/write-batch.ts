@@ -105,14 +105,6 @@ export async function bulkWrite(model: Model<any>, operations: ReadonlyArray<Rec
   }
 }
 
-/** Deletes of `model` by filter, batched; for deletes whose caller does not need to know whether one matched. */
-export function batchedDeletes(model: Model<any>): (filter: Record<string, unknown>) => Promise<void> {
-  return batched(async (filters) => {
-    await bulkWrite(model, filters.map((filter) => ({ deleteOne: { filter } })));
-    return filters.map(() => undefined);
-  });
-}
-
 /** The document an ordered insert stopped at, and why; undefined when the error is not such a refusal. */
 function firstWriteError(error: unknown): { index: number; code?: number; errmsg?: string } | undefined {
   const writeErrors = (error as mongo.MongoBulkWriteError | undefined)?.writeErrors;
