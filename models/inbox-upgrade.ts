@@ -20,5 +20,9 @@ export async function deriveInboxFromEdges(): Promise<void> {
   const limit = pLimit(8);
   await Promise.all([...positions].map(([userId, upTo]) =>
     limit(() => InboxRead.collection.updateOne({ _id: userId } as never, { $max: { upTo } }, { upsert: true }))));
-  await db.collection('notifications').drop();
+  await db.collection('notifications').drop().catch((error: unknown) => {
+    if ((error as { code?: number }).code !== NAMESPACE_NOT_FOUND) throw error; // dropped by a process starting beside this one
+  });
 }
+
+const NAMESPACE_NOT_FOUND = 26;
