@@ -7,13 +7,15 @@
  * push latency (message/action to the recipient's socket) on the grown world. --cpu-prof profiles the
  * server over the whole run (node --cpu-prof) and prints where its time went, by package.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pLimit from 'p-limit';
 import { tinyVideo } from '../helpers/media.js';
 import { startServer } from '../helpers/server.js';
 import { startTestStore } from '../helpers/store.js';
-import { temporaryDir } from '../helpers/dirs.js';
 import { percentile, seedUsers, type BenchUser } from './fixtures.js';
 import { timeByPackage } from './profile.js';
 import { awaitDeliveries, awaitQuiet, connectRecipients, sendAtRate, type PushProbe } from './push.js';
@@ -35,7 +37,8 @@ const { values } = parseArgs({
 });
 const { 'cpu-prof': profile, ...numbers } = values;
 const options = Object.fromEntries(Object.entries(numbers).map(([name, value]) => [name, Number(value)])) as Record<keyof typeof numbers, number>;
-const profileDir = profile ? temporaryDir('douyin-profile-') : undefined;
+// Kept after the run (not a temporaryDir): the profile is there to be opened.
+const profileDir = profile ? mkdtempSync(path.join(tmpdir(), 'douyin-profile-')) : undefined;
 
 const store = await startTestStore();
 const mongoUrl = `${store.url}bench-scale`;

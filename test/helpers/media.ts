@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { onPath } from '../../server/store/files.js';
@@ -9,7 +8,7 @@ import { temporaryDir } from './dirs.js';
 const run = promisify(execFile);
 
 export async function fixtureDir(): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), 'douyin-fixtures-'));
+  return temporaryDir('douyin-fixtures-');
 }
 
 /**
