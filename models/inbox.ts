@@ -76,10 +76,16 @@ export async function syncNotifications(userId: number, afterId: number, limit: 
   };
 }
 
-/** Marks the user's notifications up to `upToId` read (the position only moves forward); returns how many stay unread. */
+/**
+ * Marks the user's notifications up to `upToId` read (the position only moves forward, and no further
+ * than the newest notification: "everything" marked with a huge id must not mark those to come);
+ * returns how many stay unread.
+ */
 export async function markRead(userId: number, upToId: number): Promise<number> {
-  await moveReadTo(userId, upToId);
-  return unread(await inboxOf(userId));
+  const { notices, readTo } = await inboxOf(userId);
+  const upTo = Math.min(upToId, notices[0]?._id ?? 0);
+  if (upTo > readTo) await moveReadTo(userId, upTo);
+  return unread({ notices, readTo: Math.max(readTo, upTo) });
 }
 
 async function inboxOf(userId: number): Promise<Inbox> {

@@ -264,6 +264,13 @@ test('the inbox pages by cursor, newest first, with no gaps or repeats; read mar
   t.is(after.unread, 4);
   t.is((await apiA.post('/douyin/notification/read/', { token: author.token, up_to_id: 1 })).body.unread_count, 4, 'marking less changes nothing');
   t.is((await apiA.post('/douyin/notification/read/', { token: author.token, up_to_id: paged.list[0]!.id })).body.unread_count, 0);
+
+  const everything = await apiB.post('/douyin/notification/read/', { token: author.token, up_to_id: Number.MAX_SAFE_INTEGER });
+  t.is(everything.body.unread_count, 0);
+  await comment(apiA, fan, videoId, 'after everything was marked');
+  const [newest] = (await inbox(apiB, author)).list;
+  t.like(newest, { comment: { content: 'after everything was marked' }, is_read: false }, 'marking with an id past the newest does not mark those to come');
+  t.is((await inbox(apiA, author)).unread, 1);
 });
 
 test(`an inbox keeps the newest ${INBOX_SIZE}; catch-up comes in pages of 100`, async (t) => {
