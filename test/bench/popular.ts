@@ -32,12 +32,13 @@ const t0 = Date.now();
 const [star, fan, author, bystander, ...crowd] = await seedUsers(mongoUrl, N + 4);
 await openDatabase(mongoUrl);
 
-/** Inserts entries of one big owner with their shelf keys, shelves of sizes.shelf in the past. */
-async function fileBig<T extends { _id: number }>(model: mongoose.Model<any>, list: ListName, owner: number, field: string, docs: T[], others: (doc: T) => Record<string, string>) {
+/** Inserts entries of big owners (one per list) with their shelf keys, shelves of sizes.shelf in the past. */
+async function fileBig<T extends { _id: number }>(model: mongoose.Model<any>, lists: Array<{ list: ListName; owner: number; field: string }>, docs: T[], others: (doc: T) => Record<string, unknown>) {
   const froms = docs.filter((_, i) => i > 0 && i % sizes.shelf === 0).map((doc) => doc._id);
-  await fileShelves(list, owner, froms);
+  for (const { list, owner } of lists) await fileShelves(list, owner, froms);
   for (let start = 0; start < docs.length; start += 1_000) {
-    const batch = docs.slice(start, start + 1_000).map((doc, j) => ({ ...doc, [field]: `${owner}:${Math.floor((start + j) / sizes.shelf)}`, ...others(doc) }));
+    const shelved = (j: number) => Object.fromEntries(lists.map(({ owner, field }) => [field, `${owner}:${Math.floor((start + j) / sizes.shelf)}`]));
+    const batch = docs.slice(start, start + 1_000).map((doc, j) => ({ ...doc, ...shelved(j), ...others(doc) }));
     await model.collection.insertMany(batch as never[], { ordered: true });
   }
 }
@@ -49,15 +50,15 @@ const video = async (authorId: number) => {
 const [talked, liked, quiet] = [await video(author!.id), await video(author!.id), await video(bystander!.id)];
 const ids = () => crowd.map(() => nextId());
 const commentIds = ids();
-await fileBig(Comment, 'comments', talked, 'shelf', crowd.map((user, i) => ({ _id: commentIds[i]!, videoId: talked, userId: user.id, content: `comment ${i}`, createdAt: Date.now() })), () => ({}));
+const comments = crowd.map((user, i) => ({ _id: commentIds[i]!, videoId: talked, userId: user.id, content: `comment ${i}`, createdAt: Date.now(), authorId: author!.id }));
+await fileBig(Comment, [{ list: 'comments', owner: talked, field: 'shelf' }, { list: 'commented', owner: author!.id, field: 'authorShelf' }], comments, () => ({}));
 const likeIds = ids();
-for (let start = 0; start < N; start += 1_000) {
-  await Favorite.collection.insertMany(crowd.slice(start, start + 1_000).map((user, j) => ({ _id: likeIds[start + j]!, userId: user.id, videoId: liked, authorId: author!.id, shelf: `${user.id}:0` })) as never[]);
-}
+const likes = crowd.map((user, i) => ({ _id: likeIds[i]!, userId: user.id, videoId: liked, authorId: author!.id }));
+await fileBig(Favorite, [{ list: 'liked', owner: author!.id, field: 'authorShelf' }], likes, (like) => ({ shelf: `${like.userId}:0` }));
 const followerIds = ids();
-await fileBig(Follow, 'followers', star!.id, 'followerShelf', crowd.map((user, i) => ({ _id: followerIds[i]!, followerId: user.id, followeeId: star!.id })), (doc) => ({ followShelf: `${doc.followerId}:0` }));
+await fileBig(Follow, [{ list: 'followers', owner: star!.id, field: 'followerShelf' }], crowd.map((user, i) => ({ _id: followerIds[i]!, followerId: user.id, followeeId: star!.id })), (doc) => ({ followShelf: `${doc.followerId}:0` }));
 const followIds = ids();
-await fileBig(Follow, 'follows', fan!.id, 'followShelf', crowd.map((user, i) => ({ _id: followIds[i]!, followerId: fan!.id, followeeId: user.id })), (doc) => ({ followerShelf: `${doc.followeeId}:0` }));
+await fileBig(Follow, [{ list: 'follows', owner: fan!.id, field: 'followShelf' }], crowd.map((user, i) => ({ _id: followIds[i]!, followerId: fan!.id, followeeId: user.id })), (doc) => ({ followerShelf: `${doc.followeeId}:0` }));
 await Video.updateOne({ _id: talked }, { $set: { commentCount: N } });
 await Video.updateOne({ _id: liked }, { $set: { favoriteCount: N } });
 await User.updateOne({ _id: star!.id }, { $set: { followerCount: N } });
@@ -80,6 +81,8 @@ const paths: Record<string, (i: number) => string> = {
   'friend list of the fan (100,000 follows)': () => `/douyin/relation/friend/list/?token=${fan!.token}&limit=30`,
   'publish list with the liked video (is_favorite of a liker)': (i) => `/douyin/publish/list/?user_id=${author!.id}&token=${token(i)}`,
   'user info of the star (is_follow of a follower)': (i) => `/douyin/user/?user_id=${star!.id}&token=${token(i)}`,
+  'notification list of the author (every like and comment received)': () => `/douyin/notification/list/?token=${author!.token}&limit=30`,
+  'notification list of the star (every follower)': () => `/douyin/notification/list/?token=${star!.token}&limit=30`,
 };
 console.log(`| request (16 clients, ${SECONDS} s) | p50 ms | p99 ms | req/s | non-2xx or errors |`);
 console.log('| --- | --- | --- | --- | --- |');
