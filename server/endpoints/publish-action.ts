@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
-import { currentDeadline } from '../../models/deadline.js';
+import { currentDeadline, DeadlineExceeded } from '../../models/deadline.js';
 import { isStoreUnavailable, nextId, Refusal, transcoding, videos } from '../../models/index.js';
 import type { VideoMeta } from '../../models/videos.js';
-import { coverKey, sourceKey, videoKey, type MediaStorage } from '../../storage/media-storage.js';
+import { coverKey, MediaUnavailable, sourceKey, videoKey, type MediaStorage } from '../../storage/media-storage.js';
 import { probe, type MediaInfo } from '../../storage/probe.js';
 import { sniffVideo } from '../../storage/sniff.js';
 import { normalize } from '../../storage/transcode.js';
@@ -49,7 +49,9 @@ export default defineEndpoint({
     }
     let asked = false;
     try {
-      // Answered already (its budget spent) or its client gone: not published behind its back.
+      // Answered already (its budget spent) or its client gone: not published behind its back. A budget
+      // spent by now ran out while the upload was being stored (the bucket or the disk), not in the store.
+      if (signal.reason instanceof DeadlineExceeded) throw new MediaUnavailable('storing the upload took the request\'s whole budget', signal.reason);
       signal.throwIfAborted();
       asked = true;
       if (info) {
