@@ -11,7 +11,7 @@ import { userViews } from './users.js';
 import { EMPTY_USER, type CommentView } from './views.js';
 import { commentAdded, withdrawn } from './notifications.js';
 import { batchedInserts } from './write-batch.js';
-import { changing, pendingCount } from './write-behind.js';
+import { changing, pendingCount, removing } from './write-behind.js';
 
 const insertComment = batchedInserts<CommentDoc & { _id: number; shelf: string; authorShelf: string }>(Comment);
 const counted = (videoId: number, step: 1 | -1) => ({ counters: [{ target: `videos:${videoId}` as const, field: 'commentCount', step }] });
@@ -65,15 +65,11 @@ export async function deleteComment(userId: number, videoId: number, commentId: 
   const video = (await cachedVideos([videoId])).get(videoId);
   if (!video) throw new Refusal('VIDEO_NOT_FOUND');
   const deletable = video.authorId === userId ? { _id: commentId, videoId } : { _id: commentId, videoId, userId };
-  let comment: CommentDoc | null = null;
   // An entry's shelf is a function of its id (shelves.ts): only that one is forgotten.
   const shelves = await Promise.all([commentsOf.shelfKey(videoId, commentId), commentsReceivedBy.shelfKey(video.authorId, commentId)]);
-  await inTurn(`comments:${commentId}`, () => changing(counted(videoId, -1), async () => {
-    comment = await Comment.findOneAndDelete(deletable).lean<CommentDoc>();
-    return comment !== null;
-  }, { comments: [videoId], commented: [video.authorId], shelves }));
-  if (!comment) throw new Refusal((await Comment.exists({ _id: commentId, videoId })) ? 'NOT_COMMENT_OWNER' : 'COMMENT_NOT_FOUND');
-  const deleted: CommentDoc = comment;
+  const remove = async () => (await Comment.findOneAndDelete(deletable).lean<CommentDoc>()) ?? undefined;
+  const deleted = await inTurn(`comments:${commentId}`, () => removing(counted(videoId, -1), remove, () => ({ comments: [videoId], commented: [video.authorId], shelves })));
+  if (!deleted) throw new Refusal((await Comment.exists({ _id: commentId, videoId })) ? 'NOT_COMMENT_OWNER' : 'COMMENT_NOT_FOUND');
   withdrawn(commentId, deleted.userId, video.authorId, {});
   return (await commentViews([deleted], userId, format))[0]!;
 }

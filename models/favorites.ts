@@ -13,7 +13,7 @@ import { foldsIn } from './fold-gate.js';
 import { videoViews } from './videos.js';
 import type { VideoView } from './views.js';
 import { batchedInserts } from './write-batch.js';
-import { changing, pendingCount, type CounterChange } from './write-behind.js';
+import { changing, pendingCount, removing, type CounterChange } from './write-behind.js';
 
 const insertLike = batchedInserts<LikeDoc>(Favorite);
 const likesStored = edgeHints();
@@ -48,12 +48,10 @@ async function likeOnce(userId: number, videoId: number, authorId: number, count
 
 async function unlikeOnce(userId: number, videoId: number, authorId: number, counters: CounterChange[], origin: Origin): Promise<boolean> {
   likesStored.removed(`${userId}>${videoId}`);
-  let removed: Removed | undefined;
-  const remove = async () => (removed = await removeLike(userId, videoId)) !== undefined;
-  const forgetting = () => ({ likes: [userId], liked: [authorId], ...heldIn(removed?.shelf, removed?.authorShelf) });
-  if (!(await changing({ counters }, remove, forgetting))) return false;
-  withdrawn(removed!._id, userId, authorId, origin);
-  return true;
+  const forgetting = (like?: Removed) => ({ likes: [userId], liked: [authorId], ...heldIn(like?.shelf, like?.authorShelf) });
+  const removed = await removing({ counters }, () => removeLike(userId, videoId), forgetting);
+  if (removed) withdrawn(removed._id, userId, authorId, origin);
+  return removed !== undefined;
 }
 
 async function reportLike(userId: number, videoId: number, authorId: number, origin: Origin): Promise<void> {

@@ -14,7 +14,7 @@ import { recordAsLeft, userExists, userViews } from './users.js';
 import { followAdded, withdrawn } from './notifications.js';
 import type { FriendView, UserView } from './views.js';
 import { batchedInserts } from './write-batch.js';
-import { changing, type CounterChange } from './write-behind.js';
+import { changing, removing, type CounterChange } from './write-behind.js';
 
 const insertEdge = batchedInserts<EdgeDoc>(Follow);
 const followsStored = edgeHints();
@@ -56,12 +56,10 @@ async function followOnce(followerId: number, followeeId: number, counters: read
 
 async function unfollowOnce(followerId: number, followeeId: number, counters: readonly CounterChange[], origin: Origin): Promise<boolean> {
   followsStored.removed(`${followerId}>${followeeId}`);
-  let removed: Removed | undefined;
-  const remove = async () => (removed = await removeEdge(followerId, followeeId)) !== undefined;
-  const forgetting = () => ({ pair: [followerId, followeeId] as const, ...heldIn(removed?.followShelf, removed?.followerShelf) });
-  if (!(await changing({ counters }, remove, forgetting))) return false;
-  withdrawn(removed!._id, followerId, followeeId, origin);
-  return true;
+  const forgetting = (edge?: Removed) => ({ pair: [followerId, followeeId] as const, ...heldIn(edge?.followShelf, edge?.followerShelf) });
+  const removed = await removing({ counters }, () => removeEdge(followerId, followeeId), forgetting);
+  if (removed) withdrawn(removed._id, followerId, followeeId, origin);
+  return removed !== undefined;
 }
 
 async function newEdge(followerId: number, followeeId: number): Promise<EdgeDoc> {

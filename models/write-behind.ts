@@ -150,6 +150,16 @@ export async function changing(changes: Changes, write: () => Promise<boolean>, 
   }
 }
 
+/**
+ * `changing` for a delete that returns what it removed (`findOneAndDelete`): resolves to it, or to
+ * undefined when there was nothing to remove. What the caches forget may depend on it.
+ */
+export async function removing<T>(changes: Changes, remove: () => Promise<T | undefined>, forgetting: (removed: T | undefined) => CacheChanges): Promise<T | undefined> {
+  let removed: T | undefined;
+  await changing(changes, async () => (removed = await remove()) !== undefined, () => forgetting(removed));
+  return removed;
+}
+
 function pendingDoc(changes: Changes, generation: Generation): PendingDoc {
   const counters = (changes.counters ?? []).map(({ target, field, step }) => ({ t: target, f: field, n: step }));
   const slice = Math.floor(generation.records++ / PACED_SIZE);
