@@ -1,6 +1,7 @@
 import { cachedVideos } from './caches.js';
 import { commentViews, type CommentFormat } from './comments.js';
-import { isDuplicateKey, idTime, storeLooksShared } from './ids.js';
+import { moveForward } from './forward-only.js';
+import { idTime } from './ids.js';
 import { commentsReceivedBy, followersOf, likesReceivedBy } from './lists.js';
 import { lateArrivalFloor } from './messages.js';
 import { InboxRead, type Notice, type NotificationType } from './notification.js';
@@ -111,21 +112,11 @@ async function readPosition(userId: number): Promise<number> {
   return (await InboxRead.findById(userId, { upTo: 1 }).lean<{ upTo: number }>())?.upTo ?? 0;
 }
 
-/**
- * `$max` with an upsert. FerretDB's updates are read-modify-write: another process's update of the
- * same position at the same moment may write over ours, so when processes share the store ours is
- * read back (and written again if it was lost). Alone on the store, no one can.
- */
-async function moveReadTo(userId: number, upTo: number): Promise<void> {
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    try {
-      await InboxRead.collection.updateOne({ _id: userId } as never, { $max: { upTo } }, { upsert: true });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error; // created meanwhile: apply ours to it
-      continue;
-    }
-    if (!storeLooksShared() || (await readPosition(userId)) >= upTo) return;
-  }
+function moveReadTo(userId: number, upTo: number): Promise<void> {
+  return moveForward(
+    () => InboxRead.collection.updateOne({ _id: userId } as never, { $max: { upTo } }, { upsert: true }),
+    async () => (await readPosition(userId)) >= upTo,
+  );
 }
 
 /**

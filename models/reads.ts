@@ -1,6 +1,6 @@
 import { cachedConversations, forget } from './caches.js';
 import { domainEvents, type Origin } from './events.js';
-import { storeLooksShared } from './ids.js';
+import { moveForward } from './forward-only.js';
 import { inTurn } from './in-turn.js';
 import { checkChatRule } from './messages.js';
 import { Conversation, pairKey, pairUsers, readIdOf, type ConversationDoc, type ReadPosition } from './message.js';
@@ -23,7 +23,7 @@ export async function markRead(readerId: number, peerId: number, upToId: number,
   const pair = pairKey(readerId, peerId);
   const latest = (await cachedConversations([pair])).get(pair)?.latest as { id: number } | undefined;
   const upTo = Math.min(upToId, latest?.id ?? 0);
-  const moved = upTo > 0 && (await inTurn(`read:${readerId}:${pair}`, () => moveForward(readerId, pair, upTo)));
+  const moved = upTo > 0 && (await inTurn(`read:${readerId}:${pair}`, () => moveReadForward(readerId, pair, upTo)));
   if (moved) domainEvents.emit('message:read', { readerId, peerId, upToId: upTo, readTime: moved.at, origin: options.origin ?? {} });
   return unreadTotal(readerId);
 }
@@ -33,25 +33,16 @@ export async function markRead(readerId: number, peerId: number, upToId: number,
  * further. Between folds: the fold writes the same document (its latest message), and FerretDB's
  * updates are read-modify-write, so two at once could lose one.
  */
-async function moveForward(readerId: number, pair: string, upTo: number): Promise<false | { at: number }> {
+async function moveReadForward(readerId: number, pair: string, upTo: number): Promise<false | { at: number }> {
   const known = await Conversation.findById(pair, { read: 1 }).lean<ConversationDoc>();
   if (readIdOf(known ?? undefined, readerId) >= upTo) return false;
   const position: ReadPosition = { id: upTo, at: Date.now() };
   const [a, b] = pairUsers(pair);
   const update = { $max: { [`read.${readerId}`]: position }, $set: { a, b } };
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    try {
-      await betweenFolds(() => Conversation.collection.updateOne({ _id: pair } as never, update, { upsert: true }));
-    } catch (error) {
-      if ((error as { code?: number }).code !== 11000) throw error; // created meanwhile: apply ours to it
-      continue;
-    }
-    // Another process's update of the document at the same moment may have written over ours. Alone
-    // on the store, no one can.
-    if (!storeLooksShared()) break;
-    const stored = await Conversation.findById(pair, { read: 1 }).lean<ConversationDoc>();
-    if (readIdOf(stored ?? undefined, readerId) >= upTo) break;
-  }
+  await moveForward(
+    () => betweenFolds(() => Conversation.collection.updateOne({ _id: pair } as never, update, { upsert: true })),
+    async () => readIdOf((await Conversation.findById(pair, { read: 1 }).lean<ConversationDoc>()) ?? undefined, readerId) >= upTo,
+  );
   forget({ conversations: [pair] });
   return position;
 }
