@@ -7,6 +7,8 @@ import { shelveAt } from './shelves.js';
 // Budgets bound the memory of each kind of list: roughly 60 bytes an entry, a comment by its length
 // (1 + 1 per 64 characters): 1.25 million units in all, about 100 MB at worst.
 
+const commentWeight = (comment: { content: string }) => 1 + Math.ceil(comment.content.length / 64);
+
 /** A user's likes, newest first. */
 export const likesOf = ownerLists<{ _id: number; videoId: number }>({
   list: 'likes',
@@ -48,7 +50,7 @@ export const commentsOf = ownerLists<CommentDoc & { _id: number }>({
   shelf: 'shelf',
   to: 'userId',
   budget: 250_000,
-  size: (comment) => 1 + Math.ceil(comment.content.length / 64),
+  size: commentWeight,
 });
 
 /**
@@ -75,6 +77,6 @@ export const commentsReceivedBy = ownerLists<CommentDoc & { _id: number }>({
   to: 'userId',
   projection: { userId: 1, videoId: 1, content: 1, createdAt: 1 },
   budget: 250_000,
-  size: (comment) => 1 + Math.ceil(comment.content.length / 64),
+  size: commentWeight,
   maxWhole: shelveAt,
 });
