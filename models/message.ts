@@ -14,6 +14,8 @@ const messageSchema = new Schema(
     hour: { type: Number, required: true },
     /** "sender:client_msg_id" when the client gave one: a retry finds the original instead of sending twice. */
     dedupeKey: { type: String },
+    /** The write-behind generation it was sent in (write-behind.ts): a recovery finds a dead process's last messages by it. */
+    g: { type: Number },
   },
   { versionKey: false, collection: 'messages' },
 );

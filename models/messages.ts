@@ -9,7 +9,7 @@ import { setEach } from './upgrades.js';
 import { userExists } from './users.js';
 import type { MessageView } from './views.js';
 import { batchedInserts } from './write-batch.js';
-import { changing } from './write-behind.js';
+import { sending } from './write-behind.js';
 
 const insertMessage = batchedInserts<MessageDoc & { _id: number }>(Message);
 
@@ -38,22 +38,21 @@ export async function sendMessage(
   await checkChatRule(fromUserId, toUserId, options.requireFriendship);
   const dedupeKey = options.clientMsgId === undefined ? undefined : `${fromUserId}:${options.clientMsgId}`;
 
-  const id = nextId();
   const pair = pairKey(fromUserId, toUserId);
   // Messages of one conversation get distinct milliseconds, so polling with pre_msg_time never skips one.
   for (let createdAt = Date.now(); ; createdAt += 1) {
+    const id = nextId(); // taken in the turn the message joins its generation (write-behind.ts)
     const hour = hourOf(createdAt);
-    // Filed before the message is stored (no reader misses it), while its pending change is recorded.
+    // Filed before the message is stored, so that no reader misses it.
     const filed = Promise.all([fileHour(pairHours(pair), hour), fileHour(userHours(fromUserId), hour), fileHour(userHours(toUserId), hour)]);
-    filed.catch(() => undefined); // awaited below, unless recording the change failed first
+    filed.catch(() => undefined); // awaited below, unless marking the generation failed first
     // The conversation's summary (its latest message, for the friend list) is written behind.
     const latest = { pair, message: { id, fromUserId, content } };
-    const doc = { _id: id, fromUserId, toUserId, pair, content, createdAt, hour, ...(dedupeKey && { dedupeKey }) };
-    const store = async () => {
+    const store = async (g: number) => {
       await filed;
-      return (await insertMessage(doc)) === 'inserted';
+      return (await insertMessage({ _id: id, fromUserId, toUserId, pair, content, createdAt, hour, g, ...(dedupeKey && { dedupeKey }) })) === 'inserted';
     };
-    if (await changing({ latest }, store)) {
+    if (await sending(latest, store)) {
       const message = { id, fromUserId, toUserId, content, createdAt };
       domainEvents.emit('message:created', { message, origin: options.origin ?? {} });
       return { message, created: true };

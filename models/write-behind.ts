@@ -3,8 +3,10 @@ import mongoose, { Schema } from 'mongoose';
 import { forget, type Changes as CacheChanges } from './caches.js';
 import { recountTargets, recountWhenShared } from './counters.js';
 import { foldExclusively } from './fold-gate.js';
-import { isGone, nextId, PROCESS_ID } from './ids.js';
-import { Conversation, Message, pairUsers } from './message.js';
+import { hourOf } from './hour-index.js';
+import { idFloor, idTime, isGone, nextId, PROCESS_ID } from './ids.js';
+import { findAny } from './lookups.js';
+import { Conversation, Message, pairUsers, type MessageDoc } from './message.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 import { batchedInserts, bulkWrite, MAX_STATEMENTS } from './write-batch.js';
@@ -27,6 +29,11 @@ import { batchedInserts, bulkWrite, MAX_STATEMENTS } from './write-batch.js';
  * - a process that dies leaves its records; the next start (or any process, once the dead one's id
  *   lease has expired) recounts the documents they name and then removes them. A recount counts the
  *   edges and subtracts the changes still to be folded, which their own processes will add.
+ *
+ * A message records nothing of its own (a chat message waits for one command, not two): it carries
+ * its generation (`g`), and the generation's first message stores a mark of it. A process that
+ * dies leaves the mark; its recovery finds the generation's messages by `g` and keeps the latest of
+ * each of their conversations.
  */
 export const FOLD_MS = 5_000;
 const RECOVERY_EVERY_MS = 60_000;
@@ -48,7 +55,11 @@ export interface Changes {
   latest?: { pair: string; message: Latest };
 }
 
-/** The changes of one write: to counters (target, field, step), and a conversation's latest message. */
+/**
+ * The changes of one write to counters (target, field, step); or the mark of a generation in which
+ * messages were sent (`m`): those carry the generation (`g` of messages), so the conversations whose
+ * latest message it had to keep are found from them.
+ */
 interface PendingDoc {
   _id: number;
   /** The process that recorded it (PROCESS_ID), the generation it folds in, and its slice of that (PACED_SIZE records each). */
@@ -56,6 +67,8 @@ interface PendingDoc {
   g: number;
   s: number;
   c: Array<{ t: CounterTarget; f: string; n: 1 | -1 }>;
+  m?: 1;
+  /** A conversation's latest message: the record of one message, as versions before the marks wrote them. */
   l?: { pair: string; message: Latest };
 }
 
@@ -63,7 +76,7 @@ export const PendingChange = mongoose.model(
   'PendingChange',
   // Deliberately without secondary indexes: the collection holds only what is not folded yet (about
   // FOLD_MS of writes), and every index would be paid for on each insert.
-  new Schema({ _id: Number, o: String, g: Number, s: Number, c: Array, l: Object }, { versionKey: false, collection: 'pending_changes' }),
+  new Schema({ _id: Number, o: String, g: Number, s: Number, c: Array, m: Number, l: Object }, { versionKey: false, collection: 'pending_changes' }),
 );
 
 interface Generation {
@@ -81,6 +94,8 @@ interface Generation {
   open: number;
   /** Records made in the store. */
   records: number;
+  /** The generation's mark (messages were sent in it), once made or being made. */
+  marked?: Promise<void>;
   drained?: () => void;
   /** Per target folded: the fold count (fold-gate.ts) of records that hold its changes. */
   foldedInto: Map<CounterTarget, number>;
@@ -116,16 +131,34 @@ function newGeneration(): Generation {
 }
 
 /**
- * Records `changes`, then runs `write`, which makes them: they count when it resolves true, not when it
+ * Records `counters`, then runs `write`, which makes them: they count when it resolves true, not when it
  * resolves false (it changed nothing), and are settled by a recount when it throws. What the caches
  * forget once it is made, `forgetting`, may be a function: what a delete removed is known after it.
  */
-export async function changing(changes: Changes, write: () => Promise<boolean>, forgetting: CacheChanges | (() => CacheChanges) = {}): Promise<boolean> {
+export function changing(changes: { counters: readonly CounterChange[] }, write: () => Promise<boolean>, forgetting: CacheChanges | (() => CacheChanges) = {}): Promise<boolean> {
+  return inGeneration(async (generation) => void (await insertPending(pendingDoc(changes, generation))), changes, write, forgetting);
+}
+
+/**
+ * Runs `write`, which stores a message (with `g`, the generation it is given) and makes it its
+ * conversation's latest. Nothing is recorded per message: the generation's mark, made once before its
+ * first message, tells a recovery to look for its messages (by `g`), so a message costs one command.
+ */
+export function sending(latest: { pair: string; message: Latest }, write: (generation: number) => Promise<boolean>): Promise<boolean> {
+  return inGeneration(markMessages, { latest }, write);
+}
+
+async function inGeneration(
+  record: (generation: Generation) => Promise<void>,
+  changes: Changes,
+  write: (generation: number) => Promise<boolean>,
+  forgetting: CacheChanges | (() => CacheChanges) = {},
+): Promise<boolean> {
   const generation = current;
   generation.id ||= nextId();
   generation.open += 1;
   try {
-    await insertPending(pendingDoc(changes, generation));
+    await record(generation);
   } catch (error) {
     settle(generation);
     throw error;
@@ -133,7 +166,7 @@ export async function changing(changes: Changes, write: () => Promise<boolean>, 
   sum(generation.inflight, changes.counters, 1);
   let made = false;
   try {
-    made = await write();
+    made = await write(generation.id);
     return made;
   } catch (error) {
     changes.counters?.forEach((change) => generation.uncertain.add(change.target));
@@ -150,11 +183,23 @@ export async function changing(changes: Changes, write: () => Promise<boolean>, 
   }
 }
 
+/** The generation's mark, made by its first message (again by the next, if storing it failed). */
+function markMessages(generation: Generation): Promise<void> {
+  generation.marked ??= insertPending({ ...pendingDoc({}, generation), m: 1 }).then(
+    () => undefined,
+    (error: unknown) => {
+      generation.marked = undefined;
+      throw error;
+    },
+  );
+  return generation.marked;
+}
+
 /**
  * `changing` for a delete that returns what it removed (`findOneAndDelete`): resolves to it, or to
  * undefined when there was nothing to remove. What the caches forget may depend on it.
  */
-export async function removing<T>(changes: Changes, remove: () => Promise<T | undefined>, forgetting: (removed: T | undefined) => CacheChanges): Promise<T | undefined> {
+export async function removing<T>(changes: { counters: readonly CounterChange[] }, remove: () => Promise<T | undefined>, forgetting: (removed: T | undefined) => CacheChanges): Promise<T | undefined> {
   let removed: T | undefined;
   await changing(changes, async () => (removed = await remove()) !== undefined, () => forgetting(removed));
   return removed;
@@ -163,7 +208,7 @@ export async function removing<T>(changes: Changes, remove: () => Promise<T | un
 function pendingDoc(changes: Changes, generation: Generation): PendingDoc {
   const counters = (changes.counters ?? []).map(({ target, field, step }) => ({ t: target, f: field, n: step }));
   const slice = Math.floor(generation.records++ / PACED_SIZE);
-  return { _id: nextId(), o: PROCESS_ID, g: generation.id, s: slice, c: counters, ...(changes.latest && { l: changes.latest }) };
+  return { _id: nextId(), o: PROCESS_ID, g: generation.id, s: slice, c: counters };
 }
 
 type Totals = Map<CounterTarget, Map<string, number>>;
@@ -226,14 +271,41 @@ export function rememberRemote(changes: CacheChanges): void {
 }
 
 /**
- * The latest messages other processes recorded and have not folded, read from their records: a
- * process that joins them (its cache relay) learns what they announced before it listened. Without
- * it, a read marked here within FOLD_MS of a message would stop short of it. (Their counters show
- * at their fold: records of writes that changed nothing, a repeated like, are not told apart.)
+ * The latest messages other processes recorded and have not folded, read from their marks: a process
+ * that joins them (its cache relay) learns what they announced before it listened. Without it, a read
+ * marked here within FOLD_MS of a message would stop short of it. (Their counters show at their fold:
+ * records of writes that changed nothing, a repeated like, are not told apart.)
  */
 export async function learnUnfoldedElsewhere(): Promise<void> {
-  const records = await PendingChange.find({ o: { $ne: PROCESS_ID }, l: { $exists: true } }, { g: 1, l: 1 }).lean<Array<Pick<PendingDoc, 'g' | 'l'>>>();
-  for (const { g, l } of records) rememberRemote({ counted: { generation: g, latest: l! } });
+  const records = await PendingChange.find({ o: { $ne: PROCESS_ID } }, { g: 1, m: 1, l: 1 }).lean<Array<Pick<PendingDoc, 'g' | 'm' | 'l'>>>();
+  for (const { generation, pair, message } of await messagesRecorded(records)) rememberRemote({ counted: { generation, latest: { pair, message } } });
+}
+
+/**
+ * The messages of the generations these records mark (and those named by records of single messages,
+ * as earlier versions wrote them): what their processes make the latest of their conversations.
+ */
+async function messagesRecorded(records: ReadonlyArray<Pick<PendingDoc, 'g' | 'm' | 'l'>>): Promise<Array<{ generation: number; pair: string; message: Latest }>> {
+  const named = records.flatMap((doc) => (doc.l ? [{ generation: doc.g, ...doc.l }] : []));
+  const generations = [...new Set(records.filter((doc) => doc.m).map((doc) => doc.g))];
+  const stored = await findAny<Pick<MessageDoc, 'g' | 'pair' | 'fromUserId' | 'content'> & { _id: number }>(
+    Message,
+    generations.flatMap(messagesOfGeneration),
+    { g: 1, pair: 1, fromUserId: 1, content: 1 },
+  );
+  return [...named, ...stored.map((doc) => ({ generation: doc.g!, pair: doc.pair, message: { id: doc._id, fromUserId: doc.fromUserId, content: doc.content } }))];
+}
+
+/**
+ * Filters for the messages of one generation, each an equality on `hour` and `g` (FerretDB's indexes
+ * serve the hour). A message of it takes its id in the turn it joins the generation, so no id is more
+ * than a moment older than the generation's; a message's time may be older by a retry (messages.ts),
+ * never by an hour. The id floor is what MongoDB's `_id` index serves.
+ */
+function messagesOfGeneration(generation: number): Array<Record<string, unknown>> {
+  const began = idTime(generation);
+  const hour = hourOf(began);
+  return [hour - 1, hour, hour + 1].map((h) => ({ hour: h, g: generation, _id: { $gte: idFloor(began - 1_000) } }));
 }
 
 /** Starts folding every FOLD_MS and looking for what dead processes left; recovers what is left now. */
@@ -431,7 +503,7 @@ export async function recoverOrphans(): Promise<number> {
   const targets = [...new Set(orphans.flatMap((doc) => doc.c.map((change) => change.t)))];
   await recountTargets(targets, { resolving: (doc) => gone.has(doc.o) });
   const latest = new Map<string, Latest>();
-  for (const doc of orphans) if (doc.l) keepNewest(latest, doc.l.pair, doc.l.message);
+  for (const { pair, message } of await messagesRecorded(orphans)) keepNewest(latest, pair, message);
   await keepLatest(latest, { verify: true });
   await Promise.all([...gone].map((owner) => PendingChange.deleteMany({ o: owner })));
   forget({ conversations: [...latest.keys()] });

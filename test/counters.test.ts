@@ -67,6 +67,16 @@ async function drift(db: mongoose.Connection): Promise<string[]> {
   return problems;
 }
 
+/** Conversations whose stored latest message is not the newest of their messages, as "pair: stored != newest". */
+async function staleConversations(db: mongoose.Connection): Promise<string[]> {
+  const newest = new Map<string, number>();
+  for (const message of await db.collection<{ _id: number; pair: string }>('messages').find().toArray()) {
+    newest.set(message.pair, Math.max(newest.get(message.pair) ?? 0, message._id));
+  }
+  const stored = new Map((await db.collection<{ _id: string; latest: { id: number } }>('conversations').find().toArray()).map((doc) => [doc._id, doc.latest.id]));
+  return [...newest].filter(([pair, id]) => stored.get(pair) !== id).map(([pair, id]) => `${pair}: ${stored.get(pair)} != ${id}`);
+}
+
 /** Friend lists, as each process serves them, that differ from the mutual follows stored, as "user on server n: served != truth". */
 async function wrongFriendLists(db: mongoose.Connection, apis: Client[], users: User[]): Promise<string[]> {
   const edges = await db.collection('follows').find().toArray();
@@ -136,11 +146,13 @@ async function cast(api: Client): Promise<{ users: User[]; videos: number[] }> {
   return { users, videos };
 }
 
-/** A like, unlike, follow, unfollow or comment by a random user. */
+/** A like, unlike, follow, unfollow, comment or chat message by a random user. */
 function randomWrite(api: Client, users: User[], videos: number[]): Promise<{ body: Record<string, any> }> {
   const user = pick(users);
   const other = pick(users.filter((candidate) => candidate !== user));
-  switch (pick(['like', 'follow', 'comment'] as const)) {
+  switch (pick(['like', 'follow', 'comment', 'message'] as const)) {
+    case 'message':
+      return api.post('/douyin/message/action/', { token: user.token, to_user_id: other.id, action_type: 1, content: 'race' });
     case 'like':
       return api.post('/douyin/favorite/action/', { token: user.token, video_id: pick(videos), action_type: pick([1, 1, 2]) });
     case 'follow':
@@ -228,7 +240,7 @@ test('a fold of hundreds of writes, paced in slices, stores every conversation\'
   t.deepEqual(conversations.filter((conversation) => conversation.latest.id !== newest.get(conversation._id)).map((conversation) => conversation._id), [], 'each with its latest message');
 });
 
-test('after kill -9 of the server and of its store under write load, and a restart, every counter equals its edges', async (t) => {
+test('after kill -9 of the server and of its store under write load, and a restart, every counter equals its edges and every conversation shows its latest message', async (t) => {
   const store = await startRestartableStore();
   t.teardown(() => store.stop().then(store.remove));
   const mongoUrl = `${store.url}counters-killed`;
@@ -248,7 +260,9 @@ test('after kill -9 of the server and of its store under write load, and a resta
   const db = await mongoose.createConnection(mongoUrl).asPromise();
   t.teardown(() => db.close());
   t.true(await db.collection('favorites').countDocuments() > 0, 'the load wrote something before the kill');
+  t.true(await db.collection('messages').countDocuments() > 0, 'and sent messages');
   t.deepEqual(await drift(db), [], 'recovered at start, before serving');
+  t.deepEqual(await staleConversations(db), [], 'each conversation with its latest message, also recovered at start');
 });
 
 test('npm run recount repairs counters that were broken behind the server\'s back', async (t) => {

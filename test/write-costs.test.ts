@@ -103,6 +103,16 @@ test('chat messages: at most two store commands each', async (t) => {
   t.true(messages.perWrite <= 2, `${messages.perWrite} per message: ${messages.sent.join(', ')}`);
 });
 
+test('a chat message waits for one store command, its insert: its generation is marked once, by the first message sent in it', async (t) => {
+  const { users } = t.context;
+  const [alice, bob] = [users[BURST + 7]!, users[7]!];
+  await sendMessage(alice, bob, 'warm', { requireFriendship: false }); // the users looked up, the hours filed
+  await fold();
+  commands = [];
+  for (let i = 0; i < 3; i += 1) await sendMessage(alice, bob, `one at a time ${i}`, { requireFriendship: false });
+  t.deepEqual(commands, ['insert pending_changes', 'insert messages', 'insert messages', 'insert messages']);
+});
+
 test('a like or a follow repeated (a double tap, a retry) costs one lookup and stores nothing', async (t) => {
   const { users, videos } = t.context;
   const [fan, star, videoId] = [users[BURST + 5]!, users[3]!, videos[7]!];
