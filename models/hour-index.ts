@@ -46,7 +46,10 @@ function directory(key: string): Promise<Set<number>> {
   return hours;
 }
 
-/** Files `hour` under `key`; called before the hour's first record is stored, so that no reader misses it. */
+/**
+ * Files `hour` under `key`; called before, or as, the hour's first record is stored: a walk reads the
+ * hours around now whether filed or not (hoursOf), so no reader misses a record of them.
+ */
 export async function fileHour(key: string, hour: number): Promise<void> {
   const id = `${key}:${hour}`;
   if (filed.has(id)) return;

@@ -65,6 +65,15 @@ export function readIdOf(conversation: ConversationDoc | undefined, userId: numb
 }
 export const Conversation = mongoose.model('Conversation', conversationSchema);
 
+/** The hour directories (hour-index.ts) of a conversation and of everything a user sent and received. */
+export const pairHours = (pair: string) => `pair:${pair}`;
+export const userHours = (userId: number) => `user:${userId}`;
+
+/** The directories a message's hour is filed in. */
+export function hourKeysOf(message: Pick<MessageDoc, 'pair' | 'fromUserId' | 'toUserId'>): string[] {
+  return [pairHours(message.pair), userHours(message.fromUserId), userHours(message.toUserId)];
+}
+
 export function pairKey(a: number, b: number): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
 }

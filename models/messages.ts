@@ -3,7 +3,7 @@ import { domainEvents, type MessageRecord, type Origin } from './events.js';
 import { idFloor, idTime, nextId } from './ids.js';
 import { fileHour, hourOf, hoursOf, walkHours } from './hour-index.js';
 import { findAny } from './lookups.js';
-import { Message, pairKey, type MessageDoc } from './message.js';
+import { hourKeysOf, Message, pairHours, pairKey, userHours, type MessageDoc } from './message.js';
 import { areFriends } from './relations.js';
 import { setEach } from './upgrades.js';
 import { userExists } from './users.js';
@@ -43,14 +43,15 @@ export async function sendMessage(
   for (let createdAt = Date.now(); ; createdAt += 1) {
     const id = nextId(); // taken in the turn the message joins its generation (write-behind.ts)
     const hour = hourOf(createdAt);
-    // Filed before the message is stored, so that no reader misses it.
-    const filed = Promise.all([fileHour(pairHours(pair), hour), fileHour(userHours(fromUserId), hour), fileHour(userHours(toUserId), hour)]);
-    filed.catch(() => undefined); // awaited below, unless marking the generation failed first
+    const doc = { _id: id, fromUserId, toUserId, pair, content, createdAt, hour, ...(dedupeKey && { dedupeKey }) };
     // The conversation's summary (its latest message, for the friend list) is written behind.
     const latest = { pair, message: { id, fromUserId, content } };
+    // Filed as the message is stored: readers read the hours around now whether filed or not, and the
+    // summary (which unread counts go by) moves once both are stored. What a failure leaves
+    // half-done, the generation's fold (or a recovery) finishes from the store.
     const store = async (g: number) => {
-      await filed;
-      return (await insertMessage({ _id: id, fromUserId, toUserId, pair, content, createdAt, hour, g, ...(dedupeKey && { dedupeKey }) })) === 'inserted';
+      const [outcome] = await Promise.all([insertMessage({ ...doc, g }), ...hourKeysOf(doc).map((key) => fileHour(key, hour))]);
+      return outcome === 'inserted';
     };
     if (await sending(latest, store)) {
       const message = { id, fromUserId, toUserId, content, createdAt };
@@ -132,8 +133,6 @@ function inHours(hours: number[], filters: ReadonlyArray<Record<string, unknown>
 }
 
 const byTime = (a: MessageDoc, b: MessageDoc) => a.createdAt - b.createdAt;
-const pairHours = (pair: string) => `pair:${pair}`;
-const userHours = (userId: number) => `user:${userId}`;
 
 /** Files the messages stored before conversations had hours; idempotent. */
 export async function fileUnfiledMessages(): Promise<void> {
@@ -141,7 +140,7 @@ export async function fileUnfiledMessages(): Promise<void> {
   const keys = new Map<string, [string, number]>();
   for (const doc of unfiled) {
     const hour = hourOf(doc.createdAt);
-    for (const key of [pairHours(doc.pair), userHours(doc.fromUserId), userHours(doc.toUserId)]) keys.set(`${key}:${hour}`, [key, hour]);
+    for (const key of hourKeysOf(doc)) keys.set(`${key}:${hour}`, [key, hour]);
   }
   for (const [key, hour] of keys.values()) await fileHour(key, hour);
   await setEach(Message, unfiled.map((doc) => ({ _id: doc._id, set: { hour: hourOf(doc.createdAt) } })));

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { HOUR_MS, HourEntry, hourOf } from './hour-index.js';
 import { idTime } from './ids.js';
 import { findAny, findIn } from './lookups.js';
-import { Message, pairKey } from './message.js';
+import { Message, pairHours, pairKey } from './message.js';
 import { bulkWrite } from './write-batch.js';
 
 /**
@@ -53,15 +53,15 @@ interface HourDoc {
 
 type Counted = Pick<import('./message.js').MessageDoc, 'toUserId' | 'hour' | 'pair'> & { _id: number };
 
-const pairHours = (pair: string) => `pair:${pair}`;
 const isClosed = (hour: number, now: number) => (hour + 1) * HOUR_MS + CLOSE_AFTER_MS <= now;
 
 /**
  * Unread messages of each conversation, by peer. Two round trips for any number of conversations: their
  * hour entries, then the hours that must be read message by message (the read position's, the open
  * ones, and a closed hour after the position that has no count yet, once per hour, ever). The entries
- * are complete: a message's hour is filed before the message is stored (fileHour), so an hour without
- * an entry has no message and is not read.
+ * are complete for every message its conversation's latest has reached: a message's hour is filed
+ * before its write answers and its conversation's latest message moves (or, when the write failed, by
+ * the fold that settles it), so an hour without an entry is not read.
  */
 export async function unreadCounts(queries: readonly UnreadQuery[]): Promise<Map<number, number>> {
   const counts = new Map<number, number>();

@@ -3,10 +3,10 @@ import mongoose, { Schema } from 'mongoose';
 import { forget, type Changes as CacheChanges } from './caches.js';
 import { recountTargets, recountWhenShared } from './counters.js';
 import { foldExclusively } from './fold-gate.js';
-import { hourOf } from './hour-index.js';
+import { fileHour, hourOf } from './hour-index.js';
 import { idFloor, idTime, isGone, nextId, PROCESS_ID } from './ids.js';
 import { findAny } from './lookups.js';
-import { Conversation, Message, pairUsers, type MessageDoc } from './message.js';
+import { Conversation, hourKeysOf, Message, pairUsers, type MessageDoc } from './message.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 import { batchedInserts, bulkWrite, MAX_STATEMENTS } from './write-batch.js';
@@ -32,8 +32,8 @@ import { batchedInserts, bulkWrite, MAX_STATEMENTS } from './write-batch.js';
  *
  * A message records nothing of its own (a chat message waits for one command, not two): it carries
  * its generation (`g`), and the generation's first message stores a mark of it. A process that
- * dies leaves the mark; its recovery finds the generation's messages by `g` and keeps the latest of
- * each of their conversations.
+ * dies leaves the mark; its recovery finds the generation's messages by `g`, files their hours and
+ * keeps the latest of each of their conversations, as the fold does for messages whose write failed.
  */
 export const FOLD_MS = 5_000;
 const RECOVERY_EVERY_MS = 60_000;
@@ -88,8 +88,8 @@ interface Generation {
   latest: Map<string, Latest>;
   /** Targets whose write failed without an answer: recounted at the fold. */
   uncertain: Set<CounterTarget>;
-  /** Latest messages whose write failed without an answer: kept at the fold if they were stored. */
-  uncertainLatest: Map<string, Latest>;
+  /** A message's write failed without an answer: the fold settles the generation's messages from the store. */
+  uncertainMessages: boolean;
   /** Changes recorded whose write has not settled; the fold waits for them. */
   open: number;
   /** Records made in the store. */
@@ -127,7 +127,7 @@ let chain: Promise<unknown> = Promise.resolve();
 let timers: NodeJS.Timeout[] = [];
 
 function newGeneration(): Generation {
-  return { id: 0, made: new Map(), inflight: new Map(), latest: new Map(), uncertain: new Set(), uncertainLatest: new Map(), open: 0, records: 0, foldedInto: new Map() };
+  return { id: 0, made: new Map(), inflight: new Map(), latest: new Map(), uncertain: new Set(), uncertainMessages: false, open: 0, records: 0, foldedInto: new Map() };
 }
 
 /**
@@ -170,7 +170,7 @@ async function inGeneration(
     return made;
   } catch (error) {
     changes.counters?.forEach((change) => generation.uncertain.add(change.target));
-    if (changes.latest) keepNewest(generation.uncertainLatest, changes.latest.pair, changes.latest.message);
+    if (changes.latest) generation.uncertainMessages = true;
     throw error;
   } finally {
     sum(generation.inflight, changes.counters, -1);
@@ -278,22 +278,35 @@ export function rememberRemote(changes: CacheChanges): void {
  */
 export async function learnUnfoldedElsewhere(): Promise<void> {
   const records = await PendingChange.find({ o: { $ne: PROCESS_ID } }, { g: 1, m: 1, l: 1 }).lean<Array<Pick<PendingDoc, 'g' | 'm' | 'l'>>>();
-  for (const { generation, pair, message } of await messagesRecorded(records)) rememberRemote({ counted: { generation, latest: { pair, message } } });
+  for (const message of await messagesRecorded(records)) {
+    rememberRemote({ counted: { generation: message.generation, latest: { pair: message.pair, message: latestOf({ id: message._id, ...message }) } } });
+  }
+}
+
+type SentMessage = Pick<MessageDoc, 'pair' | 'fromUserId' | 'toUserId' | 'content' | 'hour'> & { _id: number; generation: number };
+
+/**
+ * The stored messages of the generations these records mark (and of the records of single messages
+ * earlier versions wrote): those their processes had to make the latest of their conversations.
+ */
+async function messagesRecorded(records: ReadonlyArray<Pick<PendingDoc, 'g' | 'm' | 'l'>>): Promise<SentMessage[]> {
+  const named = new Map(records.flatMap((doc) => (doc.l ? [[doc.l.message.id, doc.g] as const] : [])));
+  const generations = [...new Set(records.filter((doc) => doc.m).map((doc) => doc.g))];
+  const filters = [...generations.flatMap(messagesOfGeneration), ...[...named.keys()].map((id) => ({ _id: id }))];
+  const found = await findAny<Omit<SentMessage, 'generation'> & { g?: number }>(Message, filters, { pair: 1, fromUserId: 1, toUserId: 1, content: 1, hour: 1, g: 1 });
+  return found.map(({ g, ...message }) => ({ ...message, generation: g ?? named.get(message._id)! }));
 }
 
 /**
- * The messages of the generations these records mark (and those named by records of single messages,
- * as earlier versions wrote them): what their processes make the latest of their conversations.
+ * What a message's write may have left undone when it failed, or its process died: its hours filed,
+ * its conversation's latest message kept. Returns the conversations.
  */
-async function messagesRecorded(records: ReadonlyArray<Pick<PendingDoc, 'g' | 'm' | 'l'>>): Promise<Array<{ generation: number; pair: string; message: Latest }>> {
-  const named = records.flatMap((doc) => (doc.l ? [{ generation: doc.g, ...doc.l }] : []));
-  const generations = [...new Set(records.filter((doc) => doc.m).map((doc) => doc.g))];
-  const stored = await findAny<Pick<MessageDoc, 'g' | 'pair' | 'fromUserId' | 'content'> & { _id: number }>(
-    Message,
-    generations.flatMap(messagesOfGeneration),
-    { g: 1, pair: 1, fromUserId: 1, content: 1 },
-  );
-  return [...named, ...stored.map((doc) => ({ generation: doc.g!, pair: doc.pair, message: { id: doc._id, fromUserId: doc.fromUserId, content: doc.content } }))];
+async function settleMessages(messages: readonly SentMessage[]): Promise<string[]> {
+  const latest = new Map<string, Latest>();
+  for (const message of messages) keepNewest(latest, message.pair, latestOf({ id: message._id, ...message }));
+  await Promise.all(messages.flatMap((message) => hourKeysOf(message).map((key) => fileHour(key, message.hour))));
+  await keepLatest(latest);
+  return [...latest.keys()];
 }
 
 /**
@@ -362,13 +375,13 @@ async function foldGeneration(generation: Generation): Promise<void> {
     generation.uncertain.clear();
   }
   await keepLatest(generation.latest);
-  await keepLatest(generation.uncertainLatest, { verify: true });
+  const settled = generation.uncertainMessages ? await settleMessages(await messagesRecorded([{ g: generation.id, m: 1 }])) : [];
   const slices = Array.from({ length: Math.ceil(generation.records / PACED_SIZE) }, (_, slice) => slice);
   await paced(slices, (slice) => PendingChange.deleteMany({ o: PROCESS_ID, g: generation.id, s: slice }));
   const changed = { users: idsOf('users', counted), videos: idsOf('videos', counted) };
   // Records here know which folds they hold (fold-gate.ts) and conversations take the newest message
   // known (pendingLatest): only the other processes forget what they have.
-  forget({ ...changed, conversations: [...generation.latest.keys(), ...generation.uncertainLatest.keys()], folded: generation.id }, { elsewhereOnly: true });
+  forget({ ...changed, conversations: [...generation.latest.keys(), ...settled], folded: generation.id }, { elsewhereOnly: true });
   recountWhenShared(changed);
 }
 
@@ -435,14 +448,10 @@ function counterChunks(model: typeof User | typeof Video, kind: 'users' | 'video
  * (batched inserts cost a tenth of an update on FerretDB, and most folds of a busy chat service meet
  * conversations begun since the last); one stored already, here or by another process, gets `$max`:
  * documents compare field by field, so the one with the highest message `id` (its first field) wins,
- * whichever process folds first. A message whose write failed without an answer is kept only if stored.
+ * whichever process folds first.
  */
-async function keepLatest(latest: ReadonlyMap<string, Latest>, { verify = false } = {}): Promise<void> {
-  let entries = [...latest];
-  if (verify) {
-    const stored = await Promise.all(entries.map(([, message]) => Message.exists({ _id: message.id })));
-    entries = entries.filter((_, i) => stored[i] !== null);
-  }
+async function keepLatest(latest: ReadonlyMap<string, Latest>): Promise<void> {
+  const entries = [...latest];
   const fresh = entries.filter(([pair]) => !storedConversations.has(pair));
   const inserted = new Set<string>();
   await paced(chunksOf(fresh, PACED_SIZE), async (chunk) => {
@@ -502,11 +511,9 @@ export async function recoverOrphans(): Promise<number> {
   if (orphans.length === 0) return 0;
   const targets = [...new Set(orphans.flatMap((doc) => doc.c.map((change) => change.t)))];
   await recountTargets(targets, { resolving: (doc) => gone.has(doc.o) });
-  const latest = new Map<string, Latest>();
-  for (const { pair, message } of await messagesRecorded(orphans)) keepNewest(latest, pair, message);
-  await keepLatest(latest, { verify: true });
+  const conversations = await settleMessages(await messagesRecorded(orphans));
   await Promise.all([...gone].map((owner) => PendingChange.deleteMany({ o: owner })));
-  forget({ conversations: [...latest.keys()] });
+  forget({ conversations });
   return orphans.length;
 }
 

@@ -1,4 +1,5 @@
 import anyTest, { type TestFn } from 'ava';
+import mongoose, { mongo } from 'mongoose';
 import { addComment, deleteComment } from '../models/comments.js';
 import { closeDatabase, openDatabase, storeCommands } from '../models/db.js';
 import { decideAudience } from '../models/events.js';
@@ -103,14 +104,23 @@ test('chat messages: at most two store commands each', async (t) => {
   t.true(messages.perWrite <= 2, `${messages.perWrite} per message: ${messages.sent.join(', ')}`);
 });
 
-test('a chat message waits for one store command, its insert: its generation is marked once, by the first message sent in it', async (t) => {
+test('a chat message waits for one store command, its insert: its generation is marked once, by the first message sent in it, and a new hour is filed at once with it', async (t) => {
   const { users } = t.context;
-  const [alice, bob] = [users[BURST + 7]!, users[7]!];
+  const [alice, bob, carol] = [users[BURST + 7]!, users[7]!, users[20]!]; // Alice and Carol have not talked yet
   await sendMessage(alice, bob, 'warm', { requireFriendship: false }); // the users looked up, the hours filed
   await fold();
   commands = [];
   for (let i = 0; i < 3; i += 1) await sendMessage(alice, bob, `one at a time ${i}`, { requireFriendship: false });
   t.deepEqual(commands, ['insert pending_changes', 'insert messages', 'insert messages', 'insert messages']);
+
+  const timeline: string[] = [];
+  const driver = mongoose.connection.getClient();
+  const started = (event: mongo.CommandStartedEvent) => timeline.push(`sent ${event.commandName} ${event.command[event.commandName]}`);
+  const answered = () => timeline.push('answered');
+  driver.on('commandStarted', started).on('commandSucceeded', answered);
+  t.teardown(() => driver.off('commandStarted', started).off('commandSucceeded', answered));
+  await sendMessage(alice, carol, 'a conversation begun', { requireFriendship: false });
+  t.deepEqual(timeline, ['sent insert messages', 'sent insert hours', 'answered', 'answered'], 'the conversation\'s hour filed as the message is sent, not before');
 });
 
 test('a like or a follow repeated (a double tap, a retry) costs one lookup and stores nothing', async (t) => {
