@@ -277,7 +277,8 @@ export function rememberRemote(changes: CacheChanges): void {
  * records of writes that changed nothing, a repeated like, are not told apart.)
  */
 export async function learnUnfoldedElsewhere(): Promise<void> {
-  const records = await PendingChange.find({ o: { $ne: PROCESS_ID } }, { g: 1, m: 1, l: 1 }).lean<Array<Pick<PendingDoc, 'g' | 'm' | 'l'>>>();
+  const marks = { o: { $ne: PROCESS_ID }, $or: [{ m: 1 }, { l: { $exists: true } }] };
+  const records = await PendingChange.find(marks, { g: 1, m: 1, l: 1 }).lean<Array<Pick<PendingDoc, 'g' | 'm' | 'l'>>>();
   for (const message of await messagesRecorded(records)) {
     rememberRemote({ counted: { generation: message.generation, latest: { pair: message.pair, message: latestOf({ id: message._id, ...message }) } } });
   }
