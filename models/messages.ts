@@ -48,10 +48,13 @@ export async function sendMessage(
     const latest = { pair, message: { id, fromUserId, content } };
     // Filed as the message is stored: readers read the hours around now whether filed or not, and the
     // summary (which unread counts go by) moves once both are stored. What a failure leaves
-    // half-done, the generation's fold (or a recovery) finishes from the store.
+    // half-done, the generation's fold (or a recovery) finishes from the store, once both have settled.
     const store = async (g: number) => {
-      const [outcome] = await Promise.all([insertMessage({ ...doc, g }), ...hourKeysOf(doc).map((key) => fileHour(key, hour))]);
-      return outcome === 'inserted';
+      const stored = insertMessage({ ...doc, g });
+      const filed = Promise.all(hourKeysOf(doc).map((key) => fileHour(key, hour)));
+      await Promise.allSettled([stored, filed]);
+      await filed;
+      return (await stored) === 'inserted';
     };
     if (await sending(latest, store)) {
       const message = { id, fromUserId, toUserId, content, createdAt };
