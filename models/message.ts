@@ -1,4 +1,5 @@
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+import { fileHour } from './hour-index.js';
 
 const messageSchema = new Schema(
   {
@@ -72,6 +73,11 @@ export const userHours = (userId: number) => `user:${userId}`;
 /** The directories a message's hour is filed in. */
 export function hourKeysOf(message: Pick<MessageDoc, 'pair' | 'fromUserId' | 'toUserId'>): string[] {
   return [pairHours(message.pair), userHours(message.fromUserId), userHours(message.toUserId)];
+}
+
+/** Files a message's hour in its directories (the insert of those not known here to be filed). */
+export async function fileMessageHours(message: Pick<MessageDoc, 'pair' | 'fromUserId' | 'toUserId' | 'hour'>): Promise<void> {
+  await Promise.all(hourKeysOf(message).map((key) => fileHour(key, message.hour)));
 }
 
 export function pairKey(a: number, b: number): string {

@@ -3,7 +3,7 @@ import { domainEvents, type MessageRecord, type Origin } from './events.js';
 import { idFloor, idTime, nextId } from './ids.js';
 import { fileHour, hourOf, hoursOf, walkHours } from './hour-index.js';
 import { findAny } from './lookups.js';
-import { hourKeysOf, Message, pairHours, pairKey, userHours, type MessageDoc } from './message.js';
+import { fileMessageHours, hourKeysOf, Message, pairHours, pairKey, userHours, type MessageDoc } from './message.js';
 import { areFriends } from './relations.js';
 import { setEach } from './upgrades.js';
 import { userExists } from './users.js';
@@ -51,7 +51,7 @@ export async function sendMessage(
     // half-done, the generation's fold (or a recovery) finishes from the store, once both have settled.
     const store = async (g: number) => {
       const stored = insertMessage({ ...doc, g });
-      const filed = Promise.all(hourKeysOf(doc).map((key) => fileHour(key, hour)));
+      const filed = fileMessageHours(doc);
       await Promise.allSettled([stored, filed]);
       await filed;
       return (await stored) === 'inserted';

@@ -3,10 +3,10 @@ import mongoose, { Schema } from 'mongoose';
 import { forget, type Changes as CacheChanges } from './caches.js';
 import { recountTargets, recountWhenShared } from './counters.js';
 import { foldExclusively } from './fold-gate.js';
-import { fileHour, hourOf } from './hour-index.js';
+import { hourOf } from './hour-index.js';
 import { idFloor, idTime, isGone, nextId, PROCESS_ID } from './ids.js';
 import { findAny } from './lookups.js';
-import { Conversation, hourKeysOf, Message, pairUsers, type MessageDoc } from './message.js';
+import { Conversation, fileMessageHours, Message, pairUsers, type MessageDoc } from './message.js';
 import { User } from './user.js';
 import { Video } from './video.js';
 import { batchedInserts, bulkWrite, MAX_STATEMENTS } from './write-batch.js';
@@ -280,11 +280,11 @@ export async function learnUnfoldedElsewhere(): Promise<void> {
   const marks = { o: { $ne: PROCESS_ID }, $or: [{ m: 1 }, { l: { $exists: true } }] };
   const records = await PendingChange.find(marks, { g: 1, m: 1, l: 1 }).lean<Array<Pick<PendingDoc, 'g' | 'm' | 'l'>>>();
   for (const message of await messagesRecorded(records)) {
-    rememberRemote({ counted: { generation: message.generation, latest: { pair: message.pair, message: latestOf({ id: message._id, ...message }) } } });
+    rememberRemote({ counted: { generation: message.generation, latest: { pair: message.pair, message: message.latest } } });
   }
 }
 
-type SentMessage = Pick<MessageDoc, 'pair' | 'fromUserId' | 'toUserId' | 'content' | 'hour'> & { _id: number; generation: number };
+type SentMessage = Pick<MessageDoc, 'pair' | 'fromUserId' | 'toUserId' | 'hour'> & { generation: number; latest: Latest };
 
 /**
  * The stored messages of the generations these records mark (and of the records of single messages
@@ -294,8 +294,19 @@ async function messagesRecorded(records: ReadonlyArray<Pick<PendingDoc, 'g' | 'm
   const named = new Map(records.flatMap((doc) => (doc.l ? [[doc.l.message.id, doc.g] as const] : [])));
   const generations = [...new Set(records.filter((doc) => doc.m).map((doc) => doc.g))];
   const filters = [...generations.flatMap(messagesOfGeneration), ...[...named.keys()].map((id) => ({ _id: id }))];
-  const found = await findAny<Omit<SentMessage, 'generation'> & { g?: number }>(Message, filters, { pair: 1, fromUserId: 1, toUserId: 1, content: 1, hour: 1, g: 1 });
-  return found.map(({ g, ...message }) => ({ ...message, generation: g ?? named.get(message._id)! }));
+  const found = await findAny<Pick<MessageDoc, 'pair' | 'fromUserId' | 'toUserId' | 'content' | 'hour' | 'g'> & { _id: number }>(
+    Message,
+    filters,
+    { pair: 1, fromUserId: 1, toUserId: 1, content: 1, hour: 1, g: 1 },
+  );
+  return found.map(({ _id, g, pair, fromUserId, toUserId, content, hour }) => ({
+    generation: g ?? named.get(_id)!,
+    pair,
+    fromUserId,
+    toUserId,
+    hour,
+    latest: { id: _id, fromUserId, content },
+  }));
 }
 
 /**
@@ -304,8 +315,8 @@ async function messagesRecorded(records: ReadonlyArray<Pick<PendingDoc, 'g' | 'm
  */
 async function settleMessages(messages: readonly SentMessage[]): Promise<string[]> {
   const latest = new Map<string, Latest>();
-  for (const message of messages) keepNewest(latest, message.pair, latestOf({ id: message._id, ...message }));
-  await Promise.all(messages.flatMap((message) => hourKeysOf(message).map((key) => fileHour(key, message.hour))));
+  for (const message of messages) keepNewest(latest, message.pair, message.latest);
+  await Promise.all(messages.map(fileMessageHours));
   await keepLatest(latest);
   return [...latest.keys()];
 }
